@@ -1,0 +1,102 @@
+/**
+ * Errors that escape the core. Expected outcomes (a skipped user, a refused purge) are values;
+ * these are for failures. Every error has a stable `code` that callers and alarms can match on,
+ * and a `name` so logs and `instanceof`-free checks can tell them apart.
+ */
+
+/** Codes are `AREA.WHAT`, stable across releases. */
+export type ErrorCode =
+  | "BACKUP.MALFORMED"
+  | "BACKUP.UNSUPPORTED_VERSION"
+  | "SNAPSHOT.MALFORMED"
+  | "SNAPSHOT.CHECKSUM_MISMATCH"
+  | "CSV.INVALID_HEADER"
+  | "CSV.MALFORMED"
+  | "CSV.LIMIT_EXCEEDED"
+  | "CONFIG.INVALID_SCHEDULE"
+  | "CONFIG.INVALID_DURATION"
+  | "CONFIG.INVALID_POLICY"
+  | "EVENT.INVALID"
+  | "USER.INVALID"
+  | "USER.NOT_FOUND"
+  | "DIRECTORY.THROTTLED"
+  | "DIRECTORY.PAGE_TOKEN_INVALID"
+  | "DIRECTORY.USER_EXISTS"
+  | "DIRECTORY.GROUP_NOT_FOUND"
+  | "IMPORT.JOB_FAILED"
+  | "IMPORT.JOB_NOT_FOUND"
+  | "IMPORT.JOB_ALREADY_ACTIVE"
+  | "RESTORE.INVALID_PLAN"
+  | "SYNC.WRITE_FAILED";
+
+export class LifecycleError extends Error {
+  override name = "LifecycleError";
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/**
+ * Bad input: a value that does not satisfy a rule. `field` names where the bad value is,
+ * as a path (`user.Attributes[2].Value`, `purge.maxShareOfPool`, `cron field 3 (day-of-month)`).
+ * Nothing is written when one of these is thrown.
+ */
+export class ValidationError extends LifecycleError {
+  override name = "ValidationError";
+  readonly field: string;
+
+  constructor(
+    code: ErrorCode,
+    field: string,
+    problem: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(code, `${field}: ${problem}`, { ...options, details: { field, ...options.details } });
+    this.field = field;
+  }
+}
+
+/**
+ * The directory refused a call because a quota was exceeded. Shaped like Cognito's
+ * TooManyRequestsException (same `name`, HTTP 400 in `$metadata`) so retry logic written for the
+ * AWS SDK recognises it from the in-memory adapter too.
+ */
+export class ThrottlingError extends LifecycleError {
+  override name = "TooManyRequestsException";
+  readonly $metadata = { httpStatusCode: 400 } as const;
+  readonly $retryable = { throttling: true } as const;
+  readonly operation: string;
+
+  constructor(operation: string, limitPerSecond: number) {
+    super("DIRECTORY.THROTTLED", `Too many requests for ${operation} (limit ${limitPerSecond} per second)`, {
+      details: { operation, limitPerSecond },
+    });
+    this.operation = operation;
+  }
+}
+
+/** True for throttling errors from any adapter (ours or the AWS SDK's). */
+export function isThrottlingError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === "TooManyRequestsException" ||
+    error.name === "LimitExceededException" ||
+    error.name === "ThrottlingException"
+  );
+}
+
+/** Reads an error's code for reports and logs, without leaking its message (which may hold PII). */
+export function errorCode(error: unknown): string {
+  if (error instanceof LifecycleError) return error.code;
+  if (error instanceof Error) return error.name;
+  return "UNKNOWN";
+}

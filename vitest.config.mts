@@ -1,0 +1,37 @@
+import { defineConfig } from "vitest/config";
+
+// One project per testing layer (see README "Tests"). Isolation stays on: Pulumi
+// config and runtime mocks would otherwise leak between files.
+export default defineConfig({
+  test: {
+    // Layers whose code lands later have no files yet; an empty layer is not a failure.
+    passWithNoTests: true,
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["core/**/*.test.ts", "adapters/in-memory/**/*.test.ts", "scripts/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["adapters/**/*.int.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "infra",
+          include: ["infra/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["e2e/**/*.test.ts"],
+        },
+      },
+    ],
+  },
+});
