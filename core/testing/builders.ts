@@ -1,5 +1,5 @@
 /** Readable test data. Used by tests and contract suites only. */
-import { type User, makeUser } from "../user/user.js";
+import { makeUser, type User } from "../user/user.js";
 
 let counter = 0;
 
