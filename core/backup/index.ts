@@ -1,0 +1,31 @@
+export {
+  BACKUP_FORMAT,
+  BACKUP_SOURCE_KINDS,
+  type BackupRecord,
+  type BackupSource,
+  type BackupSourceKind,
+  type CognitoAttributeType,
+  type CognitoUserType,
+  fromUserType,
+  parseBackupRecord,
+  serializeBackupRecord,
+  toUserType,
+} from "./backup-record.js";
+export { parseForeignDump } from "./foreign-dump.js";
+export {
+  type CompletedPart,
+  describePart,
+  parseManifest,
+  parseSnapshotPart,
+  SNAPSHOT_FORMAT,
+  type SnapshotManifest,
+  type SnapshotPartEntry,
+  type SnapshotPartLimits,
+  SnapshotPartWriter,
+  serializeManifest,
+  serializeSnapshotLine,
+  snapshotIdFor,
+  snapshotPartName,
+  utf8ByteLength,
+  verifyPart,
+} from "./snapshot.js";

@@ -1,0 +1,429 @@
+/**
+ * A snapshot of a whole pool: JSON Lines parts (one backup record per line) plus a manifest that lists the
+ * parts with their record count, size and SHA-256, and the pool's group definitions. Sizes and hashes are of
+ * the uncompressed UTF-8 text, so integrity is checked end to end whatever compression or storage sits
+ * between writer and reader.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { LifecycleError, ValidationError } from "../errors.js";
+import type { Group } from "../user/user.js";
+import {
+  type BackupRecord,
+  GROUP_NAME_MAX,
+  parseBackupRecord,
+  serializeBackupRecord,
+  USER_POOL_ID_MAX,
+} from "./backup-record.js";
+import {
+  child,
+  expectArray,
+  expectCount,
+  expectDate,
+  expectObject,
+  expectOnlyKeys,
+  expectString,
+  fail,
+  field,
+  formatDate,
+  item,
+  parseJsonText,
+  type ReadContext,
+  required,
+} from "./json-reader.js";
+
+export const SNAPSHOT_FORMAT = "cognito-user-lifecycle/snapshot";
+
+export interface SnapshotPartEntry {
+  /** `part-00001.jsonl`, numbered from 1 in order. */
+  readonly name: string;
+  readonly records: number;
+  /** Size of the part's UTF-8 text, uncompressed. */
+  readonly bytes: number;
+  /** SHA-256 of the part's UTF-8 text, uncompressed, lowercase hex. */
+  readonly sha256: string;
+}
+
+export interface SnapshotManifest {
+  readonly version: 1;
+  readonly snapshotId: string;
+  readonly userPoolId: string;
+  readonly startedAt: Date;
+  readonly completedAt: Date;
+  readonly userCount: number;
+  /** Group definitions, so a new pool can get its groups before memberships are restored. */
+  readonly groups: readonly Group[];
+  readonly parts: readonly SnapshotPartEntry[];
+}
+
+/** A closed part: its manifest entry and its JSON Lines text (every line ends with `\n`). */
+export interface CompletedPart extends SnapshotPartEntry {
+  readonly text: string;
+}
+
+export interface SnapshotPartLimits {
+  /** Default 50,000. */
+  readonly maxRecordsPerPart?: number;
+  /** Default 64 MiB of UTF-8 text. */
+  readonly maxBytesPerPart?: number;
+}
+
+const DEFAULT_MAX_RECORDS = 50_000;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+// Five digits keep names sortable as text; at the default 50,000 records a part that is 5 billion users,
+// far beyond any pool.
+const MAX_PART_INDEX = 99_999;
+
+/**
+ * The name of the part at `index` (from 1): `part-00001.jsonl`. Names sort as text in part order.
+ *
+ * @throws ValidationError `SNAPSHOT.INVALID_LIMIT` for an index that is not an integer from 1 to 99,999.
+ */
+export function snapshotPartName(index: number): string {
+  if (!Number.isInteger(index) || index < 1 || index > MAX_PART_INDEX) {
+    throw new ValidationError(
+      "SNAPSHOT.INVALID_LIMIT",
+      "part index",
+      `must be an integer from 1 to ${MAX_PART_INDEX}`,
+    );
+  }
+  return `part-${String(index).padStart(5, "0")}.jsonl`;
+}
+
+/**
+ * A snapshot id for a snapshot started at `startedAt`: its ISO 8601 time with `:` and `.` replaced by `-`
+ * (`2026-11-21T05-38-54-123Z`), so ids sort by time and are safe in object keys and file names.
+ *
+ * @throws ValidationError `SNAPSHOT.MALFORMED` (field `startedAt`) for an invalid date or a year past 9999.
+ */
+export function snapshotIdFor(startedAt: Date): string {
+  return formatDate(startedAt, "startedAt", { code: "SNAPSHOT.MALFORMED" }).replace(/[:.]/g, "-");
+}
+
+/** {@link serializeBackupRecord} plus the line's `\n`. */
+export function serializeSnapshotLine(record: BackupRecord): string {
+  return `${serializeBackupRecord(record)}\n`;
+}
+
+/** Bytes of `text` in UTF-8, counted without encoding it. A lone surrogate counts 3, as it is written U+FFFD. */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i += 1;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * The manifest entry of a part whose JSON Lines text is already known (e.g. a part rewritten without some
+ * records). An empty text describes an empty part.
+ *
+ * @throws ValidationError `SNAPSHOT.MALFORMED` naming the part when the text's last line lacks its `\n`.
+ */
+export function describePart(name: string, text: string): SnapshotPartEntry {
+  if (text !== "" && !text.endsWith("\n")) {
+    throw new ValidationError("SNAPSHOT.MALFORMED", name, "the last line does not end with a newline");
+  }
+  let records = 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) records += 1;
+  return {
+    name,
+    records,
+    bytes: utf8ByteLength(text),
+    sha256: createHash("sha256").update(text, "utf8").digest("hex"),
+  };
+}
+
+/**
+ * Cuts a stream of backup records into parts, holding at most one part in memory. A part is closed before the
+ * record that would take it past either limit, so a part exceeds `maxBytesPerPart` only when one record alone
+ * is larger; no part is ever empty.
+ */
+export class SnapshotPartWriter {
+  private readonly maxRecords: number;
+  private readonly maxBytes: number;
+  private readonly closed: SnapshotPartEntry[] = [];
+  private lines: string[] = [];
+  private bytes = 0;
+  private hash: Hash = createHash("sha256");
+  private finished = false;
+
+  /** @throws ValidationError `SNAPSHOT.INVALID_LIMIT` when a limit is not a positive integer. */
+  constructor(limits: SnapshotPartLimits = {}) {
+    this.maxRecords = positiveLimit(limits.maxRecordsPerPart, DEFAULT_MAX_RECORDS, "maxRecordsPerPart");
+    this.maxBytes = positiveLimit(limits.maxBytesPerPart, DEFAULT_MAX_BYTES, "maxBytesPerPart");
+  }
+
+  /**
+   * Adds one record. Returns the part this record closed (the record itself starts the next part), if any.
+   *
+   * @throws ValidationError `BACKUP.MALFORMED` when the record cannot be serialized (see serializeBackupRecord).
+   * @throws LifecycleError `SNAPSHOT.MALFORMED` after {@link finish}.
+   */
+  add(record: BackupRecord): CompletedPart | undefined {
+    this.assertOpen();
+    const line = serializeSnapshotLine(record);
+    const size = utf8ByteLength(line);
+    const full = this.lines.length >= this.maxRecords || this.bytes + size > this.maxBytes;
+    const completed = this.lines.length > 0 && full ? this.close() : undefined;
+    this.lines.push(line);
+    this.bytes += size;
+    this.hash.update(line, "utf8");
+    return completed;
+  }
+
+  /** Closes and returns the last part; `undefined` when it holds no record. Further `add` calls throw. */
+  finish(): CompletedPart | undefined {
+    if (this.finished) return undefined;
+    this.finished = true;
+    return this.lines.length > 0 ? this.close() : undefined;
+  }
+
+  /** Entries of every part closed so far, in order: the manifest's `parts` once {@link finish} was called. */
+  get parts(): readonly SnapshotPartEntry[] {
+    return [...this.closed];
+  }
+
+  private close(): CompletedPart {
+    const entry: SnapshotPartEntry = {
+      name: snapshotPartName(this.closed.length + 1),
+      records: this.lines.length,
+      bytes: this.bytes,
+      sha256: this.hash.digest("hex"),
+    };
+    const text = this.lines.join("");
+    this.closed.push(entry);
+    this.lines = [];
+    this.bytes = 0;
+    this.hash = createHash("sha256");
+    return { ...entry, text };
+  }
+
+  private assertOpen(): void {
+    if (this.finished)
+      throw new LifecycleError("SNAPSHOT.MALFORMED", "The snapshot part writer is already finished");
+  }
+}
+
+function positiveLimit(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ValidationError("SNAPSHOT.INVALID_LIMIT", name, "must be a positive integer");
+  }
+  return value;
+}
+
+/**
+ * Reads the records of a part, in order.
+ *
+ * @throws ValidationError naming the part and line (`part-00003.jsonl line 17: user.UserStatus`):
+ *   `BACKUP.MALFORMED` / `BACKUP.UNSUPPORTED_VERSION` for a bad record; `SNAPSHOT.MALFORMED` for an empty line
+ *   or a last line without its `\n` (a truncated part).
+ */
+export function parseSnapshotPart(text: string, partName: string): BackupRecord[] {
+  if (text === "") return [];
+  const lines = text.split("\n");
+  // split leaves "" after the final "\n"; anything else there is a line cut short.
+  const last = lines.pop();
+  if (last !== "") {
+    throw new ValidationError(
+      "SNAPSHOT.MALFORMED",
+      `${partName} line ${lines.length + 1}`,
+      "the last line does not end with a newline (the part is truncated)",
+    );
+  }
+  return lines.map((line, index) => {
+    const location = `${partName} line ${index + 1}`;
+    if (line === "") throw new ValidationError("SNAPSHOT.MALFORMED", location, "empty line");
+    return parseBackupRecord(line, location);
+  });
+}
+
+/**
+ * Checks a part's text against its manifest entry: UTF-8 size first, then SHA-256.
+ *
+ * @throws LifecycleError `SNAPSHOT.CHECKSUM_MISMATCH` naming the part; `details` has the expected and actual
+ *   values.
+ */
+export function verifyPart(entry: SnapshotPartEntry, text: string): void {
+  const bytes = utf8ByteLength(text);
+  if (bytes !== entry.bytes) {
+    throw new LifecycleError(
+      "SNAPSHOT.CHECKSUM_MISMATCH",
+      `${entry.name}: holds ${bytes} bytes, the manifest says ${entry.bytes}`,
+      { details: { part: entry.name, expectedBytes: entry.bytes, actualBytes: bytes } },
+    );
+  }
+  const sha256 = createHash("sha256").update(text, "utf8").digest("hex");
+  if (sha256 !== entry.sha256) {
+    throw new LifecycleError(
+      "SNAPSHOT.CHECKSUM_MISMATCH",
+      `${entry.name}: SHA-256 differs from the manifest`,
+      {
+        details: { part: entry.name, expectedSha256: entry.sha256, actualSha256: sha256 },
+      },
+    );
+  }
+}
+
+const MANIFEST_KEYS = [
+  "format",
+  "version",
+  "snapshotId",
+  "userPoolId",
+  "startedAt",
+  "completedAt",
+  "userCount",
+  "groups",
+  "parts",
+] as const;
+const GROUP_KEYS = ["name", "description", "precedence", "roleArn"] as const;
+const PART_KEYS = ["name", "records", "bytes", "sha256"] as const;
+// Snapshot ids become object keys and directory names: no separators, no dot segments.
+const SNAPSHOT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The manifest as indented JSON (it is read by people too), keys in a fixed order, ending with a newline.
+ *
+ * @throws ValidationError `SNAPSHOT.MALFORMED` when the manifest breaks a rule {@link parseManifest} checks:
+ *   a manifest that a restore would refuse is never written.
+ */
+export function serializeManifest(manifest: SnapshotManifest): string {
+  const ctx: ReadContext = { code: "SNAPSHOT.MALFORMED" };
+  const wire = {
+    format: SNAPSHOT_FORMAT,
+    version: manifest.version,
+    snapshotId: manifest.snapshotId,
+    userPoolId: manifest.userPoolId,
+    startedAt: formatDate(manifest.startedAt, "startedAt", ctx),
+    completedAt: formatDate(manifest.completedAt, "completedAt", ctx),
+    userCount: manifest.userCount,
+    groups: manifest.groups.map((group) => ({
+      name: group.name,
+      ...(group.description === undefined ? {} : { description: group.description }),
+      ...(group.precedence === undefined ? {} : { precedence: group.precedence }),
+      ...(group.roleArn === undefined ? {} : { roleArn: group.roleArn }),
+    })),
+    parts: manifest.parts.map(({ name, records, bytes, sha256 }) => ({ name, records, bytes, sha256 })),
+  };
+  readManifest(wire, ctx);
+  return `${JSON.stringify(wire, null, 2)}\n`;
+}
+
+/**
+ * Reads a manifest from JSON text or an already parsed value, checking: format
+ * `cognito-user-lifecycle/snapshot`, version 1, a key-safe snapshot id, a user pool id, parts named
+ * `part-00001.jsonl`, `part-00002.jsonl`... in order (so unique), every count a non-negative integer, the parts'
+ * records summing to `userCount`, each sha256 64 lowercase hex characters, `completedAt` not before
+ * `startedAt`, group names unique.
+ *
+ * @throws ValidationError `SNAPSHOT.MALFORMED` naming the field (prefixed with `location` when given).
+ */
+export function parseManifest(input: string | unknown, location?: string): SnapshotManifest {
+  const ctx: ReadContext = { code: "SNAPSHOT.MALFORMED", location };
+  return readManifest(parseJsonText(input, ctx), ctx);
+}
+
+function readManifest(value: unknown, ctx: ReadContext): SnapshotManifest {
+  const object = expectObject(value, "", ctx);
+  if (required(object, "format", "", ctx) !== SNAPSHOT_FORMAT)
+    fail(ctx, "format", `expected "${SNAPSHOT_FORMAT}"`);
+  if (required(object, "version", "", ctx) !== 1)
+    fail(ctx, "version", "this reader supports manifest version 1 only");
+  expectOnlyKeys(object, MANIFEST_KEYS, "", ctx);
+
+  const snapshotId = expectString(required(object, "snapshotId", "", ctx), "snapshotId", ctx, {
+    minLength: 1,
+    maxLength: 128,
+    pattern: SNAPSHOT_ID,
+    patternHint: "letters, digits, - and _ only",
+  });
+  const userPoolId = expectString(required(object, "userPoolId", "", ctx), "userPoolId", ctx, {
+    minLength: 1,
+    maxLength: USER_POOL_ID_MAX,
+  });
+  const startedAt = expectDate(required(object, "startedAt", "", ctx), "startedAt", ctx, {
+    epochSeconds: false,
+  });
+  const completedAt = expectDate(required(object, "completedAt", "", ctx), "completedAt", ctx, {
+    epochSeconds: false,
+  });
+  if (completedAt.getTime() < startedAt.getTime()) fail(ctx, "completedAt", "is before startedAt");
+  const userCount = expectCount(required(object, "userCount", "", ctx), "userCount", ctx);
+
+  const groupNames = new Set<string>();
+  const groups = expectArray(required(object, "groups", "", ctx), "groups", ctx).map((entry, index) => {
+    const group = readGroup(entry, item("groups", index), ctx);
+    if (groupNames.has(group.name)) fail(ctx, child(item("groups", index), "name"), "duplicate group name");
+    groupNames.add(group.name);
+    return group;
+  });
+
+  const partList = expectArray(required(object, "parts", "", ctx), "parts", ctx);
+  if (partList.length > MAX_PART_INDEX) fail(ctx, "parts", `more than ${MAX_PART_INDEX} parts`);
+  const parts = partList.map((entry, index) => readPart(entry, index, ctx));
+  const records = parts.reduce((sum, part) => sum + part.records, 0);
+  if (records !== userCount) fail(ctx, "userCount", `is ${userCount} but the parts hold ${records} records`);
+
+  return { version: 1, snapshotId, userPoolId, startedAt, completedAt, userCount, groups, parts };
+}
+
+function readGroup(value: unknown, path: string, ctx: ReadContext): Group {
+  const object = expectObject(value, path, ctx);
+  expectOnlyKeys(object, GROUP_KEYS, path, ctx);
+  // Limits from Cognito's CreateGroup: GroupName 1-128 characters, Description at most 2048, Precedence a
+  // non-negative integer.
+  const name = expectString(required(object, "name", path, ctx), child(path, "name"), ctx, {
+    minLength: 1,
+    maxLength: GROUP_NAME_MAX,
+  });
+  const description = field(object, "description");
+  const precedence = field(object, "precedence");
+  const roleArn = field(object, "roleArn");
+  return {
+    name,
+    ...(description === undefined
+      ? {}
+      : { description: expectString(description, child(path, "description"), ctx, { maxLength: 2048 }) }),
+    ...(precedence === undefined
+      ? {}
+      : { precedence: expectCount(precedence, child(path, "precedence"), ctx) }),
+    ...(roleArn === undefined
+      ? {}
+      : {
+          roleArn: expectString(roleArn, child(path, "roleArn"), ctx, {
+            maxLength: 2048,
+            pattern: /^arn:/,
+            patternHint: "an IAM role ARN",
+          }),
+        }),
+  };
+}
+
+function readPart(value: unknown, index: number, ctx: ReadContext): SnapshotPartEntry {
+  const path = item("parts", index);
+  const object = expectObject(value, path, ctx);
+  expectOnlyKeys(object, PART_KEYS, path, ctx);
+  const name = expectString(required(object, "name", path, ctx), child(path, "name"), ctx);
+  // Names are checked against their position, not only for order: they become object keys, and a gap or a
+  // repeat would mean a part is missing.
+  const expected = snapshotPartName(index + 1);
+  if (name !== expected)
+    fail(ctx, child(path, "name"), `expected "${expected}" (parts are numbered in order)`);
+  const records = expectCount(required(object, "records", path, ctx), child(path, "records"), ctx);
+  const bytes = expectCount(required(object, "bytes", path, ctx), child(path, "bytes"), ctx);
+  const sha256 = expectString(required(object, "sha256", path, ctx), child(path, "sha256"), ctx, {
+    pattern: SHA256_HEX,
+    patternHint: "64 lowercase hexadecimal characters",
+  });
+  return { name, records, bytes, sha256 };
+}
