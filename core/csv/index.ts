@@ -1,0 +1,29 @@
+/** Cognito user-import CSV: header checks, escaping, user → row mapping and file splitting. */
+export { escapeCsvField, formatCsvRow, parseCsv } from "./escape.js";
+export {
+  COGNITO_IMPORT_FILE_LIMITS,
+  type CsvFileSink,
+  collectImportFiles,
+  type ImportCsvSummary,
+  type ImportFileInfo,
+  type ImportFileLimits,
+  writeImportFiles,
+} from "./import-files.js";
+export {
+  type ImportHeader,
+  type ImportHeaderOptions,
+  MFA_ENABLED_COLUMN,
+  type MfaConfiguration,
+  parseImportHeader,
+  USERNAME_COLUMN,
+  VERIFIED_FLAG_COLUMN,
+  type VerifiableContact,
+} from "./import-header.js";
+export {
+  MAX_ATTRIBUTE_BYTES,
+  MAX_ROW_LENGTH,
+  type MappedUser,
+  mapUserToRow,
+  type SkippedUser,
+  type SkipReason,
+} from "./map-user.js";
