@@ -1,0 +1,71 @@
+import type { AccountStore } from "../../core/ports/account-store.js";
+import { Outage } from "./outage.js";
+
+export interface AccountRow {
+  readonly id: number;
+  readonly email: string;
+  confirmedAt: Date | null;
+  confirmationSentAt: Date | null;
+}
+
+/** The accounts table in memory, deleting exactly what the batched SQL purge would. */
+export class InMemoryAccountStore implements AccountStore {
+  private readonly rows = new Map<number, AccountRow>();
+  private nextId = 1;
+  readonly outage = new Outage();
+  /** Number of delete statements run (one per batch). */
+  deleteStatements = 0;
+  /** Called before each delete statement: lets a test confirm a row "meanwhile". */
+  beforeDelete: (() => void) | undefined;
+
+  insert(row: Omit<AccountRow, "id"> & { id?: number }): AccountRow {
+    const id = row.id ?? this.nextId;
+    this.nextId = Math.max(this.nextId, id + 1);
+    const stored = { ...row, id };
+    this.rows.set(id, stored);
+    return stored;
+  }
+
+  confirm(id: number, at: Date): void {
+    const row = this.rows.get(id);
+    if (row) row.confirmedAt = at;
+  }
+
+  all(): AccountRow[] {
+    return [...this.rows.values()].sort((a, b) => a.id - b.id);
+  }
+
+  async countAll(): Promise<number> {
+    this.outage.check();
+    return this.rows.size;
+  }
+
+  async countExpiredUnconfirmed(cutoff: Date): Promise<number> {
+    this.outage.check();
+    return this.expired(cutoff).length;
+  }
+
+  async deleteExpiredUnconfirmed(cutoff: Date, limit: number): Promise<number> {
+    this.outage.check();
+    this.beforeDelete?.();
+    this.deleteStatements += 1;
+    // ORDER BY confirmation_sent_at, id LIMIT n — the condition is evaluated at delete time.
+    const victims = this.expired(cutoff)
+      .sort(
+        (a, b) =>
+          (a.confirmationSentAt?.getTime() ?? 0) - (b.confirmationSentAt?.getTime() ?? 0) || a.id - b.id,
+      )
+      .slice(0, limit);
+    for (const row of victims) this.rows.delete(row.id);
+    return victims.length;
+  }
+
+  private expired(cutoff: Date): AccountRow[] {
+    return [...this.rows.values()].filter(
+      (row) =>
+        row.confirmedAt === null &&
+        row.confirmationSentAt !== null &&
+        row.confirmationSentAt.getTime() < cutoff.getTime(),
+    );
+  }
+}

@@ -1,0 +1,122 @@
+import {
+  type BackupRecord,
+  parseBackupRecord,
+  serializeBackupRecord,
+} from "../../core/backup/backup-record.js";
+import {
+  type CompletedPart,
+  parseManifest,
+  type SnapshotManifest,
+  serializeManifest,
+} from "../../core/backup/snapshot.js";
+import { LifecycleError, ValidationError } from "../../core/errors.js";
+import type { BackupEntry, BackupStore } from "../../core/ports/backup-store.js";
+import { stableUserId } from "../../core/user/user.js";
+import { Outage } from "./outage.js";
+
+/**
+ * Backups as text objects in a versioned "bucket" in memory: what is stored is the serialized form, so reads
+ * go through the same parser as real objects and a corrupt object can be planted with {@link putRaw}.
+ */
+export class InMemoryBackupStore implements BackupStore {
+  /** Object key → versions, oldest first. */
+  private readonly objects = new Map<string, string[]>();
+  readonly outage = new Outage();
+
+  static userKey(userId: string): string {
+    return `users/${userId}.json`;
+  }
+
+  /** Stores arbitrary text at a key, as a new version (test setup for malformed objects). */
+  putRaw(key: string, text: string): void {
+    this.objects.set(key, [...(this.objects.get(key) ?? []), text]);
+  }
+
+  /** Every version of every object, keyed (test inspection). */
+  versions(key: string): readonly string[] {
+    return this.objects.get(key) ?? [];
+  }
+
+  keys(): string[] {
+    return [...this.objects.keys()].sort();
+  }
+
+  async putUserBackup(record: BackupRecord): Promise<void> {
+    this.outage.check();
+    this.putRaw(InMemoryBackupStore.userKey(stableUserId(record.user)), serializeBackupRecord(record));
+  }
+
+  async getUserBackup(userId: string): Promise<BackupRecord | undefined> {
+    this.outage.check();
+    const key = InMemoryBackupStore.userKey(userId);
+    const current = this.objects.get(key)?.at(-1);
+    return current === undefined ? undefined : parseBackupRecord(current, key);
+  }
+
+  async *listUserBackups(): AsyncIterable<BackupEntry> {
+    this.outage.check();
+    for (const key of this.keys()) {
+      if (!key.startsWith("users/")) continue;
+      const current = this.objects.get(key)?.at(-1);
+      if (current === undefined) continue;
+      try {
+        const record = parseBackupRecord(current, key);
+        yield { kind: "record", userId: stableUserId(record.user), record };
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        yield { kind: "malformed", location: key, error };
+      }
+    }
+  }
+
+  async eraseUserBackups(userId: string): Promise<number> {
+    this.outage.check();
+    const key = InMemoryBackupStore.userKey(userId);
+    const count = this.objects.get(key)?.length ?? 0;
+    this.objects.delete(key);
+    return count;
+  }
+
+  async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
+    this.outage.check();
+    // Replacing a part removes its older versions: an erased user must not survive in one.
+    this.objects.set(`snapshots/${snapshotId}/${part.name}`, [part.text]);
+  }
+
+  async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
+    this.outage.check();
+    this.objects.set(`snapshots/${manifest.snapshotId}/manifest.json`, [serializeManifest(manifest)]);
+  }
+
+  async listSnapshots(): Promise<string[]> {
+    this.outage.check();
+    return this.keys()
+      .filter((key) => key.startsWith("snapshots/") && key.endsWith("/manifest.json"))
+      .map((key) => key.slice("snapshots/".length, -"/manifest.json".length));
+  }
+
+  async getSnapshotManifest(snapshotId: string): Promise<SnapshotManifest> {
+    this.outage.check();
+    const key = `snapshots/${snapshotId}/manifest.json`;
+    const text = this.objects.get(key)?.at(-1);
+    if (text === undefined) {
+      throw new LifecycleError(
+        "SNAPSHOT.MALFORMED",
+        `Snapshot ${snapshotId} has no manifest (missing or incomplete)`,
+      );
+    }
+    return parseManifest(text, key);
+  }
+
+  async getSnapshotPart(snapshotId: string, partName: string): Promise<string> {
+    this.outage.check();
+    const text = this.objects.get(`snapshots/${snapshotId}/${partName}`)?.at(-1);
+    if (text === undefined) {
+      throw new LifecycleError(
+        "SNAPSHOT.MALFORMED",
+        `Snapshot ${snapshotId} is missing its part ${partName}`,
+      );
+    }
+    return text;
+  }
+}

@@ -1,0 +1,44 @@
+import { describeAccountStoreContract } from "../../core/ports/account-store.contract.js";
+import { describeBackupStoreContract } from "../../core/ports/backup-store.contract.js";
+import { describeProfileStoreContract } from "../../core/ports/profile-store.contract.js";
+import { describeUserDirectoryContract } from "../../core/ports/user-directory.contract.js";
+import { InMemoryAccountStore } from "./account-store.js";
+import { InMemoryBackupStore } from "./backup-store.js";
+import { InMemoryProfileStore } from "./profile-store.js";
+import { InMemoryUserDirectory } from "./user-directory.js";
+
+describeUserDirectoryContract("in-memory", async () => {
+  const directory = new InMemoryUserDirectory();
+  return { directory, seed: async (users) => void directory.seed(...users) };
+});
+
+describeProfileStoreContract("in-memory", async () => new InMemoryProfileStore());
+
+describeBackupStoreContract("in-memory", async () => {
+  const store = new InMemoryBackupStore();
+  return {
+    store,
+    plantMalformed: async (userId, text) => store.putRaw(InMemoryBackupStore.userKey(userId), text),
+  };
+});
+
+describeAccountStoreContract("in-memory", async () => {
+  const store = new InMemoryAccountStore();
+  return {
+    store,
+    insert: async (rows) => rows.map((row) => store.insert({ ...row }).id),
+    confirm: async (id, at) => store.confirm(id, at),
+    remainingEmails: async () =>
+      store
+        .all()
+        .map((row) => row.email)
+        .sort(),
+    beforeNextDelete: (hook) => {
+      store.beforeDelete = () => {
+        store.beforeDelete = undefined;
+        // The in-memory store is synchronous: run the hook's effect right away.
+        void hook();
+      };
+    },
+  };
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import type { AccountStore } from "./account-store.js";
+
+export interface AccountRowSeed {
+  readonly email: string;
+  readonly confirmedAt: Date | null;
+  readonly confirmationSentAt: Date | null;
+}
+
+/** A fresh, empty accounts table per fixture. */
+export interface AccountStoreFixture {
+  readonly store: AccountStore;
+  /** Inserts rows; returns their ids in order. */
+  insert(rows: readonly AccountRowSeed[]): Promise<number[]>;
+  /** Marks a row confirmed, as the application would. */
+  confirm(id: number, at: Date): Promise<void>;
+  /** Emails of the rows left, sorted. */
+  remainingEmails(): Promise<string[]>;
+  /** Runs `hook` right before the store's next delete statement (to confirm a row "meanwhile"). */
+  beforeNextDelete(hook: () => Promise<void>): void;
+  close?(): Promise<void>;
+}
+
+const cutoff = new Date("2026-03-10T00:00:00.000Z");
+const minutesBefore = (minutes: number) => new Date(cutoff.getTime() - minutes * 60_000);
+const minutesAfter = (minutes: number) => new Date(cutoff.getTime() + minutes * 60_000);
+
+/** What every AccountStore adapter must do. */
+export function describeAccountStoreContract(
+  name: string,
+  makeFixture: () => Promise<AccountStoreFixture>,
+): void {
+  describe(`AccountStore contract: ${name}`, () => {
+    async function withFixture(test: (fixture: AccountStoreFixture) => Promise<void>): Promise<void> {
+      const fixture = await makeFixture();
+      try {
+        await test(fixture);
+      } finally {
+        await fixture.close?.();
+      }
+    }
+
+    const rows: AccountRowSeed[] = [
+      { email: "old-unconfirmed-1@example.com", confirmedAt: null, confirmationSentAt: minutesBefore(60) },
+      { email: "old-unconfirmed-2@example.com", confirmedAt: null, confirmationSentAt: minutesBefore(30) },
+      { email: "old-unconfirmed-3@example.com", confirmedAt: null, confirmationSentAt: minutesBefore(1) },
+      { email: "at-cutoff@example.com", confirmedAt: null, confirmationSentAt: cutoff },
+      { email: "young@example.com", confirmedAt: null, confirmationSentAt: minutesAfter(5) },
+      {
+        email: "confirmed@example.com",
+        confirmedAt: minutesBefore(10),
+        confirmationSentAt: minutesBefore(90),
+      },
+      { email: "never-sent@example.com", confirmedAt: null, confirmationSentAt: null },
+    ];
+
+    it("counts all rows and the expired unconfirmed ones (strictly before the cutoff)", () =>
+      withFixture(async ({ store, insert }) => {
+        await insert(rows);
+        expect(await store.countAll()).toBe(7);
+        expect(await store.countExpiredUnconfirmed(cutoff)).toBe(3);
+      }));
+
+    it("deletes at most `limit` rows, oldest first, and only expired unconfirmed ones", () =>
+      withFixture(async ({ store, insert, remainingEmails }) => {
+        await insert(rows);
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 2)).toBe(2);
+        expect(await remainingEmails()).not.toContain("old-unconfirmed-1@example.com");
+        expect(await remainingEmails()).toContain("old-unconfirmed-3@example.com");
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 2)).toBe(1);
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 2)).toBe(0);
+        expect(await remainingEmails()).toEqual([
+          "at-cutoff@example.com",
+          "confirmed@example.com",
+          "never-sent@example.com",
+          "young@example.com",
+        ]);
+      }));
+
+    it("never deletes a row confirmed after it was counted", () =>
+      withFixture(async ({ store, insert, confirm, beforeNextDelete, remainingEmails }) => {
+        const [first] = await insert(rows);
+        expect(await store.countExpiredUnconfirmed(cutoff)).toBe(3);
+        beforeNextDelete(() => confirm(first as number, cutoff));
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 10)).toBe(2);
+        expect(await remainingEmails()).toContain("old-unconfirmed-1@example.com");
+      }));
+  });
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import type { BackupRecord } from "../backup/backup-record.js";
+import { type SnapshotManifest, SnapshotPartWriter, snapshotIdFor } from "../backup/snapshot.js";
+import { aUser } from "../testing/builders.js";
+import { stableUserId } from "../user/user.js";
+import type { BackupEntry, BackupStore } from "./backup-store.js";
+
+/** A fresh, empty store per fixture. */
+export interface BackupStoreFixture {
+  readonly store: BackupStore;
+  /** Plants an unreadable object where the backup of `userId` would be. */
+  plantMalformed(userId: string, text: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+function aRecord(overrides: Partial<BackupRecord> = {}): BackupRecord {
+  return {
+    version: 1,
+    capturedAt: new Date("2026-02-01T00:00:00.000Z"),
+    source: {
+      kind: "post-confirmation",
+      userPoolId: "eu-west-1_Test",
+      trigger: "PostConfirmation_ConfirmSignUp",
+    },
+    user: aUser(),
+    ...overrides,
+  };
+}
+
+async function collect(entries: AsyncIterable<BackupEntry>): Promise<BackupEntry[]> {
+  const all: BackupEntry[] = [];
+  for await (const entry of entries) all.push(entry);
+  return all;
+}
+
+/** What every BackupStore adapter must do. */
+export function describeBackupStoreContract(
+  name: string,
+  makeFixture: () => Promise<BackupStoreFixture>,
+): void {
+  describe(`BackupStore contract: ${name}`, () => {
+    async function withFixture(test: (fixture: BackupStoreFixture) => Promise<void>): Promise<void> {
+      const fixture = await makeFixture();
+      try {
+        await test(fixture);
+      } finally {
+        await fixture.close?.();
+      }
+    }
+
+    it("writes and reads back a user's backup", () =>
+      withFixture(async ({ store }) => {
+        const record = aRecord({ user: aUser({ groups: ["admins", "staff"], enabled: false }) });
+        await store.putUserBackup(record);
+        expect(await store.getUserBackup(stableUserId(record.user))).toEqual(record);
+        expect(await store.getUserBackup("no-such-user")).toBeUndefined();
+      }));
+
+    it("keys backups by the stable id: a repeat overwrites, a restored user keeps its backup", () =>
+      withFixture(async ({ store }) => {
+        const user = aUser();
+        await store.putUserBackup(aRecord({ user }));
+        const restored = aUser({
+          username: user.username,
+          sub: "99999999-9999-4999-8999-999999999999",
+          attributes: { ...user.attributes, "custom:legacy_sub": user.sub },
+        });
+        const later = aRecord({ user: restored, capturedAt: new Date("2026-03-01T00:00:00.000Z") });
+        await store.putUserBackup(later);
+        expect(await store.getUserBackup(user.sub)).toEqual(later);
+        const listed = await collect(store.listUserBackups());
+        expect(listed.filter((e) => e.kind === "record" && e.userId === user.sub)).toHaveLength(1);
+      }));
+
+    it("lists every current backup and reports malformed ones without stopping", () =>
+      withFixture(async ({ store, plantMalformed }) => {
+        const records = [aRecord(), aRecord(), aRecord()];
+        for (const record of records) await store.putUserBackup(record);
+        await plantMalformed("broken-user", '{"format":"cognito-user-lifecycle/backup","version":1');
+        const listed = await collect(store.listUserBackups());
+        const ids = listed.flatMap((e) => (e.kind === "record" ? [e.userId] : []));
+        expect(ids.sort()).toEqual(records.map((r) => stableUserId(r.user)).sort());
+        const malformed = listed.filter((e) => e.kind === "malformed");
+        expect(malformed).toHaveLength(1);
+        expect(malformed[0]).toMatchObject({
+          kind: "malformed",
+          location: expect.stringContaining("broken-user"),
+        });
+      }));
+
+    it("erases every version of a user's backup", () =>
+      withFixture(async ({ store }) => {
+        const record = aRecord();
+        const id = stableUserId(record.user);
+        await store.putUserBackup(record);
+        await store.putUserBackup({ ...record, capturedAt: new Date("2026-02-02T00:00:00.000Z") });
+        expect(await store.eraseUserBackups(id)).toBeGreaterThanOrEqual(2);
+        expect(await store.getUserBackup(id)).toBeUndefined();
+        expect(await store.eraseUserBackups(id)).toBe(0);
+        const listed = await collect(store.listUserBackups());
+        expect(listed.some((e) => e.kind === "record" && e.userId === id)).toBe(false);
+      }));
+
+    it("stores snapshots part by part and lists only those with a manifest", () =>
+      withFixture(async ({ store }) => {
+        const startedAt = new Date("2026-04-01T00:00:00.000Z");
+        const snapshotId = snapshotIdFor(startedAt);
+        const writer = new SnapshotPartWriter({ maxRecordsPerPart: 2 });
+        const parts = [];
+        for (let i = 0; i < 3; i++) {
+          const closed = writer.add(aRecord({ source: { kind: "snapshot", userPoolId: "eu-west-1_Test" } }));
+          if (closed) parts.push(closed);
+        }
+        const last = writer.finish();
+        if (last) parts.push(last);
+        for (const part of parts) await store.putSnapshotPart(snapshotId, part);
+        expect(await store.listSnapshots()).toEqual([]);
+        const manifest: SnapshotManifest = {
+          version: 1,
+          snapshotId,
+          userPoolId: "eu-west-1_Test",
+          startedAt,
+          completedAt: new Date("2026-04-01T00:01:00.000Z"),
+          userCount: 3,
+          groups: [{ name: "admins", precedence: 1 }],
+          parts: writer.parts,
+        };
+        await store.putSnapshotManifest(manifest);
+        expect(await store.listSnapshots()).toEqual([snapshotId]);
+        expect(await store.getSnapshotManifest(snapshotId)).toEqual(manifest);
+        for (const part of parts) expect(await store.getSnapshotPart(snapshotId, part.name)).toBe(part.text);
+        await expect(store.getSnapshotManifest("no-such-snapshot")).rejects.toMatchObject({
+          code: "SNAPSHOT.MALFORMED",
+        });
+      }));
+
+    it("lists snapshots oldest first", () =>
+      withFixture(async ({ store }) => {
+        const ids = ["2026-05-02T00:00:00.000Z", "2026-05-01T00:00:00.000Z"].map((at) => {
+          const startedAt = new Date(at);
+          return { startedAt, snapshotId: snapshotIdFor(startedAt) };
+        });
+        for (const { startedAt, snapshotId } of ids) {
+          await store.putSnapshotManifest({
+            version: 1,
+            snapshotId,
+            userPoolId: "eu-west-1_Test",
+            startedAt,
+            completedAt: startedAt,
+            userCount: 0,
+            groups: [],
+            parts: [],
+          });
+        }
+        expect(await store.listSnapshots()).toEqual(ids.map((i) => i.snapshotId).sort());
+      }));
+  });
+}

@@ -1,0 +1,53 @@
+import type { BackupRecord } from "../backup/backup-record.js";
+import type { CompletedPart, SnapshotManifest } from "../backup/snapshot.js";
+import type { ValidationError } from "../errors.js";
+
+/** One per-user backup as listed: the record, or why it could not be read. */
+export type BackupEntry =
+  | { readonly kind: "record"; readonly userId: string; readonly record: BackupRecord }
+  | { readonly kind: "malformed"; readonly location: string; readonly error: ValidationError };
+
+/**
+ * Where backups live: one current backup per user (older ones kept as versions until erased or expired),
+ * and whole-pool snapshots made of parts plus a manifest.
+ */
+export interface BackupStore {
+  /**
+   * Writes the user's backup under a location derived from the stable user id alone, so a repeated event
+   * overwrites instead of piling up. The previous backup stays as an older version.
+   */
+  putUserBackup(record: BackupRecord): Promise<void>;
+
+  /** The user's current backup, or `undefined`. Throws `BACKUP.MALFORMED` when it cannot be read. */
+  getUserBackup(userId: string): Promise<BackupRecord | undefined>;
+
+  /**
+   * Every per-user backup, current versions only. Malformed objects come back as `malformed` entries (the
+   * listing goes on); reads happen with bounded concurrency.
+   */
+  listUserBackups(): AsyncIterable<BackupEntry>;
+
+  /** Deletes every version of the user's backup. Idempotent. Returns how many versions were deleted. */
+  eraseUserBackups(userId: string): Promise<number>;
+
+  /**
+   * Stores one part of a snapshot. Writing a part again replaces it and deletes its older versions
+   * (used by erase to rewrite a part without the erased user).
+   */
+  putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void>;
+
+  /**
+   * Stores the manifest, which completes the snapshot: written after every part, so a snapshot without a
+   * manifest is incomplete and never listed. Replaces an existing manifest and deletes its older versions.
+   */
+  putSnapshotManifest(manifest: SnapshotManifest): Promise<void>;
+
+  /** Ids of complete snapshots, oldest first (ids sort by time). */
+  listSnapshots(): Promise<string[]>;
+
+  /** The snapshot's manifest. Throws `SNAPSHOT.MALFORMED` when unreadable or missing. */
+  getSnapshotManifest(snapshotId: string): Promise<SnapshotManifest>;
+
+  /** The part's JSON Lines text, as stored; callers check it against the manifest. */
+  getSnapshotPart(snapshotId: string, partName: string): Promise<string>;
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { LifecycleError } from "../errors.js";
+import { aUser } from "../testing/builders.js";
+import type { User } from "../user/user.js";
+import { allUsers, type UserDirectory } from "./user-directory.js";
+
+/** A fresh, empty pool per fixture. */
+export interface UserDirectoryFixture {
+  readonly directory: UserDirectory;
+  /** Puts users into the pool in the given status and groups (groups are created as needed). */
+  seed(users: readonly User[]): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface UserDirectoryCapabilities {
+  /** The directory pages results (a stand-in may return everything in one page). */
+  readonly pagination: boolean;
+  /** Why pagination cases are skipped, when they are. */
+  readonly paginationGap?: string;
+}
+
+/**
+ * What every UserDirectory adapter must do. Run by the in-memory adapter's unit tests and by the Cognito
+ * adapter's integration tests against a local Cognito.
+ */
+export function describeUserDirectoryContract(
+  name: string,
+  makeFixture: () => Promise<UserDirectoryFixture>,
+  capabilities: UserDirectoryCapabilities = { pagination: true },
+): void {
+  describe(`UserDirectory contract: ${name}`, () => {
+    async function withFixture(test: (fixture: UserDirectoryFixture) => Promise<void>): Promise<void> {
+      const fixture = await makeFixture();
+      try {
+        await test(fixture);
+      } finally {
+        await fixture.close?.();
+      }
+    }
+
+    it.skipIf(!capabilities.pagination)(
+      `walks every user exactly once across pages of a small size${capabilities.paginationGap ? ` (skipped: ${capabilities.paginationGap})` : ""}`,
+      () =>
+        withFixture(async ({ directory, seed }) => {
+          const users = Array.from({ length: 7 }, () => aUser());
+          await seed(users);
+          const first = await directory.listUsers({ pageSize: 3 });
+          expect(first.items.length).toBeLessThanOrEqual(3);
+          expect(first.nextToken).toBeDefined();
+          const seen: string[] = [];
+          for await (const user of allUsers(directory, { pageSize: 3 })) seen.push(user.username);
+          expect(seen.sort()).toEqual(users.map((u) => u.username).sort());
+        }),
+    );
+
+    it("lists every user when walked to the end, with sub, attributes and status", () =>
+      withFixture(async ({ directory, seed }) => {
+        const users = [aUser(), aUser({ status: "UNCONFIRMED" })];
+        await seed(users);
+        const seen = new Map<string, User>();
+        for await (const user of allUsers(directory)) seen.set(user.username, user);
+        for (const user of users) {
+          const found = seen.get(user.username);
+          expect(found?.status).toBe(user.status);
+          expect(found?.attributes.email).toBe(user.attributes.email);
+          expect(found?.sub).toBe(found?.attributes.sub);
+        }
+      }));
+
+    it("filters by status", () =>
+      withFixture(async ({ directory, seed }) => {
+        const confirmed = aUser();
+        const unconfirmed = [aUser({ status: "UNCONFIRMED" }), aUser({ status: "UNCONFIRMED" })];
+        await seed([confirmed, ...unconfirmed]);
+        const listed: string[] = [];
+        for await (const user of allUsers(directory, { status: "UNCONFIRMED" })) {
+          expect(user.status).toBe("UNCONFIRMED");
+          listed.push(user.username);
+        }
+        expect(listed.sort()).toEqual(unconfirmed.map((u) => u.username).sort());
+      }));
+
+    it("rejects a page size above 60", () =>
+      withFixture(async ({ directory }) => {
+        await expect(directory.listUsers({ pageSize: 61 })).rejects.toThrow(/60/);
+      }));
+
+    it("gets a user, or undefined for an unknown username", () =>
+      withFixture(async ({ directory, seed }) => {
+        const user = aUser({ attributes: { "custom:legacy_sub": "11111111-2222-4333-8444-555555555555" } });
+        await seed([user]);
+        const found = await directory.getUser(user.username);
+        expect(found?.username).toBe(user.username);
+        expect(found?.attributes["custom:legacy_sub"]).toBe("11111111-2222-4333-8444-555555555555");
+        expect(await directory.getUser("no-such-user")).toBeUndefined();
+      }));
+
+    it("deletes idempotently", () =>
+      withFixture(async ({ directory, seed }) => {
+        const user = aUser();
+        await seed([user]);
+        expect(await directory.deleteUser(user.username)).toBe(true);
+        expect(await directory.getUser(user.username)).toBeUndefined();
+        expect(await directory.deleteUser(user.username)).toBe(false);
+      }));
+
+    it("disables a user, and says which user is missing", () =>
+      withFixture(async ({ directory, seed }) => {
+        const user = aUser();
+        await seed([user]);
+        await directory.disableUser(user.username);
+        expect((await directory.getUser(user.username))?.enabled).toBe(false);
+        await expect(directory.disableUser("no-such-user")).rejects.toMatchObject({ code: "USER.NOT_FOUND" });
+      }));
+
+    it("creates a user with a new sub, keeping its attributes, and refuses a taken username", () =>
+      withFixture(async ({ directory }) => {
+        const backup = aUser({ attributes: { "custom:legacy_sub": "11111111-2222-4333-8444-555555555555" } });
+        const created = await directory.createUser(backup);
+        expect(created.username).toBe(backup.username);
+        expect(created.sub).not.toBe(backup.sub);
+        expect(created.attributes.email).toBe(backup.attributes.email);
+        expect(created.attributes["custom:legacy_sub"]).toBe("11111111-2222-4333-8444-555555555555");
+        const error = await directory.createUser(backup).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(LifecycleError);
+        expect(error).toMatchObject({ code: "DIRECTORY.USER_EXISTS" });
+      }));
+
+    it("creates groups idempotently and manages membership", () =>
+      withFixture(async ({ directory, seed }) => {
+        const user = aUser();
+        await seed([user]);
+        expect(
+          await directory.createGroup({ name: "admins", description: "Administrators", precedence: 1 }),
+        ).toBe(true);
+        expect(await directory.createGroup({ name: "admins" })).toBe(false);
+        await directory.addUserToGroup(user.username, "admins");
+        await directory.addUserToGroup(user.username, "admins");
+        const members = await directory.listGroupMembers("admins");
+        expect(members.items).toEqual([user.username]);
+        const groups = await directory.listGroups();
+        expect(groups.items.find((g) => g.name === "admins")).toMatchObject({
+          description: "Administrators",
+          precedence: 1,
+        });
+        expect((await directory.getUser(user.username, { includeGroups: true }))?.groups).toEqual(["admins"]);
+        await expect(directory.addUserToGroup(user.username, "no-such-group")).rejects.toMatchObject({
+          code: "DIRECTORY.GROUP_NOT_FOUND",
+        });
+      }));
+
+    it("estimates the number of users", () =>
+      withFixture(async ({ directory, seed }) => {
+        await seed([aUser(), aUser(), aUser()]);
+        expect(await directory.estimatedUserCount()).toBeGreaterThanOrEqual(3);
+      }));
+  });
+}

@@ -1,0 +1,111 @@
+import type { Group, User, UserStatus } from "../user/user.js";
+
+/** The most users one ListUsers page may hold (Cognito's `Limit` maximum). */
+export const MAX_USERS_PAGE_SIZE = 60;
+
+export interface UserQuery {
+  /** Only users in this status (ListUsers' `cognito:user_status = "…"` filter). */
+  readonly status?: UserStatus;
+  /** Continue after a previous page. Tokens are opaque and may expire. */
+  readonly pageToken?: string;
+  /** At most this many users (1–60, default 60). A page may hold fewer even when more follow. */
+  readonly pageSize?: number;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Present while more pages follow; absent on the last page. */
+  readonly nextToken?: string;
+}
+
+export interface PageRequest {
+  readonly pageToken?: string;
+}
+
+/**
+ * The user pool as a directory of users and groups. Read methods return users with `groups: []` unless they
+ * say otherwise: membership comes from {@link UserDirectory.listGroupMembers} or `getUser(…, {includeGroups})`.
+ *
+ * Every method may throw a throttling error (`name === "TooManyRequestsException"`) when the pool's quotas
+ * are exceeded; adapters that rate-limit and retry internally throw it only once retries are spent.
+ */
+export interface UserDirectory {
+  /**
+   * One page of users, in a stable order. Follow `nextToken` to the end to see every user; a page can be
+   * short or even empty while more follow. Deleting users while paginating can invalidate the token
+   * (throws `DIRECTORY.PAGE_TOKEN_INVALID`): collect first, then change.
+   */
+  listUsers(query?: UserQuery): Promise<Page<User>>;
+
+  /** The pool's estimated number of users (Cognito's `EstimatedNumberOfUsers`): for ratios, not for loops. */
+  estimatedUserCount(): Promise<number>;
+
+  /** The user, or `undefined` when no user has this username. Groups are filled only when asked. */
+  getUser(username: string, options?: { includeGroups?: boolean }): Promise<User | undefined>;
+
+  /** Deletes the user. Idempotent: `false` when there was no such user. */
+  deleteUser(username: string): Promise<boolean>;
+
+  /** Disables sign-in for the user. Idempotent. Throws `USER.NOT_FOUND` when there is no such user. */
+  disableUser(username: string): Promise<void>;
+
+  /**
+   * Creates a user from a backup without sending any message (no invitation email or SMS), the
+   * "admin-create" restore path. The new user gets a new `sub` and must reset the password; its
+   * attributes are those given (`sub` excluded). Throws `DIRECTORY.USER_EXISTS` when the username is taken.
+   * Returns the user as created (with its new sub).
+   */
+  createUser(user: User): Promise<User>;
+
+  /** One page of the pool's groups. */
+  listGroups(request?: PageRequest): Promise<Page<Group>>;
+
+  /** One page of the usernames in a group. Throws `DIRECTORY.GROUP_NOT_FOUND` for an unknown group. */
+  listGroupMembers(groupName: string, request?: PageRequest): Promise<Page<string>>;
+
+  /** Creates the group. Idempotent: `false` when a group of that name already exists (left unchanged). */
+  createGroup(group: Group): Promise<boolean>;
+
+  /**
+   * Adds the user to the group. Idempotent. Throws `USER.NOT_FOUND` or `DIRECTORY.GROUP_NOT_FOUND`.
+   */
+  addUserToGroup(username: string, groupName: string): Promise<void>;
+}
+
+/** Walks every page of a paginated listing. Pages are fetched one at a time, as they are consumed. */
+export async function* allPages<T>(fetch: (pageToken?: string) => Promise<Page<T>>): AsyncGenerator<T> {
+  let token: string | undefined;
+  do {
+    const page = await fetch(token);
+    yield* page.items;
+    token = page.nextToken;
+  } while (token !== undefined);
+}
+
+/** Every user matching `query`, page after page. */
+export function allUsers(
+  directory: UserDirectory,
+  query: Omit<UserQuery, "pageToken"> = {},
+): AsyncGenerator<User> {
+  return allPages((pageToken) => directory.listUsers({ ...query, ...(pageToken ? { pageToken } : {}) }));
+}
+
+/** Every group with its members: the membership map a snapshot or reconcile needs. */
+export async function groupMemberships(
+  directory: UserDirectory,
+): Promise<{ groups: Group[]; membership: Map<string, string[]> }> {
+  const groups: Group[] = [];
+  const membership = new Map<string, string[]>();
+  for await (const group of allPages((pageToken) => directory.listGroups(pageToken ? { pageToken } : {}))) {
+    groups.push(group);
+    const members = allPages((pageToken) =>
+      directory.listGroupMembers(group.name, pageToken ? { pageToken } : {}),
+    );
+    for await (const username of members) {
+      const list = membership.get(username);
+      if (list) list.push(group.name);
+      else membership.set(username, [group.name]);
+    }
+  }
+  return { groups, membership };
+}
