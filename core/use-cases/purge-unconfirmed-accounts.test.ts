@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { InMemoryAccountStore } from "../../adapters/in-memory/account-store.js";
+import { ManualClock, SteppingClock } from "../../adapters/in-memory/clock.js";
+import { DEFAULT_PURGE_POLICY, type PurgePolicy } from "../purge/index.js";
+import { purgeUnconfirmedAccounts } from "./purge-unconfirmed-accounts.js";
+
+const NOW = new Date("2026-06-01T12:00:00.000Z");
+const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
+const policy = (overrides: Partial<PurgePolicy> = {}): PurgePolicy => ({
+  ...DEFAULT_PURGE_POLICY,
+  maxShareOfPool: 1,
+  maxDeletionsPerRun: 100_000,
+  ...overrides,
+});
+
+function table(expired: number, fresh = 0, confirmed = 0): InMemoryAccountStore {
+  const store = new InMemoryAccountStore();
+  for (let i = 0; i < expired; i++) {
+    store.insert({
+      email: `old${i}@example.com`,
+      confirmedAt: null,
+      confirmationSentAt: hoursAgo(30 + i / 100),
+    });
+  }
+  for (let i = 0; i < fresh; i++) {
+    store.insert({ email: `new${i}@example.com`, confirmedAt: null, confirmationSentAt: hoursAgo(2) });
+  }
+  for (let i = 0; i < confirmed; i++) {
+    store.insert({
+      email: `ok${i}@example.com`,
+      confirmedAt: hoursAgo(40),
+      confirmationSentAt: hoursAgo(50),
+    });
+  }
+  return store;
+}
+
+describe("purgeUnconfirmedAccounts", () => {
+  it("deletes expired unconfirmed rows in batches and nothing else", async () => {
+    const accounts = table(1_200, 5, 7);
+    const clock = new ManualClock(NOW);
+    const report = await purgeUnconfirmedAccounts({ accounts, clock }, { policy: policy(), batchSize: 500 });
+    expect(report).toMatchObject({ target: "accounts", deleted: 1_200, failed: 0, stoppedBy: "completed" });
+    expect(accounts.deleteStatements).toBe(3);
+    expect(accounts.all()).toHaveLength(12);
+  });
+
+  it("never deletes a row confirmed while the purge runs", async () => {
+    const accounts = table(3);
+    const [first] = accounts.all();
+    accounts.beforeDelete = () => accounts.confirm(first?.id ?? 0, NOW);
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock: new ManualClock(NOW) },
+      { policy: policy() },
+    );
+    expect(report.deleted).toBe(2);
+    expect(accounts.all().map((r) => r.id)).toEqual([first?.id]);
+  });
+
+  it("stops at the per-run cap", async () => {
+    const accounts = table(50);
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock: new ManualClock(NOW) },
+      { policy: policy({ maxDeletionsPerRun: 20 }), batchSize: 7 },
+    );
+    expect(report).toMatchObject({ deleted: 20, deferred: 30 });
+    expect(accounts.all()).toHaveLength(30);
+  });
+
+  it("refuses when expired rows exceed the allowed share of the table", async () => {
+    const accounts = table(10, 0, 10);
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock: new ManualClock(NOW) },
+      { policy: policy({ maxShareOfPool: 0.1 }) },
+    );
+    expect(report.stoppedBy).toBe("refused");
+    expect(accounts.deleteStatements).toBe(0);
+  });
+
+  it("deletes nothing in a dry run", async () => {
+    const accounts = table(10);
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock: new ManualClock(NOW) },
+      { policy: policy({ dryRun: true }) },
+    );
+    expect(report).toMatchObject({ stoppedBy: "dry-run", eligible: 10, deleted: 0 });
+    expect(accounts.all()).toHaveLength(10);
+  });
+
+  it("stops at the deadline between batches", async () => {
+    const accounts = table(100);
+    const clock = new SteppingClock(NOW, 1_000);
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock },
+      { policy: policy(), batchSize: 10, deadline: new Date(NOW.getTime() + 4_000) },
+    );
+    expect(report.stoppedBy).toBe("time-budget");
+    expect(report.deleted).toBeLessThan(100);
+    expect(report.deleted + report.deferred).toBe(100);
+  });
+
+  it("reports a failing statement instead of hiding it", async () => {
+    const accounts = table(10);
+    accounts.outage.begin();
+    const run = purgeUnconfirmedAccounts({ accounts, clock: new ManualClock(NOW) }, { policy: policy() });
+    await expect(run).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

@@ -1,0 +1,156 @@
+import { describe, expect, it } from "vitest";
+import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
+import { ManualClock } from "../../adapters/in-memory/clock.js";
+import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
+import { parseSnapshotPart } from "../backup/snapshot.js";
+import { aUser } from "../testing/builders.js";
+import { restoreUsers } from "./restore-users.js";
+import { snapshotUsers } from "./snapshot-users.js";
+
+function pool() {
+  const clock = new ManualClock("2026-06-01T00:00:00.000Z");
+  const directory = new InMemoryUserDirectory({ clock, maxPageSize: 5 });
+  const backups = new InMemoryBackupStore();
+  const alice = aUser({ groups: ["admins", "staff"] });
+  const bob = aUser({ enabled: false });
+  const carol = aUser({ groups: ["staff"] });
+  const pending = aUser({ status: "UNCONFIRMED" });
+  directory.seed(alice, bob, carol, pending);
+  return { clock, directory, backups, alice, bob, carol, pending };
+}
+
+describe("snapshotUsers", () => {
+  it("writes every user with its groups, in parts, and the manifest last", async () => {
+    const { clock, directory, backups, alice } = pool();
+    const manifest = await snapshotUsers(
+      { directory, backups, clock },
+      { userPoolId: "eu-west-1_Pool", maxRecordsPerPart: 3 },
+    );
+    expect(manifest.userCount).toBe(4);
+    expect(manifest.parts.map((p) => p.records)).toEqual([3, 1]);
+    expect(manifest.groups.map((g) => g.name)).toEqual(["admins", "staff"]);
+    expect(await backups.listSnapshots()).toEqual([manifest.snapshotId]);
+    const first = manifest.parts[0];
+    const records = parseSnapshotPart(
+      await backups.getSnapshotPart(manifest.snapshotId, first?.name ?? ""),
+      first?.name ?? "",
+    );
+    expect(records.find((r) => r.user.username === alice.username)?.user.groups).toEqual(["admins", "staff"]);
+  });
+});
+
+describe("restoreUsers", () => {
+  it("brings deleted users back with their original sub, groups and disabled flag (import job)", async () => {
+    const { clock, directory, backups, alice, bob, carol } = pool();
+    const deps = { directory, backups, clock, importer: directory, sleeper: clock };
+    await snapshotUsers(deps, { userPoolId: "eu-west-1_Pool" });
+    await directory.deleteUser(alice.username);
+    await directory.deleteUser(bob.username);
+
+    const report = await restoreUsers(deps);
+
+    expect(report.plan.users.map((u) => u.username).sort()).toEqual([alice.username, bob.username].sort());
+    expect(report.plan.existing).toContain(carol.username);
+    expect(report.plan.skipped).toEqual([]);
+    expect(report.complete).toBe(true);
+    const restoredAlice = await directory.getUser(alice.username, { includeGroups: true });
+    expect(restoredAlice?.attributes["custom:legacy_sub"]).toBe(alice.sub);
+    expect(restoredAlice?.sub).not.toBe(alice.sub);
+    expect(restoredAlice?.status).toBe("RESET_REQUIRED");
+    expect(restoredAlice?.groups).toEqual(["admins", "staff"]);
+    expect((await directory.getUser(bob.username))?.enabled).toBe(false);
+    expect(report.finalization?.subMapping).toContainEqual({
+      username: alice.username,
+      oldSub: alice.sub,
+      newSub: restoredAlice?.sub,
+    });
+  });
+
+  it("restores into a new, empty pool, creating its groups first", async () => {
+    const { clock, directory, backups, alice, carol, pending } = pool();
+    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    const target = new InMemoryUserDirectory({ clock });
+    const report = await restoreUsers({
+      directory: target,
+      importer: target,
+      backups,
+      clock,
+      sleeper: clock,
+    });
+    expect(report.complete).toBe(true);
+    expect(report.plan.skipped).toEqual([
+      { username: pending.username, reason: "UNCONFIRMED", detail: expect.any(String) },
+    ]);
+    expect(report.finalization?.groupsCreated).toBe(2);
+    expect((await target.getUser(alice.username, { includeGroups: true }))?.groups).toEqual([
+      "admins",
+      "staff",
+    ]);
+    expect((await target.getUser(carol.username, { includeGroups: true }))?.groups).toEqual(["staff"]);
+  });
+
+  it("restores with admin-create, sending nothing and keeping the original sub", async () => {
+    const { clock, directory, backups, alice } = pool();
+    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    await directory.deleteUser(alice.username);
+    const report = await restoreUsers(
+      { directory, backups, clock, sleeper: clock },
+      { strategy: "admin-create", usernames: [alice.username] },
+    );
+    expect(report.complete).toBe(true);
+    expect(report.execution?.created).toBe(1);
+    const restored = await directory.getUser(alice.username, { includeGroups: true });
+    expect(restored?.attributes["custom:legacy_sub"]).toBe(alice.sub);
+    expect(restored?.groups).toEqual(["admins", "staff"]);
+  });
+
+  it("prefers a per-user backup captured after the snapshot", async () => {
+    const { clock, directory, backups, alice } = pool();
+    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    clock.advance(3_600_000);
+    const changed = { ...alice, attributes: { ...alice.attributes, name: "Alice Changed" } };
+    await backups.putUserBackup({
+      version: 1,
+      capturedAt: clock.now(),
+      source: { kind: "reconcile" },
+      user: changed,
+    });
+    await directory.deleteUser(alice.username);
+    await restoreUsers({ directory, importer: directory, backups, clock, sleeper: clock });
+    expect((await directory.getUser(alice.username))?.attributes.name).toBe("Alice Changed");
+  });
+
+  it("stops before importing anything when a snapshot part is corrupt, naming the part", async () => {
+    const { clock, directory, backups, alice } = pool();
+    const manifest = await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    const part = manifest.parts[0];
+    const key = `snapshots/${manifest.snapshotId}/${part?.name}`;
+    backups.putRaw(key, (backups.versions(key).at(-1) ?? "").replace("admins", "admimz"));
+    await directory.deleteUser(alice.username);
+    await expect(
+      restoreUsers({ directory, importer: directory, backups, clock, sleeper: clock }),
+    ).rejects.toThrow(part?.name ?? "part");
+    expect(directory.calls.get("CreateUserImportJob")).toBeUndefined();
+    expect(await directory.getUser(alice.username)).toBeUndefined();
+  });
+
+  it("plans without changing anything in a dry run, listing skipped and malformed backups", async () => {
+    const { clock, directory, backups, alice } = pool();
+    await backups.putUserBackup({
+      version: 1,
+      capturedAt: clock.now(),
+      source: { kind: "reconcile" },
+      user: alice,
+    });
+    backups.putRaw("users/broken.json", "{not json");
+    await directory.deleteUser(alice.username);
+    const report = await restoreUsers(
+      { directory, importer: directory, backups, clock, sleeper: clock },
+      { source: { kind: "user-backups" }, dryRun: true },
+    );
+    expect(report.plan.users.map((u) => u.username)).toEqual([alice.username]);
+    expect(report.plan.malformedBackups).toEqual(["users/broken.json"]);
+    expect(report.execution).toBeUndefined();
+    expect(await directory.getUser(alice.username)).toBeUndefined();
+  });
+});
