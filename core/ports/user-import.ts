@@ -3,14 +3,7 @@
  * imports do not count as monthly active users. Only one job may run at a time per account.
  */
 export type ImportJobStatus =
-  | "Created"
-  | "Pending"
-  | "InProgress"
-  | "Stopping"
-  | "Expired"
-  | "Stopped"
-  | "Failed"
-  | "Succeeded";
+  "Created" | "Pending" | "InProgress" | "Stopping" | "Expired" | "Stopped" | "Failed" | "Succeeded";
 
 export const TERMINAL_IMPORT_JOB_STATUSES: readonly ImportJobStatus[] = [
   "Expired",

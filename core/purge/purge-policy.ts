@@ -171,8 +171,7 @@ export interface PurgeCandidate {
 export type IneligibleReason = "CONFIRMED" | "TOO_YOUNG" | "NO_TIMESTAMP";
 
 export type Eligibility =
-  | { readonly eligible: true }
-  | { readonly eligible: false; readonly reason: IneligibleReason };
+  { readonly eligible: true } | { readonly eligible: false; readonly reason: IneligibleReason };
 
 /**
  * Decides whether one candidate may be purged. Eligible iff not confirmed AND its timestamp
