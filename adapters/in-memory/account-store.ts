@@ -46,8 +46,8 @@ export class InMemoryAccountStore implements AccountStore {
   }
 
   async deleteExpiredUnconfirmed(cutoff: Date, limit: number): Promise<number> {
-    this.outage.check();
     this.beforeDelete?.();
+    this.outage.check();
     this.deleteStatements += 1;
     // ORDER BY confirmation_sent_at, id LIMIT n — the condition is evaluated at delete time.
     const victims = this.expired(cutoff)

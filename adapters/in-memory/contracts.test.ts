@@ -2,8 +2,10 @@ import { describeAccountStoreContract } from "../../core/ports/account-store.con
 import { describeBackupStoreContract } from "../../core/ports/backup-store.contract.js";
 import { describeProfileStoreContract } from "../../core/ports/profile-store.contract.js";
 import { describeUserDirectoryContract } from "../../core/ports/user-directory.contract.js";
+import { describeUserImportContract } from "../../core/ports/user-import.contract.js";
 import { InMemoryAccountStore } from "./account-store.js";
 import { InMemoryBackupStore } from "./backup-store.js";
+import { ManualClock } from "./clock.js";
 import { InMemoryProfileStore } from "./profile-store.js";
 import { InMemoryUserDirectory } from "./user-directory.js";
 
@@ -41,4 +43,10 @@ describeAccountStoreContract("in-memory", async () => {
       };
     },
   };
+});
+
+describeUserImportContract("in-memory", async () => {
+  const clock = new ManualClock();
+  const directory = new InMemoryUserDirectory({ clock });
+  return { importer: directory, directory, sleep: (ms) => clock.sleep(ms) };
 });

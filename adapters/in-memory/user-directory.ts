@@ -1,4 +1,5 @@
 import { parseCsv } from "../../core/csv/escape.js";
+import { A_POOL_CSV_HEADER } from "../../core/testing/csv.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
 import {
@@ -41,30 +42,7 @@ export interface InMemoryUserDirectoryOptions {
 }
 
 /** The header GetCSVHeader returns for a pool with email sign-in and the `legacy_sub` custom attribute. */
-export const DEFAULT_CSV_HEADER: readonly string[] = [
-  "name",
-  "given_name",
-  "family_name",
-  "middle_name",
-  "nickname",
-  "preferred_username",
-  "profile",
-  "picture",
-  "website",
-  "email",
-  "email_verified",
-  "gender",
-  "birthdate",
-  "zoneinfo",
-  "locale",
-  "phone_number",
-  "phone_number_verified",
-  "address",
-  "updated_at",
-  "custom:legacy_sub",
-  "cognito:mfa_enabled",
-  "cognito:username",
-];
+export const DEFAULT_CSV_HEADER: readonly string[] = A_POOL_CSV_HEADER;
 
 interface StoredJob {
   job: ImportJob;

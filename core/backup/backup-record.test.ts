@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LifecycleError, ValidationError } from "../errors.js";
+import { LifecycleError } from "../errors.js";
 import { arbBackupRecord, arbUser } from "../testing/arbitraries.js";
 import { aBackupRecord, editedAt, REMOVE } from "../testing/backup.js";
 import { aUser } from "../testing/builders.js";
@@ -12,6 +12,7 @@ import {
   serializeBackupRecord,
   toUserType,
 } from "./backup-record.js";
+import { errorOf } from "../testing/errors.js";
 
 const EMAIL = "alice.secret@example.com";
 
@@ -38,16 +39,6 @@ function aliceRecord(): BackupRecord {
 /** The record as written, parsed back into a plain value to be damaged by a test. */
 function aliceWire(): unknown {
   return JSON.parse(serializeBackupRecord(aliceRecord()));
-}
-
-function errorOf(action: () => unknown): ValidationError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
 }
 
 describe("serializeBackupRecord", () => {

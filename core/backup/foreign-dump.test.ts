@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../errors.js";
 import { arbUser } from "../testing/arbitraries.js";
 import { editedAt } from "../testing/backup.js";
 import { toUserType } from "./backup-record.js";
 import { parseForeignDump } from "./foreign-dump.js";
+import { errorOf } from "../testing/errors.js";
 
 // `aws cognito-idp list-users` output with cli_timestamp_format = wire (the AWS CLI v1 default): dates are
 // epoch seconds, as in the AWS CLI's own example for list-users.
@@ -56,16 +56,6 @@ const CLI_V2_OUTPUT = `{
 
 const CLI_V1 = JSON.parse(CLI_V1_OUTPUT) as Record<string, unknown>;
 const CLI_V2 = JSON.parse(CLI_V2_OUTPUT) as Record<string, unknown>;
-
-function errorOf(action: () => unknown): ValidationError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
-}
 
 describe("parseForeignDump", () => {
   it("reads AWS CLI list-users output with epoch-second dates", () => {

@@ -21,15 +21,10 @@ import {
   utf8ByteLength,
   verifyPart,
 } from "./snapshot.js";
+import { errorOf as errorOfKind } from "../testing/errors.js";
 
 function errorOf(action: () => unknown): LifecycleError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof LifecycleError) return error;
-    throw error;
-  }
-  throw new Error("expected a LifecycleError");
+  return errorOfKind(action, LifecycleError);
 }
 
 /** Every part the writer produces for `records`, the last one included. */

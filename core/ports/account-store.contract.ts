@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withFixture as runWithFixture } from "./contract-support.js";
 import type { AccountStore } from "./account-store.js";
 
 export interface AccountRowSeed {
@@ -31,14 +32,8 @@ export function describeAccountStoreContract(
   makeFixture: () => Promise<AccountStoreFixture>,
 ): void {
   describe(`AccountStore contract: ${name}`, () => {
-    async function withFixture(test: (fixture: AccountStoreFixture) => Promise<void>): Promise<void> {
-      const fixture = await makeFixture();
-      try {
-        await test(fixture);
-      } finally {
-        await fixture.close?.();
-      }
-    }
+    const withFixture = (test: (fixture: AccountStoreFixture) => Promise<void>) =>
+      runWithFixture(makeFixture, test);
 
     const rows: AccountRowSeed[] = [
       { email: "old-unconfirmed-1@example.com", confirmedAt: null, confirmationSentAt: minutesBefore(60) },

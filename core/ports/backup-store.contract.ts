@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { BackupRecord } from "../backup/backup-record.js";
+import { withFixture as runWithFixture } from "./contract-support.js";
 import { type SnapshotManifest, SnapshotPartWriter, snapshotIdFor } from "../backup/snapshot.js";
+import { aBackupRecord } from "../testing/backup.js";
 import { aUser } from "../testing/builders.js";
 import { stableUserId } from "../user/user.js";
 import type { BackupEntry, BackupStore } from "./backup-store.js";
@@ -11,20 +12,6 @@ export interface BackupStoreFixture {
   /** Plants an unreadable object where the backup of `userId` would be. */
   plantMalformed(userId: string, text: string): Promise<void>;
   close?(): Promise<void>;
-}
-
-function aRecord(overrides: Partial<BackupRecord> = {}): BackupRecord {
-  return {
-    version: 1,
-    capturedAt: new Date("2026-02-01T00:00:00.000Z"),
-    source: {
-      kind: "post-confirmation",
-      userPoolId: "eu-west-1_Test",
-      trigger: "PostConfirmation_ConfirmSignUp",
-    },
-    user: aUser(),
-    ...overrides,
-  };
 }
 
 async function collect(entries: AsyncIterable<BackupEntry>): Promise<BackupEntry[]> {
@@ -39,18 +26,12 @@ export function describeBackupStoreContract(
   makeFixture: () => Promise<BackupStoreFixture>,
 ): void {
   describe(`BackupStore contract: ${name}`, () => {
-    async function withFixture(test: (fixture: BackupStoreFixture) => Promise<void>): Promise<void> {
-      const fixture = await makeFixture();
-      try {
-        await test(fixture);
-      } finally {
-        await fixture.close?.();
-      }
-    }
+    const withFixture = (test: (fixture: BackupStoreFixture) => Promise<void>) =>
+      runWithFixture(makeFixture, test);
 
     it("writes and reads back a user's backup", () =>
       withFixture(async ({ store }) => {
-        const record = aRecord({ user: aUser({ groups: ["admins", "staff"], enabled: false }) });
+        const record = aBackupRecord({ user: aUser({ groups: ["admins", "staff"], enabled: false }) });
         await store.putUserBackup(record);
         expect(await store.getUserBackup(stableUserId(record.user))).toEqual(record);
         expect(await store.getUserBackup("no-such-user")).toBeUndefined();
@@ -59,13 +40,13 @@ export function describeBackupStoreContract(
     it("keys backups by the stable id: a repeat overwrites, a restored user keeps its backup", () =>
       withFixture(async ({ store }) => {
         const user = aUser();
-        await store.putUserBackup(aRecord({ user }));
+        await store.putUserBackup(aBackupRecord({ user }));
         const restored = aUser({
           username: user.username,
           sub: "99999999-9999-4999-8999-999999999999",
           attributes: { ...user.attributes, "custom:legacy_sub": user.sub },
         });
-        const later = aRecord({ user: restored, capturedAt: new Date("2026-03-01T00:00:00.000Z") });
+        const later = aBackupRecord({ user: restored, capturedAt: new Date("2026-03-01T00:00:00.000Z") });
         await store.putUserBackup(later);
         expect(await store.getUserBackup(user.sub)).toEqual(later);
         const listed = await collect(store.listUserBackups());
@@ -74,7 +55,7 @@ export function describeBackupStoreContract(
 
     it("lists every current backup and reports malformed ones without stopping", () =>
       withFixture(async ({ store, plantMalformed }) => {
-        const records = [aRecord(), aRecord(), aRecord()];
+        const records = [aBackupRecord(), aBackupRecord(), aBackupRecord()];
         for (const record of records) await store.putUserBackup(record);
         await plantMalformed("broken-user", '{"format":"cognito-user-lifecycle/backup","version":1');
         const listed = await collect(store.listUserBackups());
@@ -90,7 +71,7 @@ export function describeBackupStoreContract(
 
     it("erases every version of a user's backup", () =>
       withFixture(async ({ store }) => {
-        const record = aRecord();
+        const record = aBackupRecord();
         const id = stableUserId(record.user);
         await store.putUserBackup(record);
         await store.putUserBackup({ ...record, capturedAt: new Date("2026-02-02T00:00:00.000Z") });
@@ -108,7 +89,9 @@ export function describeBackupStoreContract(
         const writer = new SnapshotPartWriter({ maxRecordsPerPart: 2 });
         const parts = [];
         for (let i = 0; i < 3; i++) {
-          const closed = writer.add(aRecord({ source: { kind: "snapshot", userPoolId: "eu-west-1_Test" } }));
+          const closed = writer.add(
+            aBackupRecord({ source: { kind: "snapshot", userPoolId: "eu-west-1_Test" } }),
+          );
           if (closed) parts.push(closed);
         }
         const last = writer.finish();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withFixture as runWithFixture } from "./contract-support.js";
 import { LifecycleError } from "../errors.js";
 import { aUser } from "../testing/builders.js";
 import type { User } from "../user/user.js";
@@ -29,14 +30,8 @@ export function describeUserDirectoryContract(
   capabilities: UserDirectoryCapabilities = { pagination: true },
 ): void {
   describe(`UserDirectory contract: ${name}`, () => {
-    async function withFixture(test: (fixture: UserDirectoryFixture) => Promise<void>): Promise<void> {
-      const fixture = await makeFixture();
-      try {
-        await test(fixture);
-      } finally {
-        await fixture.close?.();
-      }
-    }
+    const withFixture = (test: (fixture: UserDirectoryFixture) => Promise<void>) =>
+      runWithFixture(makeFixture, test);
 
     it.skipIf(!capabilities.pagination)(
       `walks every user exactly once across pages of a small size${capabilities.paginationGap ? ` (skipped: ${capabilities.paginationGap})` : ""}`,

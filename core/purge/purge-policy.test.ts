@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../errors.js";
 import { aPurgeCandidate, aPurgePolicy, hoursAgo, PURGE_NOW } from "../testing/purge.js";
 import {
   checkEligibility,
@@ -12,19 +11,10 @@ import {
   purgeCutoff,
   refusalThreshold,
 } from "./purge-policy.js";
+import { errorOf } from "../testing/errors.js";
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
-
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
-}
 
 /** A pool large enough that the share rule never interferes with what a test is about. */
 const BIG_POOL = 1_000_000;

@@ -37,8 +37,9 @@ export interface EraseReport {
  * backup, and every snapshot (the parts that held the user are rewritten without them). Idempotent: erasing
  * again finds nothing and reports zeros.
  *
- * @throws ValidationError-like `USER.NOT_FOUND` when only a username is given and no such user is in the
+ * @throws LifecycleError `USER.NOT_FOUND` when only a username is given and no such user is in the
  *   pool (the stable id cannot be known then: pass `userId`).
+ * @throws LifecycleError `USER.INVALID` when neither is given.
  * @throws `SNAPSHOT.CHECKSUM_MISMATCH` / `SNAPSHOT.MALFORMED` when a snapshot part cannot be trusted; nothing
  *   of that snapshot is rewritten.
  */

@@ -99,7 +99,22 @@ describe("purgeUnconfirmedAccounts", () => {
     expect(report.deleted + report.deferred).toBe(100);
   });
 
-  it("reports a failing statement instead of hiding it", async () => {
+  it("stops at a failing batch and reports it, keeping what was deleted before", async () => {
+    const accounts = table(30);
+    let statements = 0;
+    accounts.beforeDelete = () => {
+      statements += 1;
+      if (statements === 2) accounts.outage.begin();
+    };
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock: new ManualClock(NOW) },
+      { policy: policy(), batchSize: 10 },
+    );
+    expect(report).toMatchObject({ deleted: 10, failed: 1, failureCodes: { ECONNREFUSED: 1 } });
+    expect(accounts.all()).toHaveLength(20);
+  });
+
+  it("fails outright when the table cannot even be counted", async () => {
     const accounts = table(10);
     accounts.outage.begin();
     const run = purgeUnconfirmedAccounts({ accounts, clock: new ManualClock(NOW) }, { policy: policy() });

@@ -1,6 +1,12 @@
 import type { BackupRecord } from "../backup/backup-record.js";
 import { parseSnapshotPart, verifyPart } from "../backup/snapshot.js";
-import { collectImportFiles, mapUserToRow, parseImportHeader, type SkippedUser } from "../csv/index.js";
+import {
+  type ImportFileLimits,
+  mapUserToRow,
+  parseImportHeader,
+  type SkippedUser,
+  writeImportFiles,
+} from "../csv/index.js";
 import { errorCode, ValidationError } from "../errors.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock, Sleeper } from "../ports/clock.js";
@@ -159,11 +165,14 @@ export interface RestoreExecution {
 export interface ExecuteOptions {
   /** How long to wait between two looks at a running import job. Default 5 s. */
   readonly pollIntervalMs?: number;
+  /** Smaller CSV files than Cognito's maxima (500,000 users, 100 MB), e.g. to keep each job short. */
+  readonly importFileLimits?: Partial<ImportFileLimits>;
 }
 
 /**
  * Brings the planned users back into the target pool. Import jobs run one after another (one job may be
- * active per account), each polled until it ends. Admin-create sends no message to anyone.
+ * active per account), each polled until it ends; each CSV file is built, uploaded and imported before the
+ * next is built. Admin-create sends no message to anyone.
  */
 export async function executeRestore(
   plan: RestorePlan,
@@ -189,21 +198,36 @@ export async function executeRestore(
 
   const importer = requireImporter(deps);
   const header = parseImportHeader(await importer.getCsvHeader());
-  const { files } = await collectImportFiles(header, plan.users);
   const jobs: ImportJob[] = [];
-  for (const file of files) {
-    let job = await importer.createImportJob(`${plan.planId}-${file.info.index}`);
-    await importer.uploadCsv(job.jobId, file.text);
-    job = await importer.startImportJob(job.jobId);
-    while (!TERMINAL_IMPORT_JOB_STATUSES.includes(job.status)) {
-      await deps.sleeper.sleep(options.pollIntervalMs ?? 5000);
-      job = await importer.describeImportJob(job.jobId);
-    }
-    jobs.push(job);
-    if (job.failed > 0)
-      failureCodes["IMPORT.USER_FAILED"] = (failureCodes["IMPORT.USER_FAILED"] ?? 0) + job.failed;
-    if (job.status !== "Succeeded") fail(`IMPORT.JOB_${job.status.toUpperCase()}`);
-  }
+  // One file in memory at a time: each is imported as soon as it is complete.
+  let chunks: string[] = [];
+  await writeImportFiles(
+    header,
+    plan.users,
+    {
+      startFile: () => {
+        chunks = [];
+      },
+      write: (chunk) => {
+        chunks.push(chunk);
+      },
+      endFile: async (file) => {
+        let job = await importer.createImportJob(`${plan.planId}-${file.index}`);
+        await importer.uploadCsv(job.jobId, chunks.join(""));
+        chunks = [];
+        job = await importer.startImportJob(job.jobId);
+        while (!TERMINAL_IMPORT_JOB_STATUSES.includes(job.status)) {
+          await deps.sleeper.sleep(options.pollIntervalMs ?? 5000);
+          job = await importer.describeImportJob(job.jobId);
+        }
+        jobs.push(job);
+        if (job.failed > 0)
+          failureCodes["IMPORT.USER_FAILED"] = (failureCodes["IMPORT.USER_FAILED"] ?? 0) + job.failed;
+        if (job.status !== "Succeeded") fail(`IMPORT.JOB_${job.status.toUpperCase()}`);
+      },
+    },
+    options.importFileLimits,
+  );
   const created = jobs.reduce((total, job) => total + job.imported, 0);
   return { jobs, created, failed: sum(failureCodes), failureCodes };
 }

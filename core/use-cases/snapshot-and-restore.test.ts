@@ -89,6 +89,25 @@ describe("restoreUsers", () => {
     expect((await target.getUser(carol.username, { includeGroups: true }))?.groups).toEqual(["staff"]);
   });
 
+  it("imports large restores file by file, one job at a time", async () => {
+    const { clock, backups } = pool();
+    const source = new InMemoryUserDirectory({ clock });
+    source.seed(...Array.from({ length: 5 }, () => aUser()));
+    await snapshotUsers({ directory: source, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    const target = new InMemoryUserDirectory({ clock });
+    const report = await restoreUsers(
+      { directory: target, importer: target, backups, clock, sleeper: clock },
+      { importFileLimits: { maxUsersPerFile: 2 } },
+    );
+    expect(report.execution?.jobs.map((job) => [job.status, job.imported])).toEqual([
+      ["Succeeded", 2],
+      ["Succeeded", 2],
+      ["Succeeded", 1],
+    ]);
+    expect(report.complete).toBe(true);
+    expect(target.snapshot()).toHaveLength(5);
+  });
+
   it("restores with admin-create, sending nothing and keeping the original sub", async () => {
     const { clock, directory, backups, alice } = pool();
     await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });

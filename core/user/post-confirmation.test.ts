@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../errors.js";
 import { aConfirmationEvent } from "../testing/confirmation-event.js";
 import { parsePostConfirmationEvent } from "./post-confirmation.js";
+import { errorOf } from "../testing/errors.js";
 
 const EMAIL = "jane.doe@example.com";
 const SUB = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
-
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
-}
 
 /** Marks a field to remove in {@link withChanges}. */
 const REMOVE = Symbol("remove");

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { isThrottlingError } from "../../core/errors.js";
+import { aUser } from "../../core/testing/builders.js";
+import { ManualClock } from "./clock.js";
+import { COGNITO_RATE_LIMITS, InMemoryUserDirectory } from "./user-directory.js";
+
+describe("InMemoryUserDirectory", () => {
+  it("throttles past a quota with an error shaped like Cognito's TooManyRequestsException", async () => {
+    const clock = new ManualClock();
+    const directory = new InMemoryUserDirectory({
+      clock,
+      rateLimits: { ListUsers: COGNITO_RATE_LIMITS.ListUsers },
+    });
+    for (let i = 0; i < 30; i++) await directory.listUsers();
+    const error = await directory.listUsers().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: "TooManyRequestsException",
+      code: "DIRECTORY.THROTTLED",
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(isThrottlingError(error)).toBe(true);
+    clock.advance(1000);
+    await expect(directory.listUsers()).resolves.toBeDefined();
+  });
+
+  it("counts each quota category on its own", async () => {
+    const clock = new ManualClock();
+    const directory = new InMemoryUserDirectory({ clock, rateLimits: { UserUpdate: 1 } });
+    directory.seed(aUser(), aUser());
+    const [a, b] = directory.snapshot();
+    await directory.deleteUser(a?.username ?? "");
+    await expect(directory.disableUser(b?.username ?? "")).rejects.toMatchObject({
+      name: "TooManyRequestsException",
+    });
+    await expect(directory.getUser(b?.username ?? "")).resolves.toBeDefined();
+  });
+
+  it("returns short pages when told to, and every user once across them", async () => {
+    const directory = new InMemoryUserDirectory({ maxPageSize: 4 });
+    directory.seed(...Array.from({ length: 10 }, () => aUser()));
+    const first = await directory.listUsers({ pageSize: 60 });
+    expect(first.items).toHaveLength(4);
+    expect(first.nextToken).toBeDefined();
+  });
+
+  it("invalidates page tokens when a user is deleted mid-listing, as Cognito may", async () => {
+    const directory = new InMemoryUserDirectory({ maxPageSize: 2 });
+    directory.seed(...Array.from({ length: 5 }, () => aUser()));
+    const first = await directory.listUsers();
+    await directory.deleteUser(first.items[0]?.username ?? "");
+    await expect(directory.listUsers({ pageToken: first.nextToken })).rejects.toMatchObject({
+      code: "DIRECTORY.PAGE_TOKEN_INVALID",
+    });
+  });
+
+  it("fails an import job whose file does not match the pool's header", async () => {
+    const directory = new InMemoryUserDirectory();
+    const job = await directory.createImportJob("bad");
+    await directory.uploadCsv(job.jobId, "cognito:username,email\nx,y@example.com\n");
+    await directory.startImportJob(job.jobId);
+    expect(await directory.describeImportJob(job.jobId)).toMatchObject({ status: "Failed", imported: 0 });
+  });
+});
