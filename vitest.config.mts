@@ -18,6 +18,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["adapters/**/*.int.test.ts"],
+          globalSetup: ["test/integration.global-setup.ts"],
         },
       },
       {

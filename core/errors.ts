@@ -29,7 +29,8 @@ export type ErrorCode =
   | "IMPORT.JOB_NOT_FOUND"
   | "IMPORT.JOB_ALREADY_ACTIVE"
   | "RESTORE.INVALID_PLAN"
-  | "SYNC.WRITE_FAILED";
+  | "SYNC.WRITE_FAILED"
+  | "PROFILE.MALFORMED";
 
 export class LifecycleError extends Error {
   override name = "LifecycleError";

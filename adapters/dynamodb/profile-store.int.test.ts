@@ -1,0 +1,47 @@
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { describeProfileStoreContract } from "../../core/ports/profile-store.contract.js";
+import { DynamoProfileStore } from "./profile-store.js";
+
+const client = new DynamoDBClient({
+  endpoint: inject("dynamodbEndpoint"),
+  region: "us-east-1",
+  credentials: { accessKeyId: "local", secretAccessKey: "local" },
+});
+const documents = DynamoDBDocumentClient.from(client);
+afterAll(() => client.destroy());
+
+let tables = 0;
+/** A fresh table shaped like the deployed one: key `id` (string), on-demand. */
+async function aTable(): Promise<string> {
+  tables += 1;
+  const name = `profiles-${process.pid}-${tables}`;
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  return name;
+}
+
+describeProfileStoreContract(
+  "DynamoDB (dynalite)",
+  async () => new DynamoProfileStore(documents, await aTable()),
+);
+
+describe("DynamoProfileStore", () => {
+  it("names the bad field of a malformed item instead of returning half a profile", async () => {
+    const table = await aTable();
+    await documents.send(
+      new PutCommand({ TableName: table, Item: { id: "x", username: "u", createdAt: "yesterday" } }),
+    );
+    await expect(new DynamoProfileStore(documents, table).get("x")).rejects.toMatchObject({
+      code: "PROFILE.MALFORMED",
+      details: { field: "createdAt" },
+    });
+  });
+});
