@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { describeProfileStoreContract } from "../../core/ports/profile-store.contract.js";
@@ -25,7 +25,13 @@ async function aTable(): Promise<string> {
       BillingMode: "PAY_PER_REQUEST",
     }),
   );
-  return name;
+  // Creation is asynchronous, in dynalite as in DynamoDB: wait until the table is ACTIVE.
+  for (let look = 0; look < 200; look++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === "ACTIVE") return name;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`table ${name} did not become ACTIVE`);
 }
 
 describeProfileStoreContract(
