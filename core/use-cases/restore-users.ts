@@ -60,6 +60,8 @@ export interface RestorePlan {
   readonly skipped: readonly SkippedUser[];
   /** Per-user backups that could not be read (their location), left out of the plan. */
   readonly malformedBackups: readonly string[];
+  /** Requested usernames (`options.usernames`) that no backup holds: nothing can bring them back. */
+  readonly notFound: readonly string[];
 }
 
 export interface RestoreDeps {
@@ -125,8 +127,10 @@ export async function planRestore(deps: RestoreDeps, options: RestoreOptions = {
   const existing: string[] = [];
   const skipped: SkippedUser[] = [];
   const records = [...byId.values()].sort((a, b) => compare(a.user.username, b.user.username));
+  const seen = new Set<string>();
   for (const { user } of records) {
     if (wanted && !wanted.has(user.username)) continue;
+    seen.add(user.username);
     if (inTarget.has(user.username)) {
       existing.push(user.username);
       continue;
@@ -150,6 +154,7 @@ export async function planRestore(deps: RestoreDeps, options: RestoreOptions = {
     existing,
     skipped,
     malformedBackups,
+    notFound: [...(wanted ?? [])].filter((username) => !seen.has(username)).sort(compare),
   };
 }
 
@@ -313,7 +318,7 @@ export interface RestoreReport {
   readonly plan: RestorePlan;
   readonly execution?: RestoreExecution;
   readonly finalization?: RestoreFinalization;
-  /** True only when every planned user is back with groups and flags, and nothing failed. */
+  /** True only when every requested and planned user is back with groups and flags, and nothing failed. */
   readonly complete: boolean;
 }
 
@@ -331,6 +336,7 @@ export async function restoreUsers(
     execution,
     finalization,
     complete:
+      plan.notFound.length === 0 &&
       finalization.missing.length === 0 &&
       finalization.failed === 0 &&
       execution.jobs.every((j) => j.status === "Succeeded"),

@@ -117,10 +117,24 @@ describe("restoreUsers", () => {
       { strategy: "admin-create", usernames: [alice.username] },
     );
     expect(report.complete).toBe(true);
+    expect(report.plan.notFound).toEqual([]);
     expect(report.execution?.created).toBe(1);
     const restored = await directory.getUser(alice.username, { includeGroups: true });
     expect(restored?.attributes["custom:legacy_sub"]).toBe(alice.sub);
     expect(restored?.groups).toEqual(["admins", "staff"]);
+  });
+
+  it("names requested usernames that no backup holds, and does not call the restore complete", async () => {
+    const { clock, directory, backups, alice } = pool();
+    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    await directory.deleteUser(alice.username);
+    const report = await restoreUsers(
+      { directory, importer: directory, backups, clock, sleeper: clock },
+      { usernames: [alice.username, "alcie"] },
+    );
+    expect(report.plan.notFound).toEqual(["alcie"]);
+    expect(report.plan.users.map((u) => u.username)).toEqual([alice.username]);
+    expect(report.complete).toBe(false);
   });
 
   it("prefers a per-user backup captured after the snapshot", async () => {
