@@ -30,7 +30,13 @@ export type ErrorCode =
   | "IMPORT.JOB_ALREADY_ACTIVE"
   | "RESTORE.INVALID_PLAN"
   | "SYNC.WRITE_FAILED"
-  | "PROFILE.MALFORMED";
+  | "PROFILE.MALFORMED"
+  | "IMPORT.UPLOAD_FAILED"
+  | "CONFIG.INVALID"
+  | "SECRET.INVALID"
+  | "SECRET.UNAVAILABLE"
+  | "SERVICE.UNREACHABLE"
+  | "DATABASE.AUTH_FAILED";
 
 export class LifecycleError extends Error {
   override name = "LifecycleError";

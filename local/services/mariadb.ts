@@ -1,0 +1,121 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { freePort, type RunningService, startProcess } from "./process.js";
+
+const run = promisify(execFile);
+
+/** How to reach the throwaway server's database. */
+export interface MysqlConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+export interface LocalMariaDb extends RunningService {
+  readonly connection: MysqlConnection;
+}
+
+/** The command that installs the server on Debian, for messages. */
+export const MARIADB_INSTALL_HINT = "apt-get install -y mariadb-server";
+
+const SEARCH_PATH = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"];
+
+function which(binary: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), ...SEARCH_PATH];
+  return dirs.map((dir) => path.join(dir, binary)).find((file) => existsSync(file));
+}
+
+/** The MariaDB binaries, or `undefined` when Debian's mariadb-server is not installed. */
+export function findMariaDb(): { server: string; installDb: string; client: string } | undefined {
+  const server = which("mariadbd");
+  const installDb = which("mariadb-install-db");
+  const client = which("mariadb");
+  return server && installDb && client ? { server, installDb, client } : undefined;
+}
+
+/**
+ * Starts a throwaway MariaDB on a free port of 127.0.0.1 with a temp data dir (deleted on stop), and creates
+ * one database with a user that owns it. Runs as root with `--user=root`, as MariaDB requires when root
+ * starts it; it listens on 127.0.0.1 only and keeps no binary log.
+ */
+export async function startMariaDb(
+  options: { database?: string; user?: string; password?: string } = {},
+): Promise<LocalMariaDb> {
+  const binaries = findMariaDb();
+  if (!binaries) {
+    throw new Error(
+      `MariaDB is not installed (mariadbd not found). Install it with: ${MARIADB_INSTALL_HINT}`,
+    );
+  }
+  const database = options.database ?? "lifecycle";
+  const user = options.user ?? "lifecycle";
+  const password = options.password ?? "lifecycle-local";
+  const dir = await mkdtemp(path.join(tmpdir(), "mariadb-"));
+  const dataDir = path.join(dir, "data");
+  const socket = path.join(dir, "mysqld.sock");
+  try {
+    await run(binaries.installDb, [
+      "--no-defaults",
+      "--user=root",
+      `--datadir=${dataDir}`,
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db",
+    ]);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const port = await freePort();
+  let service: RunningService;
+  try {
+    // Without --log-error the server logs to stderr, which is where startProcess looks for readiness.
+    service = await startProcess(
+      "mariadb",
+      binaries.server,
+      [
+        "--no-defaults",
+        "--user=root",
+        `--datadir=${dataDir}`,
+        "--bind-address=127.0.0.1",
+        `--port=${port}`,
+        `--socket=${socket}`,
+        "--skip-log-bin",
+        "--skip-name-resolve",
+        "--innodb-buffer-pool-size=32M",
+        "--innodb-log-file-size=16M",
+      ],
+      /ready for connections/,
+      { timeoutMs: 30_000 },
+    );
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const quote = (value: string) => value.replace(/'/g, "''");
+  await run(binaries.client, [
+    "--no-defaults",
+    "--user=root",
+    `--socket=${socket}`,
+    "-e",
+    [
+      `CREATE DATABASE \`${database}\``,
+      `CREATE USER '${quote(user)}'@'127.0.0.1' IDENTIFIED BY '${quote(password)}'`,
+      // The tests make a fresh database per fixture, hence rights on every database of this throwaway server.
+      `GRANT ALL PRIVILEGES ON *.* TO '${quote(user)}'@'127.0.0.1'`,
+    ].join(";\n"),
+  ]);
+  return {
+    ...service,
+    connection: { host: "127.0.0.1", port, user, password, database },
+    stop: async () => {
+      await service.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
