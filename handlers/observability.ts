@@ -1,0 +1,54 @@
+/**
+ * What a handler reports: structured logs and counters. Handlers depend on these two small interfaces;
+ * production uses Powertools (JSON logs with the Lambda request id, metrics as CloudWatch EMF), tests pass a
+ * recorder. Nothing logged here carries an email or a phone number: handlers log ids, counts and error codes.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+
+export type LogAttributes = Readonly<Record<string, unknown>>;
+
+export interface HandlerLog {
+  info(message: string, attributes?: LogAttributes): void;
+  warn(message: string, attributes?: LogAttributes): void;
+  error(message: string, attributes?: LogAttributes): void;
+}
+
+export interface HandlerMetrics {
+  /** Adds `value` (default 1) to the counter `name` of this invocation. */
+  count(name: string, value?: number): void;
+  /** Flushes this invocation's counters (one EMF document). */
+  publish(): void;
+}
+
+export interface Observability {
+  readonly log: HandlerLog;
+  readonly metrics: HandlerMetrics;
+  /** Tags the logs of one invocation with its request id (the correlation id across a run's lines). */
+  startInvocation(context?: { awsRequestId?: string; functionName?: string }): void;
+}
+
+/** The metrics namespace every function publishes to. */
+export const METRICS_NAMESPACE = "CognitoUserLifecycle";
+
+/** Powertools-backed observability for one function. */
+export function powertoolsObservability(serviceName: string): Observability {
+  const logger = new Logger({ serviceName });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  const attributes = (extra?: LogAttributes) => (extra ? { ...extra } : {});
+  return {
+    log: {
+      info: (message, extra) => logger.info(message, attributes(extra)),
+      warn: (message, extra) => logger.warn(message, attributes(extra)),
+      error: (message, extra) => logger.error(message, attributes(extra)),
+    },
+    metrics: {
+      count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
+      publish: () => metrics.publishStoredMetrics(),
+    },
+    startInvocation: (context) => {
+      logger.resetKeys();
+      if (context?.awsRequestId) logger.appendKeys({ correlation_id: context.awsRequestId });
+    },
+  };
+}
