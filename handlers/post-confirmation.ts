@@ -67,7 +67,7 @@ export function postConfirmationHandler(deps: PostConfirmationDeps) {
           failureMode: deps.failureMode,
           durationMs: Date.now() - started,
         });
-        if (deps.failureMode === "fail") throw new Error(USER_SAFE_FAILURE_MESSAGE);
+        if (deps.failureMode === "fail") throw new Error(USER_SAFE_FAILURE_MESSAGE, { cause: error });
       }
       return event;
     } finally {
