@@ -1,0 +1,23 @@
+import type { z } from "zod";
+import { ValidationError } from "../core/errors.js";
+
+/**
+ * Parses a manual-invoke event strictly: unknown keys and wrong types are refused with an `EVENT.INVALID`
+ * error naming the first bad field (as a path, e.g. `usernames[2]`), so nothing runs on a mistyped request.
+ */
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, name: string): z.infer<S> {
+  const result = schema.safeParse(event ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = (issue?.path ?? [])
+    .map((part, index) =>
+      typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
+    )
+    .join("");
+  const unknownKeys = issue?.code === "unrecognized_keys" ? ` (unknown: ${issue.keys.join(", ")})` : "";
+  throw new ValidationError(
+    "EVENT.INVALID",
+    path === "" ? name : `${name}.${path}`,
+    `${issue?.message ?? "is invalid"}${unknownKeys}`,
+  );
+}

@@ -1,0 +1,302 @@
+import { describe, expect, it } from "vitest";
+import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
+import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
+import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
+import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
+import { LifecycleError, ValidationError } from "../core/errors.js";
+import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
+import { aUser } from "../core/testing/builders.js";
+import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
+import { eraseHandler } from "./erase.js";
+import { RunFailedError } from "./invocation.js";
+import { purgeUnconfirmedAccountsHandler } from "./purge-unconfirmed-accounts.js";
+import { purgeUnconfirmedIdentitiesHandler } from "./purge-unconfirmed-identities.js";
+import { restoreHandler } from "./restore.js";
+import { snapshotAndReconcileHandler } from "./snapshot-and-reconcile.js";
+import { RecordingObservability } from "./testing/recording-observability.js";
+
+const NOW = "2026-06-10T12:00:00.000Z";
+const lambdaContext = (remainingMs = 900_000) => ({
+  awsRequestId: "req-42",
+  getRemainingTimeInMillis: () => remainingMs,
+});
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Error) return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+function world() {
+  const clock = new ManualClock(NOW);
+  const directory = new InMemoryUserDirectory({ clock });
+  const profiles = new InMemoryProfileStore();
+  const backups = new InMemoryBackupStore();
+  const observability = new RecordingObservability();
+  return { clock, sleeper: clock, directory, profiles, backups, observability };
+}
+
+const old = new Date("2026-06-01T00:00:00.000Z");
+
+describe("purge-unconfirmed-identities handler", () => {
+  it("deletes expired unconfirmed users only, returns the report and logs counts without emails", async () => {
+    const w = world();
+    const expired = aUser({ status: "UNCONFIRMED", createdAt: old });
+    const young = aUser({ status: "UNCONFIRMED", createdAt: new Date("2026-06-10T11:00:00.000Z") });
+    const confirmed = aUser({ createdAt: old });
+    w.directory.seed(expired, young, confirmed, ...Array.from({ length: 20 }, () => aUser()));
+    const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
+    const report = await handler({}, lambdaContext());
+    expect(report).toMatchObject({ target: "identities", deleted: 1, stoppedBy: "completed" });
+    expect(w.directory.snapshot().map((u) => u.username)).not.toContain(expired.username);
+    expect(w.directory.snapshot().map((u) => u.username)).toContain(young.username);
+    expect(w.observability.counters.get("IdentitiesDeleted")).toBe(1);
+    expect(w.observability.invocations).toEqual([expect.objectContaining({ awsRequestId: "req-42" })]);
+    expect(w.observability.text()).not.toMatch(/@example\.com|user-\d+/);
+  });
+
+  it("deletes nothing on a dry run", async () => {
+    const w = world();
+    const expired = aUser({ status: "UNCONFIRMED", createdAt: old });
+    w.directory.seed(expired, ...Array.from({ length: 30 }, () => aUser()));
+    const handler = purgeUnconfirmedIdentitiesHandler({
+      ...w,
+      policy: { ...DEFAULT_PURGE_POLICY, dryRun: true },
+    });
+    expect(await handler({}, lambdaContext())).toMatchObject({ dryRun: true, deleted: 0, eligible: 1 });
+    expect(w.directory.snapshot().map((u) => u.username)).toContain(expired.username);
+  });
+
+  it("warns and counts a refused run", async () => {
+    const w = world();
+    w.directory.seed(
+      aUser({ status: "UNCONFIRMED", createdAt: old }),
+      aUser({ status: "UNCONFIRMED", createdAt: old }),
+      aUser(),
+    );
+    const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
+    const report = await handler({}, lambdaContext());
+    expect(report.stoppedBy).toBe("refused");
+    expect(w.observability.counters.get("IdentitiesPurgeRefused")).toBe(1);
+    expect(w.observability.lines.some((l) => l.level === "warn")).toBe(true);
+  });
+
+  it("fails the invocation when a deletion failed, so the error alarm fires", async () => {
+    const w = world();
+    w.directory.seed(
+      aUser({ status: "UNCONFIRMED", createdAt: old }),
+      ...Array.from({ length: 30 }, () => aUser()),
+    );
+    w.directory.deleteUser = async () => {
+      throw new LifecycleError("DIRECTORY.THROTTLED", "slow down");
+    };
+    const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
+    const error = await rejectionOf(handler({}, lambdaContext()));
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as RunFailedError).report).toMatchObject({
+      failed: 1,
+      failureCodes: { "DIRECTORY.THROTTLED": 1 },
+    });
+    expect(w.observability.counters.get("PurgeUnconfirmedIdentitiesFailed")).toBe(1);
+  });
+
+  it("fails the invocation when the directory cannot be read", async () => {
+    const w = world();
+    w.directory.listUsers = async () => {
+      throw new LifecycleError("SERVICE.UNREACHABLE", "Cognito is unreachable");
+    };
+    const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
+    expect(await rejectionOf(handler({}, lambdaContext()))).toMatchObject({ code: "SERVICE.UNREACHABLE" });
+    expect(w.observability.lines.at(-1)?.attributes).toEqual({ errorCode: "SERVICE.UNREACHABLE" });
+  });
+});
+
+describe("purge-unconfirmed-accounts handler", () => {
+  function accountsWorld() {
+    const w = world();
+    const accounts = new InMemoryAccountStore();
+    accounts.insert({ email: "old@example.com", confirmedAt: null, confirmationSentAt: old });
+    for (let i = 0; i < 30; i++)
+      accounts.insert({ email: `ok-${i}@example.com`, confirmedAt: old, confirmationSentAt: old });
+    return { ...w, accounts };
+  }
+
+  it("deletes the expired rows in batches and reports counts", async () => {
+    const w = accountsWorld();
+    const handler = purgeUnconfirmedAccountsHandler({
+      ...w,
+      accounts: async () => w.accounts,
+      policy: DEFAULT_PURGE_POLICY,
+      batchSize: 100,
+    });
+    expect(await handler({}, lambdaContext())).toMatchObject({ target: "accounts", deleted: 1 });
+    expect(w.accounts.all()).toHaveLength(30);
+    expect(w.observability.text()).not.toContain("@example.com");
+  });
+
+  it("reads the secret again once when the login is refused (a rotated password), then goes on", async () => {
+    const w = accountsWorld();
+    const opened: boolean[] = [];
+    const handler = purgeUnconfirmedAccountsHandler({
+      ...w,
+      accounts: async ({ refreshCredentials }) => {
+        opened.push(refreshCredentials);
+        if (!refreshCredentials) throw new LifecycleError("DATABASE.AUTH_FAILED", "Access denied for user");
+        return w.accounts;
+      },
+      policy: DEFAULT_PURGE_POLICY,
+      batchSize: 100,
+    });
+    expect(await handler({}, lambdaContext())).toMatchObject({ deleted: 1 });
+    expect(opened).toEqual([false, true]);
+  });
+
+  it("fails with one clear error when the login is refused again", async () => {
+    const w = accountsWorld();
+    const handler = purgeUnconfirmedAccountsHandler({
+      ...w,
+      accounts: async () => {
+        throw new LifecycleError("DATABASE.AUTH_FAILED", "Access denied for user");
+      },
+      policy: DEFAULT_PURGE_POLICY,
+      batchSize: 100,
+    });
+    expect(await rejectionOf(handler({}, lambdaContext()))).toMatchObject({ code: "DATABASE.AUTH_FAILED" });
+    expect(w.accounts.all()).toHaveLength(31);
+  });
+});
+
+describe("snapshot-and-reconcile handler", () => {
+  it("snapshots the pool and repairs a missing profile", async () => {
+    const w = world();
+    const user = aUser({ groups: ["admins"] });
+    w.directory.seed(user);
+    const handler = snapshotAndReconcileHandler({ ...w, userPoolId: "eu-west-1_AbC123" });
+    const report = await handler({}, lambdaContext());
+    expect(report.snapshot).toMatchObject({ ok: true, users: 1 });
+    expect(report.reconcile).toMatchObject({ profilesCreated: 1, backupsWritten: 1, failed: 0 });
+    expect(await w.backups.listSnapshots()).toHaveLength(1);
+  });
+
+  it("still repairs when the snapshot fails, and then fails the invocation", async () => {
+    const w = world();
+    w.directory.seed(aUser());
+    w.backups.putSnapshotManifest = async () => {
+      throw new LifecycleError("SERVICE.UNREACHABLE", "S3 is unreachable");
+    };
+    const handler = snapshotAndReconcileHandler({ ...w, userPoolId: "eu-west-1_AbC123" });
+    const error = await rejectionOf(handler({}, lambdaContext()));
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as RunFailedError).report).toMatchObject({
+      snapshot: { ok: false, errorCode: "SERVICE.UNREACHABLE" },
+      reconcile: { profilesCreated: 1 },
+    });
+  });
+});
+
+describe("erase handler", () => {
+  it("erases the user everywhere and logs the sub, never the username", async () => {
+    const w = world();
+    const user = aUser();
+    w.directory.seed(user);
+    await snapshotAndReconcileHandler({ ...w, userPoolId: "eu-west-1_AbC123" })({}, lambdaContext());
+    const report = await eraseHandler(w)({ username: user.username }, lambdaContext());
+    expect(report).toMatchObject({
+      userId: user.sub,
+      deletedFromPool: true,
+      profileDeleted: true,
+      snapshotsRewritten: 1,
+    });
+    expect(await w.backups.getUserBackup(user.sub)).toBeUndefined();
+    // The sub is a pseudonymous id, kept for the audit trail; the username may be an email or a name.
+    expect(w.observability.text()).toContain(user.sub);
+    expect(w.observability.text()).not.toContain(user.username);
+  });
+
+  it.each([
+    [{}, "event: give a username, a userId, or both"],
+    [{ username: "" }, "event.username"],
+    [{ user: "x" }, "unknown: user"],
+    [{ userId: 7 }, "event.userId"],
+  ])("refuses the event %j, naming what is wrong, and erases nothing", async (event, expected) => {
+    const w = world();
+    const user = aUser();
+    w.directory.seed(user);
+    const error = await rejectionOf(eraseHandler(w)(event, lambdaContext()));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toContain(expected);
+    expect(w.directory.snapshot()).toHaveLength(1);
+  });
+});
+
+describe("restore handler", () => {
+  async function lostUser() {
+    const w = world();
+    const user = aUser({ groups: ["admins"] });
+    w.directory.seed(user, aUser());
+    await snapshotUsers(w, { userPoolId: "eu-west-1_AbC123" });
+    await w.directory.deleteUser(user.username);
+    const handler = restoreHandler({
+      ...w,
+      target: () => ({ directory: w.directory, importer: w.directory }),
+    });
+    return { w, user, handler };
+  }
+
+  it("plans by default and changes nothing", async () => {
+    const { w, user, handler } = await lostUser();
+    const summary = await handler({ usernames: [user.username] }, lambdaContext());
+    expect(summary).toMatchObject({ action: "plan", planned: 1, complete: false });
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+  });
+
+  it("restores a deleted user with its groups and the old sub in custom:legacy_sub", async () => {
+    const { w, user, handler } = await lostUser();
+    const summary = await handler(
+      { action: "restore", strategy: "admin-create", usernames: [user.username] },
+      lambdaContext(),
+    );
+    expect(summary).toMatchObject({ action: "restore", restored: 1, membershipsAdded: 1, complete: true });
+    const back = await w.directory.getUser(user.username, { includeGroups: true });
+    expect(back?.attributes["custom:legacy_sub"]).toBe(user.sub);
+    expect(back?.groups).toEqual(["admins"]);
+    expect(w.observability.text()).not.toContain(user.username);
+  });
+
+  it("fails the invocation when a requested user is in no backup", async () => {
+    const { handler } = await lostUser();
+    const error = await rejectionOf(
+      handler({ action: "restore", strategy: "admin-create", usernames: ["nobody"] }, lambdaContext()),
+    );
+    expect((error as RunFailedError).report).toMatchObject({ notFound: ["nobody"], complete: false });
+  });
+
+  it("stops before importing anything when a snapshot part is corrupt, naming the part", async () => {
+    const { w, user, handler } = await lostUser();
+    const [snapshotId] = await w.backups.listSnapshots();
+    const manifest = await w.backups.getSnapshotManifest(snapshotId as string);
+    const part = manifest.parts[0];
+    w.backups.putRaw(`snapshots/${snapshotId}/${part?.name}`, "{}\n");
+    const error = await rejectionOf(
+      handler({ action: "restore", strategy: "admin-create" }, lambdaContext()),
+    );
+    expect(error.message).toContain(part?.name);
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+  });
+
+  it.each([
+    [{ action: "nuke" }, "event.action"],
+    [{ source: { snapshot: "x" } }, "event.source"],
+    [{ targetUserPoolId: "pool" }, "event.targetUserPoolId: must be a user pool id"],
+    [{ usernames: [] }, "event.usernames"],
+  ])("refuses the event %j naming the field", async (event, expected) => {
+    const { handler } = await lostUser();
+    const error = await rejectionOf(handler(event, lambdaContext()));
+    expect(error).toMatchObject({ code: "EVENT.INVALID" });
+    expect(error.message).toContain(expected);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Scheduled, inside the VPC: deletes the application's `users` rows never confirmed within the policy's age,
+ * in short batches. The database credentials come from Secrets Manager; a refused login is retried once
+ * with the secret read again, in case the password was just rotated.
+ */
+import { errorCode } from "../core/errors.js";
+import type { AccountStore } from "../core/ports/account-store.js";
+import type { Clock } from "../core/ports/clock.js";
+import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
+import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-accounts.js";
+import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
+import type { Observability } from "./observability.js";
+import { purgeMetrics } from "./purge-metrics.js";
+
+export interface PurgeAccountsHandlerDeps {
+  /** Opens the store; `refreshCredentials` asks for the secret to be read again. */
+  readonly accounts: (options: { refreshCredentials: boolean }) => Promise<AccountStore>;
+  readonly clock: Clock;
+  readonly observability: Observability;
+  readonly policy: PurgePolicy;
+  readonly batchSize: number;
+}
+
+export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) {
+  const run = async (accounts: AccountStore, context?: InvocationContext) =>
+    purgeUnconfirmedAccounts(
+      { accounts, clock: deps.clock },
+      {
+        policy: deps.policy,
+        batchSize: deps.batchSize,
+        deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
+      },
+    );
+  return (_event: unknown, context?: InvocationContext): Promise<PurgeReport> =>
+    runJob(
+      deps.observability,
+      "PurgeUnconfirmedAccounts",
+      context,
+      async () => {
+        let report: PurgeReport;
+        try {
+          report = await run(await deps.accounts({ refreshCredentials: false }), context);
+        } catch (error) {
+          if (errorCode(error) !== "DATABASE.AUTH_FAILED") throw error;
+          deps.observability.log.warn("Database login refused; reading the secret again", {
+            errorCode: "DATABASE.AUTH_FAILED",
+          });
+          report = await run(await deps.accounts({ refreshCredentials: true }), context);
+        }
+        purgeMetrics(deps.observability, report);
+        return report;
+      },
+      (report) => report.failed > 0,
+    );
+}
