@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it as base } from "vitest";
 import { collectImportFiles, parseImportHeader } from "../csv/index.js";
 import { aUser } from "../testing/builders.js";
 import { withFixture as runWithFixture } from "./contract-support.js";
@@ -15,14 +15,24 @@ export interface UserImportFixture {
   close?(): Promise<void>;
 }
 
+export interface UserImportCapabilities {
+  /** The service runs import jobs (a stand-in may have none at all). */
+  readonly importJobs: boolean;
+  /** Why the import cases are skipped, when they are. */
+  readonly importJobsGap?: string;
+}
+
 /** What every UserImportService adapter must do. */
 export function describeUserImportContract(
   name: string,
   makeFixture: () => Promise<UserImportFixture>,
+  capabilities: UserImportCapabilities = { importJobs: true },
 ): void {
   describe(`UserImportService contract: ${name}`, () => {
     const withFixture = (test: (fixture: UserImportFixture) => Promise<void>) =>
       runWithFixture(makeFixture, test);
+    const skipNote = capabilities.importJobsGap ? ` (skipped: ${capabilities.importJobsGap})` : "";
+    const it = base.skipIf(!capabilities.importJobs);
 
     async function untilDone(fixture: UserImportFixture, job: ImportJob): Promise<ImportJob> {
       let current = job;
@@ -33,7 +43,7 @@ export function describeUserImportContract(
       return current;
     }
 
-    it("gives the pool's CSV header with the columns every import needs", () =>
+    it(`gives the pool's CSV header with the columns every import needs${skipNote}`, () =>
       withFixture(async ({ importer }) => {
         const header = await importer.getCsvHeader();
         expect(header).toEqual(
@@ -42,7 +52,7 @@ export function describeUserImportContract(
         expect(header).toContain("custom:legacy_sub");
       }));
 
-    it("imports a CSV: users arrive as RESET_REQUIRED with a new sub and their legacy sub", () =>
+    it(`imports a CSV: users arrive as RESET_REQUIRED with a new sub and their legacy sub${skipNote}`, () =>
       withFixture(async (fixture) => {
         const { importer, directory } = fixture;
         const users = [aUser(), aUser({ attributes: { name: "Ann, the first" } })];
@@ -64,7 +74,7 @@ export function describeUserImportContract(
         }
       }));
 
-    it("lets one job run at a time", () =>
+    it(`lets one job run at a time${skipNote}`, () =>
       withFixture(async (fixture) => {
         const { importer } = fixture;
         const header = parseImportHeader(await importer.getCsvHeader());
@@ -84,7 +94,7 @@ export function describeUserImportContract(
         });
       }));
 
-    it("names an unknown job", () =>
+    it(`names an unknown job${skipNote}`, () =>
       withFixture(async ({ importer }) => {
         await expect(importer.describeImportJob("import-does-not-exist")).rejects.toMatchObject({
           code: "IMPORT.JOB_NOT_FOUND",

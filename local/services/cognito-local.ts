@@ -20,6 +20,11 @@ export interface CognitoLocalOptions {
    */
   readonly triggers?: Readonly<Record<string, string>>;
   readonly lambdaEndpoint?: string;
+  /**
+   * What users sign in with by default in a new pool (`["email"]`…). cognito-local's own default is email,
+   * which makes it replace every username with the sub; default here: plain usernames, as Cognito does.
+   */
+  readonly usernameAttributes?: readonly string[];
 }
 
 /** Starts cognito-local on a free port of 127.0.0.1. */
@@ -28,7 +33,9 @@ export async function startCognitoLocal(options: CognitoLocalOptions = {}): Prom
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "cognito-local-")));
   await mkdir(path.join(dataDir, ".cognito"), { recursive: true });
-  const config: Record<string, unknown> = {};
+  const config: Record<string, unknown> = {
+    UserPoolDefaults: { UsernameAttributes: options.usernameAttributes ?? [] },
+  };
   if (options.triggers) config.TriggerFunctions = options.triggers;
   if (options.lambdaEndpoint) {
     config.LambdaClient = {
