@@ -14,16 +14,27 @@ export interface BackupStoreFixture {
   close?(): Promise<void>;
 }
 
+export interface BackupStoreCapabilities {
+  /** The store keeps versions of an object and lists them, which erasing every version depends on. */
+  readonly versionListing: boolean;
+  /** Why the cases that need version listing are skipped, when they are. */
+  readonly versionListingGap?: string;
+}
+
 async function collect(entries: AsyncIterable<BackupEntry>): Promise<BackupEntry[]> {
   const all: BackupEntry[] = [];
   for await (const entry of entries) all.push(entry);
   return all;
 }
 
-/** What every BackupStore adapter must do. */
+/**
+ * What every BackupStore adapter must do. Run by the in-memory adapter's unit tests and by the S3 adapter's
+ * integration tests against s3rver.
+ */
 export function describeBackupStoreContract(
   name: string,
   makeFixture: () => Promise<BackupStoreFixture>,
+  capabilities: BackupStoreCapabilities = { versionListing: true },
 ): void {
   describe(`BackupStore contract: ${name}`, () => {
     const withFixture = (test: (fixture: BackupStoreFixture) => Promise<void>) =>
@@ -69,18 +80,21 @@ export function describeBackupStoreContract(
         });
       }));
 
-    it("erases every version of a user's backup", () =>
-      withFixture(async ({ store }) => {
-        const record = aBackupRecord();
-        const id = stableUserId(record.user);
-        await store.putUserBackup(record);
-        await store.putUserBackup({ ...record, capturedAt: new Date("2026-02-02T00:00:00.000Z") });
-        expect(await store.eraseUserBackups(id)).toBeGreaterThanOrEqual(2);
-        expect(await store.getUserBackup(id)).toBeUndefined();
-        expect(await store.eraseUserBackups(id)).toBe(0);
-        const listed = await collect(store.listUserBackups());
-        expect(listed.some((e) => e.kind === "record" && e.userId === id)).toBe(false);
-      }));
+    it.skipIf(!capabilities.versionListing)(
+      `erases every version of a user's backup${capabilities.versionListingGap ? ` (skipped: ${capabilities.versionListingGap})` : ""}`,
+      () =>
+        withFixture(async ({ store }) => {
+          const record = aBackupRecord();
+          const id = stableUserId(record.user);
+          await store.putUserBackup(record);
+          await store.putUserBackup({ ...record, capturedAt: new Date("2026-02-02T00:00:00.000Z") });
+          expect(await store.eraseUserBackups(id)).toBeGreaterThanOrEqual(2);
+          expect(await store.getUserBackup(id)).toBeUndefined();
+          expect(await store.eraseUserBackups(id)).toBe(0);
+          const listed = await collect(store.listUserBackups());
+          expect(listed.some((e) => e.kind === "record" && e.userId === id)).toBe(false);
+        }),
+    );
 
     it("stores snapshots part by part and lists only those with a manifest", () =>
       withFixture(async ({ store }) => {
