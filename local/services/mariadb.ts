@@ -66,6 +66,8 @@ export async function startMariaDb(
       `--datadir=${dataDir}`,
       "--auth-root-authentication-method=normal",
       "--skip-test-db",
+      // Its own temp dir: two servers bootstrapping at once in /tmp trip over each other's temp tables.
+      `--tmpdir=${dir}`,
     ]);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -85,6 +87,7 @@ export async function startMariaDb(
         "--bind-address=127.0.0.1",
         `--port=${port}`,
         `--socket=${socket}`,
+        `--tmpdir=${dir}`,
         "--skip-log-bin",
         "--skip-name-resolve",
         "--innodb-buffer-pool-size=32M",
@@ -106,8 +109,9 @@ export async function startMariaDb(
     [
       `CREATE DATABASE \`${database}\``,
       `CREATE USER '${quote(user)}'@'127.0.0.1' IDENTIFIED BY '${quote(password)}'`,
-      // The tests make a fresh database per fixture, hence rights on every database of this throwaway server.
-      `GRANT ALL PRIVILEGES ON *.* TO '${quote(user)}'@'127.0.0.1'`,
+      // The tests make a fresh database per fixture and a least-privileged user, hence every right (grant included)
+      // on this throwaway server.
+      `GRANT ALL PRIVILEGES ON *.* TO '${quote(user)}'@'127.0.0.1' WITH GRANT OPTION`,
     ].join(";\n"),
   ]);
   return {

@@ -1,0 +1,96 @@
+import { asc, count, isNull, lt, type SQL, sql } from "drizzle-orm";
+import type { MySql2Database } from "drizzle-orm/mysql2";
+import { ValidationError } from "../../core/errors.js";
+import type { AccountStore } from "../../core/ports/account-store.js";
+import { toAccountsDatabaseError } from "./errors.js";
+import { type AccountsTableOptions, resolveAccountsTableNames } from "./options.js";
+import { purgeColumnsTable } from "./schema.js";
+
+/**
+ * The privileges the store's database user needs on the accounts table, and no more:
+ * `GRANT SELECT, DELETE ON <database>.<table> TO <user>`. SELECT for the counts (and because MySQL requires it
+ * for a DELETE whose WHERE reads columns), DELETE for the purge. A missing one fails with
+ * `DATABASE.AUTH_FAILED`. No IAM action is involved: the password comes from the secret.
+ */
+export const MYSQL_ACCOUNT_STORE_PRIVILEGES = ["SELECT", "DELETE"] as const;
+
+/** Options of {@link MysqlAccountStore}: the table and column names of an existing schema. */
+export type MysqlAccountStoreOptions = AccountsTableOptions;
+
+/**
+ * The accounts table in MySQL (RDS) or MariaDB, through drizzle on a mysql2 pool (see `createAccountsPool`,
+ * which also sets the UTC session the timestamps rely on).
+ *
+ * The purge is one statement per batch: `DELETE FROM t WHERE confirmed_at IS NULL AND confirmation_sent_at < ?
+ * ORDER BY confirmed_at, confirmation_sent_at, id LIMIT n`. The server evaluates the condition while it deletes,
+ * under the delete's own row locks, so a row confirmed after it was counted is never deleted, and each statement
+ * locks at most n rows. The order is "oldest first" as the port promises (confirmed_at is NULL in every row that
+ * matches, so leading with it changes nothing) and is exactly the order of the purge index, whose entries end
+ * with the primary key in InnoDB. Spelling out the leading column matters: on MariaDB 10.11,
+ * `ORDER BY confirmation_sent_at, id` made EXPLAIN DELETE say "range; Using where; Using filesort" (all matching
+ * rows read and sorted), while this order says "range; Using where" with rows = n (n index entries read, then
+ * stop). The integration test asserts that plan.
+ *
+ * An existing schema without the index still works, by a scan: add it there with
+ * `CREATE INDEX users_purge_idx ON users (confirmed_at, confirmation_sent_at)`.
+ *
+ * Driver failures come out as `DATABASE.AUTH_FAILED` (refused login, missing privilege) or
+ * `SERVICE.UNREACHABLE`; nothing is retried here (the next scheduled run is the retry).
+ *
+ * Privileges: {@link MYSQL_ACCOUNT_STORE_PRIVILEGES}.
+ */
+export class MysqlAccountStore implements AccountStore {
+  private readonly table: ReturnType<typeof purgeColumnsTable>;
+
+  /** @throws ValidationError `CONFIG.INVALID` naming the option when a table or column name is not a plain identifier. */
+  constructor(
+    private readonly db: MySql2Database<Record<string, unknown>>,
+    options: MysqlAccountStoreOptions = {},
+  ) {
+    this.table = purgeColumnsTable(resolveAccountsTableNames(options));
+  }
+
+  async countAll(): Promise<number> {
+    return this.count();
+  }
+
+  async countExpiredUnconfirmed(cutoff: Date): Promise<number> {
+    return this.count(this.expired(cutoff));
+  }
+
+  async deleteExpiredUnconfirmed(cutoff: Date, limit: number): Promise<number> {
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new ValidationError("PURGE.INVALID_INPUT", "limit", "must be a whole number of rows, 0 or more");
+    }
+    const where = this.expired(cutoff);
+    const [result] = await this.run(() =>
+      this.db
+        .delete(this.table)
+        .where(where)
+        .orderBy(asc(this.table.confirmedAt), asc(this.table.confirmationSentAt), asc(this.table.id))
+        .limit(limit),
+    );
+    return result.affectedRows;
+  }
+
+  private async count(where?: SQL): Promise<number> {
+    const [row] = await this.run(() => this.db.select({ rows: count() }).from(this.table).where(where));
+    return row?.rows ?? 0;
+  }
+
+  private expired(cutoff: Date): SQL {
+    if (Number.isNaN(cutoff.getTime())) {
+      throw new ValidationError("PURGE.INVALID_INPUT", "cutoff", "must be a valid date");
+    }
+    // `lt` on the column binds the cutoff through the column's UTC mapping, not mysql2's own date formatting.
+    return sql`(${isNull(this.table.confirmedAt)} and ${lt(this.table.confirmationSentAt, cutoff)})`;
+  }
+
+  private async run<T>(statement: () => PromiseLike<T>): Promise<T> {
+    try {
+      return await statement();
+    } catch (error) {
+      throw toAccountsDatabaseError(error);
+    }
+  }
+}
