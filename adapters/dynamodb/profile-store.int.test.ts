@@ -2,6 +2,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-s
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { describeProfileStoreContract } from "../../core/ports/profile-store.contract.js";
+import { freePort } from "../../local/services/process.js";
 import { DynamoProfileStore } from "./profile-store.js";
 
 const client = new DynamoDBClient({
@@ -49,5 +50,33 @@ describe("DynamoProfileStore", () => {
       code: "PROFILE.MALFORMED",
       details: { field: "createdAt" },
     });
+  });
+});
+
+describe("DynamoProfileStore faults", () => {
+  it("gives one SERVICE.UNREACHABLE error when DynamoDB cannot be reached", async () => {
+    const port = await freePort();
+    const unreachable = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
+    const store = new DynamoProfileStore(DynamoDBDocumentClient.from(unreachable), "profiles");
+    try {
+      for (const attempt of [
+        () => store.get("someone"),
+        () => store.createIfAbsent({ id: "someone", username: "someone", createdAt: new Date() }),
+        () => store.getMany(["someone"]),
+        () => store.delete("someone"),
+      ]) {
+        await expect(attempt()).rejects.toMatchObject({
+          code: "SERVICE.UNREACHABLE",
+          message: expect.stringMatching(/^DynamoDB could not be reached \(ECONNREFUSED\)/),
+        });
+      }
+    } finally {
+      unreachable.destroy();
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   PutCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { LifecycleError } from "../../core/errors.js";
+import { asUnreachable } from "../shared/network-errors.js";
 import type { ProfileStore } from "../../core/ports/profile-store.js";
 import type { Profile } from "../../core/user/profile.js";
 
@@ -47,14 +48,14 @@ export class DynamoProfileStore implements ProfileStore {
       return { created: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return { created: false };
-      throw error;
+      throw unreachableOr(error, "PutItem");
     }
   }
 
   async get(id: string): Promise<Profile | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
-    );
+    const { Item } = await this.client
+      .send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }))
+      .catch((error: unknown) => Promise.reject(unreachableOr(error, "GetItem")));
     return Item ? fromItem(Item) : undefined;
   }
 
@@ -72,9 +73,11 @@ export class DynamoProfileStore implements ProfileStore {
           });
         }
         if (round > 0) await this.sleep(Math.min(2_000, 50 * 2 ** round) * (0.5 + Math.random() / 2));
-        const result = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
+        const result = await this.client
+          .send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          )
+          .catch((error: unknown) => Promise.reject(unreachableOr(error, "BatchGetItem")));
         for (const item of result.Responses?.[this.tableName] ?? []) {
           const profile = fromItem(item);
           found.set(profile.id, profile);
@@ -86,11 +89,16 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const { Attributes } = await this.client.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { id }, ReturnValues: "ALL_OLD" }),
-    );
+    const { Attributes } = await this.client
+      .send(new DeleteCommand({ TableName: this.tableName, Key: { id }, ReturnValues: "ALL_OLD" }))
+      .catch((error: unknown) => Promise.reject(unreachableOr(error, "DeleteItem")));
     return Attributes !== undefined;
   }
+}
+
+/** A network failure as one `SERVICE.UNREACHABLE` error; anything else unchanged. */
+function unreachableOr(error: unknown, operation: string): unknown {
+  return asUnreachable("DynamoDB", operation, error) ?? error;
 }
 
 function toItem(profile: Profile): Record<string, string> {

@@ -147,7 +147,7 @@ describe("SecretDatabaseCredentials", () => {
     const credentials = new SecretDatabaseCredentials(new SecretsProvider({ awsSdkV3Client: client }), ARN);
     const error = await rejection(credentials.get());
     expect(error).toMatchObject({ code: "SERVICE.UNREACHABLE" });
-    expect(error.message).toMatch(/Secrets Manager is unreachable \(ECONNREFUSED\)/);
+    expect(error.message).toMatch(/Secrets Manager could not be reached \(ECONNREFUSED\)/);
   });
 
   it("refuses an empty secret id at construction", () => {

@@ -1,6 +1,7 @@
 import type { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { z } from "zod";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
+import { asUnreachable } from "../shared/network-errors.js";
 
 /** What the accounts purge needs to open its MySQL connection. */
 export interface DatabaseCredentials {
@@ -116,23 +117,12 @@ function withoutEmpty(record: Record<string, unknown>): Record<string, unknown> 
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== "" && value !== null));
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"]);
-
 /** One clear error for a secret that cannot be read, whatever layer the failure came from. */
 function secretReadError(secretId: string, error: unknown): LifecycleError {
+  const unreachable = asUnreachable("Secrets Manager", "GetSecretValue", error);
+  if (unreachable) return unreachable;
   const cause = rootCause(error);
   const name = cause instanceof Error ? cause.name : "UnknownError";
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  if ((typeof code === "string" && NETWORK_CODES.has(code)) || name === "TimeoutError") {
-    return new LifecycleError(
-      "SERVICE.UNREACHABLE",
-      `Secrets Manager is unreachable (${String(code ?? name)})`,
-      {
-        cause: error,
-        details: { service: "secretsmanager", secretId },
-      },
-    );
-  }
   const reason: Record<string, string> = {
     ResourceNotFoundException: "does not exist",
     AccessDeniedException:
