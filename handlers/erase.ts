@@ -7,6 +7,7 @@ import { type EraseReport, eraseUser } from "../core/use-cases/erase-user.js";
 import { parseEvent } from "./event.js";
 import { type InvocationContext, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
+import { dependencies, lambdaHandler } from "./composition-root.js";
 
 export const eraseEventSchema = z
   .strictObject({
@@ -34,3 +35,6 @@ export function eraseHandler(deps: EraseHandlerDeps) {
       () => false,
     );
 }
+
+/** The Lambda entry point: the handler built from the environment, once per container. */
+export const handler = lambdaHandler((container) => eraseHandler(dependencies.erase(container)));

@@ -15,6 +15,7 @@ import { syncConfirmedUser } from "../core/use-cases/sync-confirmed-user.js";
 import { maskIdentifier } from "../core/user/mask.js";
 import { type ConfirmationEvent, parsePostConfirmationEvent } from "../core/user/post-confirmation.js";
 import type { Observability } from "./observability.js";
+import { dependencies, lambdaHandler } from "./composition-root.js";
 
 export type SyncFailureMode = "continue" | "fail";
 
@@ -96,3 +97,8 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+/** The Lambda entry point: the handler built from the environment, once per container. */
+export const handler = lambdaHandler((container) =>
+  postConfirmationHandler(dependencies.postConfirmation(container)),
+);

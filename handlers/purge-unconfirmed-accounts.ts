@@ -11,6 +11,7 @@ import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-ac
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
+import { dependencies, lambdaHandler } from "./composition-root.js";
 
 export interface PurgeAccountsHandlerDeps {
   /** Opens the store; `refreshCredentials` asks for the secret to be read again. */
@@ -53,3 +54,8 @@ export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) 
       (report) => report.failed > 0,
     );
 }
+
+/** The Lambda entry point: the handler built from the environment, once per container. */
+export const handler = lambdaHandler((container) =>
+  purgeUnconfirmedAccountsHandler(dependencies.purgeUnconfirmedAccounts(container)),
+);

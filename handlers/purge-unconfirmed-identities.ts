@@ -6,6 +6,7 @@ import { purgeUnconfirmedIdentities } from "../core/use-cases/purge-unconfirmed-
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
+import { dependencies, lambdaHandler } from "./composition-root.js";
 
 export interface PurgeIdentitiesHandlerDeps {
   readonly directory: UserDirectory;
@@ -31,3 +32,8 @@ export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDe
       (report) => report.failed > 0,
     );
 }
+
+/** The Lambda entry point: the handler built from the environment, once per container. */
+export const handler = lambdaHandler((container) =>
+  purgeUnconfirmedIdentitiesHandler(dependencies.purgeUnconfirmedIdentities(container)),
+);

@@ -15,6 +15,7 @@ import { type RestoreReport, type RestoreSource, restoreUsers } from "../core/us
 import { parseEvent } from "./event.js";
 import { type InvocationContext, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
+import { dependencies, lambdaHandler } from "./composition-root.js";
 
 export const restoreEventSchema = z.strictObject({
   action: z.enum(["plan", "restore"]).default("plan"),
@@ -136,3 +137,6 @@ function mergeCounts(
   for (const [code, count] of Object.entries(b)) merged[code] = (merged[code] ?? 0) + count;
   return merged;
 }
+
+/** The Lambda entry point: the handler built from the environment, once per container. */
+export const handler = lambdaHandler((container) => restoreHandler(dependencies.restore(container)));

@@ -11,6 +11,7 @@ import { type ReconcileReport, reconcile } from "../core/use-cases/reconcile.js"
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
+import { dependencies, lambdaHandler } from "./composition-root.js";
 
 export interface SnapshotAndReconcileDeps {
   readonly directory: UserDirectory;
@@ -64,3 +65,8 @@ export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
       (report) => !report.snapshot.ok || "ok" in report.reconcile || report.reconcile.failed > 0,
     );
 }
+
+/** The Lambda entry point: the handler built from the environment, once per container. */
+export const handler = lambdaHandler((container) =>
+  snapshotAndReconcileHandler(dependencies.snapshotAndReconcile(container)),
+);
