@@ -14,6 +14,8 @@ export default defineConfig({
             "core/**/*.test.ts",
             "adapters/**/*.test.ts",
             "handlers/**/*.test.ts",
+            "cli/**/*.test.ts",
+            "local/**/*.test.ts",
             "scripts/**/*.test.ts",
           ],
           exclude: ["**/*.int.test.ts", "**/node_modules/**"],
