@@ -1,0 +1,414 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
+import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
+import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
+import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
+import type { Environment } from "../handlers/composition-root.js";
+import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
+import { aUser } from "../core/testing/builders.js";
+import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
+import type { Connection } from "./connection.js";
+import type { CliIo } from "./io.js";
+import { run } from "./main.js";
+
+const NOW = "2026-06-10T12:00:00.000Z";
+const POOL = "eu-west-1_AbC123";
+const old = new Date("2026-06-01T00:00:00.000Z");
+
+function world() {
+  const clock = new ManualClock(NOW);
+  const directory = new InMemoryUserDirectory({ clock });
+  const profiles = new InMemoryProfileStore();
+  const backups = new InMemoryBackupStore();
+  const accounts = new InMemoryAccountStore();
+  const environments: Environment[] = [];
+  let closed = 0;
+  const connect = (env: Environment): Connection => {
+    environments.push(env);
+    return {
+      userPoolId: () => POOL,
+      directory: () => directory,
+      importer: () => directory,
+      profiles: () => profiles,
+      backups: () => backups,
+      accounts: async () => accounts,
+      clock,
+      sleeper: clock,
+      purgePolicy: () => DEFAULT_PURGE_POLICY,
+      purgeBatchSize: () => 500,
+      close: async () => {
+        closed += 1;
+      },
+    };
+  };
+  return { clock, directory, profiles, backups, accounts, connect, environments, closed: () => closed };
+}
+
+function fakeIo(options: { tty?: boolean; answer?: string; cwd?: string } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const questions: string[] = [];
+  const io: CliIo = {
+    stdout: { write: (text: string) => out.push(text) },
+    stderr: { write: (text: string) => err.push(text), isTTY: false },
+    stdinIsTTY: options.tty ?? false,
+    prompt: async (question) => {
+      questions.push(question);
+      return options.answer ?? "";
+    },
+    env: {},
+    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), "cli-")),
+  };
+  return { io, stdout: () => out.join(""), stderr: () => err.join(""), questions };
+}
+
+/** A pool of 40 confirmed users and one that never confirmed, an accounts table likewise. */
+function withUnconfirmed() {
+  const w = world();
+  const expired = aUser({ status: "UNCONFIRMED", createdAt: old, username: "someone@example.com" });
+  w.directory.seed(expired, ...Array.from({ length: 40 }, () => aUser()));
+  for (let i = 0; i < 40; i += 1) {
+    w.accounts.insert({ email: `a${i}@example.com`, confirmedAt: old, confirmationSentAt: old });
+  }
+  w.accounts.insert({ email: "late@example.com", confirmedAt: null, confirmationSentAt: old });
+  return { w, expired };
+}
+
+const usernames = (w: ReturnType<typeof world>) => w.directory.snapshot().map((u) => u.username);
+
+describe("user-lifecycle --help", () => {
+  it("exits 0 and lists every command, with examples", async () => {
+    const f = fakeIo();
+    expect(await run(["--help"], f.io)).toBe(0);
+    for (const command of ["purge-unconfirmed", "snapshot", "restore", "reconcile", "erase", "status"]) {
+      expect(f.stdout()).toContain(command);
+    }
+    expect(f.stdout()).toContain("Examples:");
+    expect(f.stdout()).toContain("userPoolId");
+  });
+
+  it("describes every flag of a command", async () => {
+    const f = fakeIo();
+    expect(await run(["restore", "--help"], f.io)).toBe(0);
+    for (const flag of [
+      "--source",
+      "--strategy",
+      "--user",
+      "--target-pool",
+      "--dry-run",
+      "--yes",
+      "--json",
+    ]) {
+      expect(f.stdout()).toContain(flag);
+    }
+  });
+});
+
+describe("usage errors", () => {
+  it("names an unknown flag and exits 2", async () => {
+    const f = fakeIo();
+    expect(await run(["status", "--bogus"], f.io)).toBe(2);
+    expect(f.stderr()).toContain("--bogus");
+  });
+
+  it("names --min-age when its value is bad, and exits 2", async () => {
+    const f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--min-age", "5 parsecs", "--dry-run"], f.io)).toBe(2);
+    expect(f.stderr()).toContain("--min-age");
+    expect(f.stdout()).toBe("");
+  });
+
+  it("names --max-share and --target on bad values", async () => {
+    let f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--max-share", "2"], f.io)).toBe(2);
+    expect(f.stderr()).toContain("--max-share");
+    f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--target", "everyone"], f.io)).toBe(2);
+    expect(f.stderr()).toContain("--target");
+  });
+
+  it("names --target-pool when the pool id is malformed", async () => {
+    const w = world();
+    const f = fakeIo();
+    expect(await run(["restore", "--dry-run", "--target-pool", "not a pool"], f.io, w)).toBe(2);
+    expect(f.stderr()).toContain("--target-pool");
+  });
+
+  it("erase without --username or --user-id is a usage error", async () => {
+    const w = world();
+    const f = fakeIo();
+    expect(await run(["erase", "--dry-run"], f.io, w)).toBe(2);
+    expect(f.stderr()).toMatch(/--username.*--user-id/);
+  });
+
+  it("no command at all is a usage error", async () => {
+    expect(await run([], fakeIo().io)).toBe(2);
+  });
+});
+
+describe("purge-unconfirmed", () => {
+  it("--dry-run deletes nothing and reports what it would delete", async () => {
+    const { w, expired } = withUnconfirmed();
+    const f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--dry-run"], f.io, w)).toBe(0);
+    expect(usernames(w)).toContain(expired.username);
+    expect(w.accounts.all()).toHaveLength(41);
+    expect(f.stdout()).toContain("would delete 1 of 1 eligible");
+    expect(f.stdout()).not.toContain("someone@example.com");
+  });
+
+  it("refuses without --yes when no terminal is attached, and changes nothing", async () => {
+    const { w, expired } = withUnconfirmed();
+    const f = fakeIo({ tty: false });
+    expect(await run(["purge-unconfirmed"], f.io, w)).toBe(2);
+    expect(f.stderr()).toContain("--yes");
+    expect(usernames(w)).toContain(expired.username);
+    expect(w.accounts.all()).toHaveLength(41);
+    expect(f.questions).toEqual([]);
+  });
+
+  it("proceeds with --yes", async () => {
+    const { w, expired } = withUnconfirmed();
+    const f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--yes"], f.io, w)).toBe(0);
+    expect(usernames(w)).not.toContain(expired.username);
+    expect(w.accounts.all()).toHaveLength(40);
+  });
+
+  it("asks on a terminal, and a 'no' changes nothing", async () => {
+    const { w, expired } = withUnconfirmed();
+    const f = fakeIo({ tty: true, answer: "n" });
+    expect(await run(["purge-unconfirmed", "--target", "identities"], f.io, w)).toBe(1);
+    expect(f.questions).toHaveLength(1);
+    expect(usernames(w)).toContain(expired.username);
+  });
+
+  it("asks on a terminal, and a 'yes' deletes", async () => {
+    const { w, expired } = withUnconfirmed();
+    const f = fakeIo({ tty: true, answer: "yes" });
+    expect(await run(["purge-unconfirmed", "--target", "identities"], f.io, w)).toBe(0);
+    expect(usernames(w)).not.toContain(expired.username);
+    expect(w.accounts.all()).toHaveLength(41);
+  });
+
+  it("--json prints one parseable document and nothing else on stdout", async () => {
+    const { w } = withUnconfirmed();
+    const f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--dry-run", "--json", "--min-age", "2d"], f.io, w)).toBe(0);
+    const document = JSON.parse(f.stdout());
+    expect(document).toMatchObject({ command: "purge-unconfirmed", ok: true, dryRun: true });
+    expect(document.policy.minAge).toBe("2d");
+    expect(document.results.map((r: { target: string }) => r.target)).toEqual(["identities", "accounts"]);
+  });
+
+  it("exits 1 when the run is refused (too large a share of the pool)", async () => {
+    const w = world();
+    w.directory.seed(
+      aUser({ status: "UNCONFIRMED", createdAt: old }),
+      aUser({ status: "UNCONFIRMED", createdAt: old }),
+      aUser(),
+    );
+    const f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--target", "identities", "--yes"], f.io, w)).toBe(1);
+    expect(f.stdout()).toContain("REFUSED");
+    expect(w.directory.snapshot()).toHaveLength(3);
+  });
+});
+
+describe("snapshot and reconcile", () => {
+  it("snapshot --dry-run writes nothing; snapshot writes one", async () => {
+    const w = world();
+    w.directory.seed(aUser(), aUser());
+    let f = fakeIo();
+    expect(await run(["snapshot", "--dry-run"], f.io, w)).toBe(0);
+    expect(await w.backups.listSnapshots()).toEqual([]);
+    expect(f.stdout()).toContain("would hold 2 users");
+    f = fakeIo();
+    expect(await run(["snapshot", "--json"], f.io, w)).toBe(0);
+    expect(await w.backups.listSnapshots()).toHaveLength(1);
+    expect(JSON.parse(f.stdout())).toMatchObject({ ok: true, users: 2, dryRun: false });
+  });
+
+  it("reconcile --dry-run reports without writing; reconcile repairs", async () => {
+    const w = world();
+    const user = aUser();
+    w.directory.seed(user);
+    let f = fakeIo();
+    expect(await run(["reconcile", "--dry-run", "--json"], f.io, w)).toBe(0);
+    expect(JSON.parse(f.stdout())).toMatchObject({ profilesCreated: 1, backupsWritten: 1 });
+    expect(await w.profiles.get(user.sub)).toBeUndefined();
+    expect(await w.backups.getUserBackup(user.sub)).toBeUndefined();
+    f = fakeIo();
+    expect(await run(["reconcile"], f.io, w)).toBe(0);
+    expect(await w.profiles.get(user.sub)).toBeDefined();
+    expect(await w.backups.getUserBackup(user.sub)).toBeDefined();
+  });
+});
+
+describe("restore", () => {
+  async function lostUser() {
+    const w = world();
+    const user = aUser({ groups: ["admins"] });
+    w.directory.seed(user, aUser());
+    await snapshotUsers({ ...w }, { userPoolId: POOL });
+    await w.directory.deleteUser(user.username);
+    return { w, user };
+  }
+
+  it("--dry-run shows the plan and changes nothing", async () => {
+    const { w, user } = await lostUser();
+    const f = fakeIo();
+    expect(await run(["restore", "--dry-run", "--json"], f.io, w)).toBe(0);
+    expect(JSON.parse(f.stdout())).toMatchObject({ action: "plan", planned: 1, existing: 1 });
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+  });
+
+  it("refuses without --yes and no terminal", async () => {
+    const { w, user } = await lostUser();
+    const f = fakeIo();
+    expect(await run(["restore", "--strategy", "admin-create"], f.io, w)).toBe(2);
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+  });
+
+  it("restores with --yes", async () => {
+    const { w, user } = await lostUser();
+    const f = fakeIo();
+    const code = await run(
+      ["restore", "--strategy", "admin-create", "--user", user.username, "--yes"],
+      f.io,
+      w,
+    );
+    expect(code).toBe(0);
+    const back = await w.directory.getUser(user.username, { includeGroups: true });
+    expect(back?.groups).toEqual(["admins"]);
+    expect(f.stdout()).toContain("restored: 1");
+    expect(f.stdout()).not.toContain(user.username);
+  });
+});
+
+describe("erase", () => {
+  async function recordedUser() {
+    const w = world();
+    const user = aUser();
+    w.directory.seed(user, aUser());
+    await run(["reconcile"], fakeIo().io, w);
+    await snapshotUsers({ ...w }, { userPoolId: POOL });
+    return { w, user };
+  }
+
+  it("--dry-run shows where the user is and changes nothing", async () => {
+    const { w, user } = await recordedUser();
+    const f = fakeIo();
+    expect(await run(["erase", "--username", user.username, "--dry-run", "--json"], f.io, w)).toBe(0);
+    expect(JSON.parse(f.stdout()).found).toMatchObject({
+      inPool: true,
+      hasProfile: true,
+      hasBackup: true,
+      snapshotsHoldingUser: 1,
+    });
+    expect(await w.directory.getUser(user.username)).toBeDefined();
+    expect(await w.profiles.get(user.sub)).toBeDefined();
+  });
+
+  it("refuses without --yes and no terminal, then erases with --yes", async () => {
+    const { w, user } = await recordedUser();
+    let f = fakeIo();
+    expect(await run(["erase", "--username", user.username], f.io, w)).toBe(2);
+    expect(await w.directory.getUser(user.username)).toBeDefined();
+    f = fakeIo();
+    expect(await run(["erase", "--username", user.username, "--yes"], f.io, w)).toBe(0);
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+    expect(await w.profiles.get(user.sub)).toBeUndefined();
+    expect(await w.backups.getUserBackup(user.sub)).toBeUndefined();
+    expect(f.stdout()).toContain("snapshots rewritten without the user: 1");
+    expect(f.stdout()).not.toContain(user.username);
+  });
+
+  it("fails (exit 1) naming the problem for an unknown username", async () => {
+    const w = world();
+    const f = fakeIo();
+    expect(await run(["erase", "--username", "nobody", "--yes"], f.io, w)).toBe(1);
+    expect(f.stderr()).toContain("USER.NOT_FOUND");
+  });
+});
+
+describe("status", () => {
+  it("shows the pool, the snapshots and the accounts table", async () => {
+    const { w } = withUnconfirmed();
+    await snapshotUsers({ ...w }, { userPoolId: POOL });
+    w.clock.advance(3 * 60 * 60_000);
+    const f = fakeIo();
+    expect(await run(["status"], f.io, w)).toBe(0);
+    expect(f.stdout()).toContain(`pool ${POOL}: about 41 users`);
+    expect(f.stdout()).toContain("snapshots: 1, newest 3h old");
+    expect(f.stdout()).toContain("accounts table: 41 rows, 1 unconfirmed");
+  });
+
+  it("--json gives the same as one document", async () => {
+    const w = world();
+    const f = fakeIo();
+    expect(await run(["status", "--json"], f.io, w)).toBe(0);
+    const document = JSON.parse(f.stdout());
+    expect(document.pool).toEqual({ ok: true, value: { userPoolId: POOL, estimatedUsers: 0 } });
+    expect(document.snapshots.value.count).toBe(0);
+  });
+});
+
+describe("targets", () => {
+  it("--local with a missing stack file names the file and how to fix it", async () => {
+    const w = world();
+    const f = fakeIo();
+    expect(await run(["status", "--local"], f.io, w)).toBe(1);
+    expect(f.stderr()).toContain(".local/stack.json");
+    expect(f.stderr()).toContain("start the local stack");
+    expect(w.environments).toEqual([]);
+  });
+
+  it("--local passes the file's env to the adapters", async () => {
+    const w = world();
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    mkdirSync(join(cwd, ".local"));
+    const env = { AWS_REGION: "us-east-1", USER_POOL_ID: POOL };
+    writeFileSync(join(cwd, ".local", "stack.json"), JSON.stringify({ region: "us-east-1", env }));
+    expect(await run(["status", "--local"], fakeIo({ cwd }).io, w)).toBe(0);
+    expect(w.environments).toEqual([env]);
+  });
+
+  it("--outputs maps the stack outputs to the environment; --region and --profile apply", async () => {
+    const w = world();
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "prod.json"), JSON.stringify({ userPoolId: POOL, backupBucket: "b" }));
+    const f = fakeIo({ cwd });
+    expect(
+      await run(["status", "--outputs", "prod.json", "--region", "eu-west-1", "--profile", "ops"], f.io, w),
+    ).toBe(0);
+    expect(w.environments[0]).toMatchObject({
+      USER_POOL_ID: POOL,
+      BACKUP_BUCKET: "b",
+      AWS_REGION: "eu-west-1",
+      AWS_PROFILE: "ops",
+    });
+    expect(f.io.env.AWS_PROFILE).toBe("ops");
+  });
+
+  it("a variable missing from --outputs is named with the key to add", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "prod.json"), JSON.stringify({ region: "eu-west-1" }));
+    const f = fakeIo({ cwd });
+    expect(await run(["snapshot", "--outputs", "prod.json", "--json"], f.io)).toBe(1);
+    expect(f.stderr()).toContain("USER_POOL_ID");
+    expect(f.stderr()).toContain('no key "userPoolId"');
+    expect(JSON.parse(f.stdout())).toMatchObject({ ok: false, error: { code: "CONFIG.INVALID" } });
+  });
+
+  it("a missing --outputs file is named", async () => {
+    const f = fakeIo();
+    expect(await run(["status", "--outputs", "nope.json"], f.io, world())).toBe(1);
+    expect(f.stderr()).toContain("nope.json");
+    expect(f.stderr()).toContain("pulumi stack output --json");
+  });
+});

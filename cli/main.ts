@@ -1,0 +1,1008 @@
+/**
+ * `user-lifecycle`: the operator CLI. Every command runs the same handlers and use cases as the Lambda
+ * functions, on the adapters of a target (the local stack or an AWS stack).
+ *
+ * `run(argv, io)` is the whole program: it parses `argv` (the arguments after the program name), writes to
+ * `io` and resolves with the exit code — 0 success, 1 failure, 2 usage error (or a destructive command
+ * refused for want of `--yes`). It never calls `process.exit`.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { errorCode, LifecycleError, ValidationError } from "../core/errors.js";
+import type { AccountStore } from "../core/ports/account-store.js";
+import type { BackupStore } from "../core/ports/backup-store.js";
+import type { ProfileStore } from "../core/ports/profile-store.js";
+import type { UserDirectory } from "../core/ports/user-directory.js";
+import {
+  formatDuration,
+  parsePurgePolicy,
+  type PurgePolicy,
+  type PurgeReport,
+  purgeCutoff,
+} from "../core/purge/index.js";
+import { eraseUser } from "../core/use-cases/erase-user.js";
+import { reconcile } from "../core/use-cases/reconcile.js";
+import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
+import { maskIdentifier } from "../core/user/mask.js";
+import { eraseEventSchema, eraseHandler } from "../handlers/erase.js";
+import { RunFailedError } from "../handlers/invocation.js";
+import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
+import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
+import { type RestoreSummary, restoreEventSchema, restoreHandler } from "../handlers/restore.js";
+import {
+  type Connect,
+  type Connection,
+  containerConnection,
+  overriding,
+  silentObservability,
+} from "./connection.js";
+import { type CliIo, Progress } from "./io.js";
+import { LOCAL_STACK_FILE, OUTPUT_KEYS, resolveTarget, type Target, TargetError } from "./target.js";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface RunOptions {
+  /** Builds the adapters from the target's environment; default: the Lambda functions' composition root. */
+  readonly connect?: Connect;
+}
+
+/** A mistake in the command line that commander cannot see (a combination, a value format). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** A destructive command that was not confirmed: nothing was changed. */
+class NotConfirmedError extends Error {
+  override name = "NotConfirmedError";
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+interface CommonOptions {
+  readonly local?: boolean;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly outputs?: string;
+  readonly json?: boolean;
+}
+
+/** What one command produced: its exit code, the JSON document and the human lines (stdout). */
+interface Outcome {
+  readonly code: number;
+  readonly data: Record<string, unknown>;
+  readonly human: readonly string[];
+}
+
+interface Context {
+  readonly io: CliIo;
+  readonly json: boolean;
+  readonly target: Target;
+  readonly conn: Connection;
+  readonly progress: Progress;
+  /** A line for the operator on stderr (never stdout). */
+  note(line: string): void;
+}
+
+const SERVICE = "user-lifecycle";
+
+export async function run(argv: readonly string[], io: CliIo, options: RunOptions = {}): Promise<number> {
+  const connect = options.connect ?? containerConnection;
+  let exitCode = EXIT_OK;
+  const program = buildProgram(io, connect, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => void): Command {
+  const program = new Command(SERVICE)
+    .description(
+      "Operate the user lifecycle of a Cognito user pool: purge never-confirmed users, snapshot, restore, " +
+        "reconcile and erase users, and show what exists.",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", PROGRAM_HELP);
+
+  const command = (name: string, description: string, examples: string) =>
+    withCommonOptions(program.command(name).description(description)).addHelpText(
+      "after",
+      `\nExamples:\n${examples}\n${TARGET_HELP}`,
+    );
+
+  const execute =
+    <O extends CommonOptions>(name: string, body: (ctx: Context, options: O) => Promise<Outcome>) =>
+    async (options: O) => {
+      setExit(await runCommand(name, io, connect, options, body));
+    };
+
+  command(
+    "purge-unconfirmed",
+    "Delete users who never confirmed their sign-up: from the pool (identities), the MySQL users table " +
+      "(accounts), or both. Follows the purge policy: minimum age, a cap per run, and a refusal when too " +
+      "large a share would go.",
+    [
+      `  $ ${SERVICE} purge-unconfirmed --local --dry-run`,
+      `  $ ${SERVICE} purge-unconfirmed --target identities --min-age 48h --max-deletions 200 --yes`,
+      `  $ ${SERVICE} purge-unconfirmed --outputs prod.json --region eu-west-1 --profile ops --json --yes`,
+    ].join("\n"),
+  )
+    .addOption(
+      new Option(
+        "--target <what>",
+        "what to purge: identities (the pool), accounts (the MySQL table), or both",
+      )
+        .choices(["identities", "accounts", "both"])
+        .default("both"),
+    )
+    .option(
+      "--min-age <duration>",
+      "how long a user may stay unconfirmed, e.g. 24h, 2d, 1d12h, PT36H (default: the stack's PURGE_POLICY, else 24h)",
+      parseMinAge,
+    )
+    .option(
+      "--max-deletions <n>",
+      "at most this many deletions per target in this run; the rest waits (default: policy, else 1000)",
+      parseMaxDeletions,
+    )
+    .option(
+      "--max-share <ratio>",
+      "refuse the whole run when the eligible users exceed this share of the pool: 0.05 or 5% (default: policy, else 5%)",
+      parseMaxShare,
+    )
+    .option("--dry-run", "report what would be deleted; delete nothing")
+    .option("--yes", "do not ask for confirmation (needed when no terminal is attached)")
+    .action(execute("purge-unconfirmed", purgeCommand));
+
+  command(
+    "snapshot",
+    "Write a snapshot of the whole pool (users, groups, memberships, disabled flags) to the backup bucket.",
+    [`  $ ${SERVICE} snapshot --local`, `  $ ${SERVICE} snapshot --outputs prod.json --dry-run`].join("\n"),
+  )
+    .option("--dry-run", "read the pool and report the snapshot that would be written; write nothing")
+    .action(execute("snapshot", snapshotCommand));
+
+  command(
+    "restore",
+    "Restore users from backups into the stack's pool or another one. Shows the plan first; users already " +
+      "in the target pool are left untouched. Import jobs send no email and no SMS.",
+    [
+      `  $ ${SERVICE} restore --local --dry-run`,
+      `  $ ${SERVICE} restore --source user-backups --user alice bob --strategy admin-create --yes`,
+      `  $ ${SERVICE} restore --source 20260610T020000Z --target-pool eu-west-1_NewPool1 --outputs prod.json`,
+    ].join("\n"),
+  )
+    .option(
+      "--source <source>",
+      "latest (the newest snapshot plus newer per-user backups), user-backups, or a snapshot id (see status)",
+      "latest",
+    )
+    .addOption(
+      new Option(
+        "--strategy <strategy>",
+        "import-job (Cognito user import; no messages) or admin-create (AdminCreateUser, messages suppressed)",
+      )
+        .choices(["import-job", "admin-create"])
+        .default("import-job"),
+    )
+    .option("--user <username...>", "restore only these usernames")
+    .option("--target-pool <id>", "restore into this pool instead of the stack's (e.g. eu-west-1_AbC123xyz)")
+    .option("--dry-run", "work out and show the plan only; change nothing")
+    .option("--yes", "do not ask for confirmation (needed when no terminal is attached)")
+    .action(execute("restore", restoreCommand));
+
+  command(
+    "reconcile",
+    "Repair what a failed Post Confirmation trigger left out: a profile for every confirmed user that has " +
+      "none, and a current backup for every confirmed user.",
+    [
+      `  $ ${SERVICE} reconcile --local`,
+      `  $ ${SERVICE} reconcile --outputs prod.json --dry-run --json`,
+    ].join("\n"),
+  )
+    .option("--dry-run", "report what would be created or rewritten; write nothing")
+    .action(execute("reconcile", reconcileCommand));
+
+  command(
+    "erase",
+    "Erase one person from the pool, the profile table, every version of their backup and every snapshot. " +
+      "Cannot be undone.",
+    [
+      `  $ ${SERVICE} erase --local --username alice --dry-run`,
+      `  $ ${SERVICE} erase --user-id 6f1c…-…-… --yes   # a user no longer in the pool`,
+    ].join("\n"),
+  )
+    .option("--username <username>", "the user's username in the pool")
+    .option(
+      "--user-id <id>",
+      "the stable user id (custom:legacy_sub, else sub); needed once the user left the pool",
+    )
+    .option("--dry-run", "show where the user is (pool, profile, backup, snapshots); change nothing")
+    .option("--yes", "do not ask for confirmation (needed when no terminal is attached)")
+    .action(execute("erase", eraseCommand));
+
+  command(
+    "status",
+    "Show what exists: the pool's estimated user count, the snapshots (ids, user counts, newest age), and " +
+      "the accounts table (rows, rows eligible for purge).",
+    [`  $ ${SERVICE} status --local`, `  $ ${SERVICE} status --outputs prod.json --profile ops --json`].join(
+      "\n",
+    ),
+  )
+    .option("--snapshots <n>", "show the newest n snapshots", parsePositiveInteger("--snapshots"), 5)
+    .action(execute("status", statusCommand));
+
+  return program;
+}
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--local", `target the local stack described by ${LOCAL_STACK_FILE}`).conflicts([
+        "region",
+        "profile",
+        "outputs",
+      ]),
+    )
+    .option("--region <region>", "AWS region of the stack (else AWS_REGION or the outputs' region)")
+    .option("--profile <name>", "AWS profile for the SDK's default credential chain (sets AWS_PROFILE)")
+    .option("--outputs <file>", "stack outputs (`pulumi stack output --json`) naming the resources")
+    .option("--json", "print one JSON document on stdout; human text and progress go to stderr only");
+}
+
+const TARGET_HELP = `
+Targets:
+  --local             uses the "env" object of ${LOCAL_STACK_FILE} (written by the local stack).
+  otherwise (AWS)     the environment variables of the Lambda functions, overridden by --outputs keys:
+${Object.entries(OUTPUT_KEYS)
+  .map(([key, variable]) => `                        ${key.padEnd(20)} -> ${variable}`)
+  .join("\n")}
+                      and by --region. Credentials: the SDK's default chain (--profile sets AWS_PROFILE).
+                      Accounts without a secret: ACCOUNTS_DB_HOST/PORT/NAME/USER/PASSWORD.`;
+
+const PROGRAM_HELP = `
+Every command accepts --local | --region/--profile/--outputs (the target) and --json.
+Commands that change something accept --dry-run; purge-unconfirmed, restore and erase ask for
+confirmation unless --yes (and refuse, changing nothing, when no terminal is attached).
+Progress is shown on stderr when it is a terminal and --json is not given.
+
+Exit codes: 0 success, 1 failure (including a purge or reconcile with failures, a refused purge, an
+incomplete restore), 2 usage error or missing --yes without a terminal.
+
+Run "${SERVICE} <command> --help" for a command's flags.
+
+Examples:
+  $ ${SERVICE} status --local
+  $ ${SERVICE} purge-unconfirmed --local --dry-run
+  $ ${SERVICE} snapshot --outputs prod.json --region eu-west-1 --profile ops
+  $ ${SERVICE} restore --source latest --dry-run --json
+  $ ${SERVICE} erase --username alice --dry-run
+${TARGET_HELP}
+`;
+
+// ---- argument parsers (commander reports their errors naming the flag) ----
+
+function validationProblem(error: unknown): string {
+  if (error instanceof ValidationError) return error.message.slice(error.field.length + 2);
+  throw error;
+}
+
+function parseMinAge(value: string): number {
+  try {
+    return parsePurgePolicy({ minAge: value }, "--min-age").minAgeMs;
+  } catch (error) {
+    throw new InvalidArgumentError(validationProblem(error));
+  }
+}
+
+function parseMaxDeletions(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("must be a whole number");
+  try {
+    return parsePurgePolicy({ maxDeletionsPerRun: value.trim() }, "--max-deletions").maxDeletionsPerRun;
+  } catch (error) {
+    throw new InvalidArgumentError(validationProblem(error));
+  }
+}
+
+function parseMaxShare(value: string): number {
+  const text = value.trim();
+  const ratio = text.endsWith("%") ? String(Number(text.slice(0, -1)) / 100) : text;
+  if (ratio === "" || Number.isNaN(Number(ratio))) {
+    throw new InvalidArgumentError("must be a ratio above 0 and at most 1 (0.05) or a percentage (5%)");
+  }
+  try {
+    return parsePurgePolicy({ maxShareOfPool: ratio }, "--max-share").maxShareOfPool;
+  } catch (error) {
+    throw new InvalidArgumentError(validationProblem(error));
+  }
+}
+
+function parsePositiveInteger(_flag: string) {
+  return (value: string): number => {
+    const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < 1) {
+      throw new InvalidArgumentError("must be a whole number of at least 1");
+    }
+    return parsed;
+  };
+}
+
+// ---- running a command ----
+
+async function runCommand<O extends CommonOptions>(
+  name: string,
+  io: CliIo,
+  connect: Connect,
+  options: O,
+  body: (ctx: Context, options: O) => Promise<Outcome>,
+): Promise<number> {
+  const json = options.json === true;
+  const progress = new Progress(io.stderr, !json && io.stderr.isTTY === true);
+  let conn: Connection | undefined;
+  let target: Target | undefined;
+  try {
+    target = resolveTarget(options, io);
+    conn = connect(target.env);
+    const ctx: Context = {
+      io,
+      json,
+      target,
+      conn,
+      progress,
+      note: (line) => io.stderr.write(`${line}\n`),
+    };
+    const outcome = await body(ctx, options);
+    progress.done();
+    if (json) {
+      const document = {
+        command: name,
+        ok: outcome.code === EXIT_OK,
+        target: target.description,
+        ...outcome.data,
+      };
+      io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    } else {
+      for (const line of outcome.human) io.stdout.write(`${line}\n`);
+    }
+    return outcome.code;
+  } catch (error) {
+    progress.done();
+    const { code, message, exitCode } = describeFailure(error, target);
+    io.stderr.write(`error: ${message}\n`);
+    if (json) {
+      const document = { command: name, ok: false, error: { code, message } };
+      io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    }
+    return exitCode;
+  } finally {
+    await conn?.close().catch(() => undefined);
+  }
+}
+
+function describeFailure(
+  error: unknown,
+  target: Target | undefined,
+): { code: string; message: string; exitCode: number } {
+  if (error instanceof UsageError) return { code: "USAGE", message: error.message, exitCode: EXIT_USAGE };
+  if (error instanceof NotConfirmedError) {
+    return { code: "NOT_CONFIRMED", message: error.message, exitCode: error.exitCode };
+  }
+  if (error instanceof TargetError) return { code: "TARGET", message: error.message, exitCode: EXIT_FAILURE };
+  if (error instanceof ValidationError && error.code === "CONFIG.INVALID") {
+    const hint = target?.hint(error.field);
+    return {
+      code: error.code,
+      message: `${error.message}${hint ? ` (${hint})` : ""}`,
+      exitCode: EXIT_FAILURE,
+    };
+  }
+  if (error instanceof LifecycleError) {
+    return { code: error.code, message: `${error.code}: ${error.message}`, exitCode: EXIT_FAILURE };
+  }
+  const code = errorCode(error);
+  const message = error instanceof Error ? `${code}: ${error.message}` : code;
+  return { code, message, exitCode: EXIT_FAILURE };
+}
+
+/**
+ * Asks before destructive work. `--yes` skips the question; without a terminal and without `--yes` the
+ * command is refused before anything is done.
+ */
+function requireConsentPossible(ctx: Pick<Context, "io">, yes: boolean | undefined, what: string): void {
+  if (yes || ctx.io.stdinIsTTY) return;
+  throw new NotConfirmedError(
+    `${what} needs confirmation and no terminal is attached: nothing was changed. ` +
+      "Run it again with --yes to proceed without a question, or with --dry-run to see what it would do.",
+    EXIT_USAGE,
+  );
+}
+
+async function confirm(ctx: Context, yes: boolean | undefined, question: string): Promise<void> {
+  if (yes) return;
+  ctx.progress.done();
+  const answer = await ctx.io.prompt(`${question} [y/N] `);
+  if (!/^y(es)?$/i.test(answer.trim())) {
+    throw new NotConfirmedError("Not confirmed: nothing was changed.", EXIT_FAILURE);
+  }
+}
+
+// ---- progress: counting what the adapters do ----
+
+function watchedDirectory(directory: UserDirectory, progress: Progress): UserDirectory {
+  return overriding(directory, {
+    listUsers: async (query) => {
+      const page = await directory.listUsers(query);
+      progress.add("users read", page.items.length);
+      return page;
+    },
+    deleteUser: async (username) => {
+      const deleted = await directory.deleteUser(username);
+      if (deleted) progress.add("deleted");
+      return deleted;
+    },
+    createUser: async (user) => {
+      const created = await directory.createUser(user);
+      progress.add("created");
+      return created;
+    },
+  });
+}
+
+function watchedBackups(backups: BackupStore, progress: Progress): BackupStore {
+  return overriding(backups, {
+    putSnapshotPart: async (snapshotId, part) => {
+      await backups.putSnapshotPart(snapshotId, part);
+      progress.add("parts written");
+    },
+    putUserBackup: async (record) => {
+      await backups.putUserBackup(record);
+      progress.add("backups written");
+    },
+    getSnapshotPart: async (snapshotId, name) => {
+      const text = await backups.getSnapshotPart(snapshotId, name);
+      progress.add("parts read");
+      return text;
+    },
+  });
+}
+
+function watchedAccounts(accounts: AccountStore, progress: Progress): AccountStore {
+  return overriding(accounts, {
+    deleteExpiredUnconfirmed: async (cutoff, limit) => {
+      const deleted = await accounts.deleteExpiredUnconfirmed(cutoff, limit);
+      progress.add("rows deleted", deleted);
+      return deleted;
+    },
+  });
+}
+
+// ---- purge-unconfirmed ----
+
+interface PurgeOptions extends CommonOptions {
+  readonly target: "identities" | "accounts" | "both";
+  readonly minAge?: number;
+  readonly maxDeletions?: number;
+  readonly maxShare?: number;
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+}
+
+type PurgeResult =
+  | { readonly target: "identities" | "accounts"; readonly report: PurgeReport }
+  | { readonly target: "identities" | "accounts"; readonly error: { code: string; message: string } };
+
+async function purgeCommand(ctx: Context, options: PurgeOptions): Promise<Outcome> {
+  const dryRun = options.dryRun === true;
+  if (!dryRun) requireConsentPossible(ctx, options.yes, "purge-unconfirmed");
+  const base = ctx.conn.purgePolicy();
+  const policy: PurgePolicy = {
+    minAgeMs: options.minAge ?? base.minAgeMs,
+    maxDeletionsPerRun: options.maxDeletions ?? base.maxDeletionsPerRun,
+    maxShareOfPool: options.maxShare ?? base.maxShareOfPool,
+    dryRun,
+  };
+  const targets: ("identities" | "accounts")[] =
+    options.target === "both" ? ["identities", "accounts"] : [options.target];
+
+  if (!dryRun && !options.yes) {
+    const preview = await purgeAll(ctx, targets, { ...policy, dryRun: true });
+    for (const line of purgeLines(ctx, preview, policy, "Would")) ctx.note(line);
+    await confirm(ctx, options.yes, `Delete these unconfirmed ${targets.join(" and ")} now?`);
+  }
+  const results = await purgeAll(ctx, targets, policy);
+  const failed = results.some(
+    (result) =>
+      "error" in result || result.report.failed > 0 || (!dryRun && result.report.refused !== undefined),
+  );
+  return {
+    code: failed ? EXIT_FAILURE : EXIT_OK,
+    data: {
+      dryRun,
+      policy: { ...policy, minAge: formatDuration(policy.minAgeMs) },
+      results,
+    },
+    human: purgeLines(ctx, results, policy, dryRun ? "Would" : undefined),
+  };
+}
+
+async function purgeAll(
+  ctx: Context,
+  targets: readonly ("identities" | "accounts")[],
+  policy: PurgePolicy,
+): Promise<PurgeResult[]> {
+  const results: PurgeResult[] = [];
+  for (const target of targets) {
+    ctx.progress.start(`purge ${target}${policy.dryRun ? " (dry run)" : ""}`);
+    try {
+      const report =
+        target === "identities"
+          ? await purgeUnconfirmedIdentitiesHandler({
+              directory: watchedDirectory(ctx.conn.directory(), ctx.progress),
+              clock: ctx.conn.clock,
+              observability: silentObservability,
+              policy,
+            })({})
+          : await purgeUnconfirmedAccountsHandler({
+              accounts: async (options) => watchedAccounts(await ctx.conn.accounts(options), ctx.progress),
+              clock: ctx.conn.clock,
+              observability: silentObservability,
+              policy,
+              batchSize: ctx.conn.purgeBatchSize(),
+            })({});
+      results.push({ target, report });
+    } catch (error) {
+      if (error instanceof RunFailedError) {
+        results.push({ target, report: error.report as PurgeReport });
+      } else {
+        const failure = describeFailure(error, ctx.target);
+        results.push({ target, error: { code: failure.code, message: failure.message } });
+      }
+    } finally {
+      ctx.progress.done();
+    }
+  }
+  return results;
+}
+
+function purgeLines(
+  ctx: Context,
+  results: readonly PurgeResult[],
+  policy: PurgePolicy,
+  mode: "Would" | undefined,
+): string[] {
+  const lines = [
+    `Purge of unconfirmed users on ${ctx.target.description}${mode ? " — dry run, nothing deleted" : ""}`,
+    `  policy: older than ${formatDuration(policy.minAgeMs)}, at most ${policy.maxDeletionsPerRun} per target, ` +
+      `refused above ${(policy.maxShareOfPool * 100).toFixed(2).replace(/\.?0+$/, "")}% of the pool`,
+  ];
+  for (const result of results) {
+    if ("error" in result) {
+      lines.push(`  ${result.target}: FAILED — ${result.error.message}`);
+      continue;
+    }
+    const r = result.report;
+    const planned = r.refused !== undefined ? 0 : Math.max(0, r.eligible - r.deferred);
+    const skipped = Object.entries(r.skippedByReason)
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(", ");
+    lines.push(
+      `  ${r.target}: ${mode ? `would delete ${planned}` : `deleted ${r.deleted}`} of ${r.eligible} eligible ` +
+        `(${r.candidates} candidates, cutoff ${r.cutoff})`,
+      `    deferred to a later run: ${r.deferred}; skipped: ${skipped || "none"}; failed: ${r.failed}` +
+        (r.failed > 0
+          ? ` (${Object.entries(r.failureCodes)
+              .map(([c, n]) => `${c} ${n}`)
+              .join(", ")})`
+          : ""),
+      `    stopped by: ${r.stoppedBy}${r.refused ? ` — REFUSED: ${r.refused}` : ""}`,
+    );
+  }
+  return lines;
+}
+
+// ---- snapshot ----
+
+interface DryRunOptions extends CommonOptions {
+  readonly dryRun?: boolean;
+}
+
+async function snapshotCommand(ctx: Context, options: DryRunOptions): Promise<Outcome> {
+  const dryRun = options.dryRun === true;
+  const userPoolId = ctx.conn.userPoolId();
+  const stored = ctx.conn.backups();
+  const backups = dryRun
+    ? overriding(stored, {
+        putSnapshotPart: async () => undefined,
+        putSnapshotManifest: async () => undefined,
+      })
+    : watchedBackups(stored, ctx.progress);
+  ctx.progress.start(`snapshot of ${userPoolId}${dryRun ? " (dry run)" : ""}`);
+  const manifest = await snapshotUsers(
+    { directory: watchedDirectory(ctx.conn.directory(), ctx.progress), backups, clock: ctx.conn.clock },
+    { userPoolId },
+  );
+  const data = {
+    dryRun,
+    userPoolId,
+    snapshotId: dryRun ? undefined : manifest.snapshotId,
+    users: manifest.userCount,
+    groups: manifest.groups.length,
+    parts: manifest.parts.length,
+  };
+  return {
+    code: EXIT_OK,
+    data,
+    human: [
+      dryRun
+        ? `Dry run: a snapshot of ${userPoolId} would hold ${data.users} users and ${data.groups} groups in ` +
+          `${data.parts} parts. Nothing was written.`
+        : `Snapshot ${manifest.snapshotId} of ${userPoolId}: ${data.users} users, ${data.groups} groups, ` +
+          `${data.parts} parts.`,
+    ],
+  };
+}
+
+// ---- reconcile ----
+
+async function reconcileCommand(ctx: Context, options: DryRunOptions): Promise<Outcome> {
+  const dryRun = options.dryRun === true;
+  const userPoolId = ctx.conn.userPoolId();
+  const storedProfiles = ctx.conn.profiles();
+  const storedBackups = ctx.conn.backups();
+  const profiles: ProfileStore = dryRun
+    ? overriding(storedProfiles, {
+        createIfAbsent: async (profile) => ({
+          created: (await storedProfiles.get(profile.id)) === undefined,
+        }),
+      })
+    : storedProfiles;
+  const backups: BackupStore = dryRun
+    ? overriding(storedBackups, { putUserBackup: async () => undefined })
+    : watchedBackups(storedBackups, ctx.progress);
+  ctx.progress.start(`reconcile ${userPoolId}${dryRun ? " (dry run)" : ""}`);
+  const report = await reconcile(
+    {
+      directory: watchedDirectory(ctx.conn.directory(), ctx.progress),
+      profiles,
+      backups,
+      clock: ctx.conn.clock,
+    },
+    { userPoolId, deadline: new Date(ctx.conn.clock.now().getTime() + 60 * 60_000) },
+  );
+  const verb = dryRun ? "would be " : "";
+  const codes = Object.entries(report.failureCodes)
+    .map(([code, count]) => `${code} ${count}`)
+    .join(", ");
+  return {
+    code: report.failed > 0 ? EXIT_FAILURE : EXIT_OK,
+    data: { dryRun, userPoolId, ...report },
+    human: [
+      `Reconcile of ${userPoolId}${dryRun ? " — dry run, nothing written" : ""}`,
+      `  confirmed users checked: ${report.checked}`,
+      `  profiles ${verb}created: ${report.profilesCreated}`,
+      `  backups ${verb}written: ${report.backupsWritten} (already current: ${report.backupsCurrent})`,
+      `  failed: ${report.failed}${codes ? ` (${codes})` : ""}`,
+      `  stopped by: ${report.stoppedBy}`,
+    ],
+  };
+}
+
+// ---- restore ----
+
+interface RestoreOptions extends CommonOptions {
+  readonly source: string;
+  readonly strategy: "import-job" | "admin-create";
+  readonly user?: string[];
+  readonly targetPool?: string;
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+}
+
+const RESTORE_FLAGS: Readonly<Record<string, string>> = {
+  source: "--source",
+  strategy: "--strategy",
+  usernames: "--user",
+  targetUserPoolId: "--target-pool",
+};
+
+async function restoreCommand(ctx: Context, options: RestoreOptions): Promise<Outcome> {
+  const dryRun = options.dryRun === true;
+  const event = {
+    source:
+      options.source === "latest" || options.source === "user-backups"
+        ? options.source
+        : { snapshotId: options.source },
+    strategy: options.strategy,
+    ...(options.user ? { usernames: options.user } : {}),
+    ...(options.targetPool !== undefined ? { targetUserPoolId: options.targetPool } : {}),
+  };
+  const parsed = restoreEventSchema.safeParse({ action: "plan", ...event });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = RESTORE_FLAGS[String(issue?.path[0])] ?? "restore";
+    throw new UsageError(`${flag}: ${issue?.message ?? "is invalid"}`);
+  }
+  if (!dryRun) requireConsentPossible(ctx, options.yes, "restore");
+  const backups = watchedBackups(ctx.conn.backups(), ctx.progress);
+  const handler = restoreHandler({
+    backups,
+    target: (userPoolId) => ({
+      directory: watchedDirectory(ctx.conn.directory(userPoolId), ctx.progress),
+      importer: ctx.conn.importer(userPoolId),
+    }),
+    clock: ctx.conn.clock,
+    sleeper: ctx.conn.sleeper,
+    observability: silentObservability,
+  });
+  const pool = options.targetPool ?? ctx.conn.userPoolId();
+
+  ctx.progress.start("planning the restore");
+  const plan = await handler({ ...event, action: "plan" });
+  ctx.progress.done();
+  if (dryRun) {
+    return {
+      code: EXIT_OK,
+      data: { dryRun, targetUserPoolId: pool, ...plan },
+      human: restoreLines(plan, pool),
+    };
+  }
+  if (!options.yes) {
+    for (const line of restoreLines(plan, pool)) ctx.note(line);
+    await confirm(ctx, options.yes, `Restore ${plan.planned} users into ${pool}?`);
+  }
+  ctx.progress.start(`restoring into ${pool}`);
+  let summary: RestoreSummary;
+  try {
+    summary = await handler({ ...event, action: "restore" });
+  } catch (error) {
+    if (!(error instanceof RunFailedError)) throw error;
+    summary = error.report as RestoreSummary;
+  }
+  ctx.progress.done();
+  return {
+    code: summary.complete ? EXIT_OK : EXIT_FAILURE,
+    data: { dryRun, targetUserPoolId: pool, ...summary },
+    human: restoreLines(summary, pool),
+  };
+}
+
+function restoreLines(summary: RestoreSummary, pool: string): string[] {
+  const masked = (names: readonly string[]) => names.map(maskIdentifier).join(", ");
+  const source =
+    summary.source.kind === "snapshot" || summary.source.snapshotId
+      ? `${summary.source.kind} ${summary.source.snapshotId ?? ""}`.trim()
+      : summary.source.kind;
+  const lines = [
+    `${summary.action === "plan" ? "Restore plan" : "Restore"} ${summary.planId} into ${pool} ` +
+      `(source: ${source}, ${summary.source.userBackupsUsed} per-user backups used; strategy ${summary.strategy})`,
+    `  users to restore: ${summary.planned}`,
+    `  already in the pool (left untouched): ${summary.existing}`,
+    `  cannot be restored: ${summary.skipped.length}`,
+    ...summary.skipped.map(({ username, reason }) => `    ${maskIdentifier(username)}: ${reason}`),
+  ];
+  if (summary.notFound.length) lines.push(`  requested but in no backup: ${masked(summary.notFound)}`);
+  if (summary.malformedBackups.length) {
+    lines.push(`  unreadable backups: ${summary.malformedBackups.join(", ")}`);
+  }
+  if (summary.action === "restore") {
+    lines.push(
+      `  restored: ${summary.restored ?? 0}; groups created: ${summary.groupsCreated ?? 0}; ` +
+        `memberships added: ${summary.membershipsAdded ?? 0}; disabled again: ${summary.disabled ?? 0}`,
+      `  failed: ${summary.failed ?? 0}${
+        summary.failureCodes && Object.keys(summary.failureCodes).length
+          ? ` (${Object.entries(summary.failureCodes)
+              .map(([code, count]) => `${code} ${count}`)
+              .join(", ")})`
+          : ""
+      }`,
+    );
+    if (summary.missing?.length) lines.push(`  missing after the restore: ${masked(summary.missing)}`);
+    lines.push(summary.complete ? "  complete." : "  INCOMPLETE: see above.");
+  } else {
+    lines.push("  (plan only: nothing was changed)");
+  }
+  return lines;
+}
+
+// ---- erase ----
+
+interface EraseOptions extends CommonOptions {
+  readonly username?: string;
+  readonly userId?: string;
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+}
+
+async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcome> {
+  const dryRun = options.dryRun === true;
+  const request = {
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.userId !== undefined ? { userId: options.userId } : {}),
+  };
+  if (!eraseEventSchema.safeParse(request).success) {
+    throw new UsageError("--username or --user-id: give a username, a user id, or both (non-empty)");
+  }
+  if (!dryRun) requireConsentPossible(ctx, options.yes, "erase");
+  const who = [
+    options.username !== undefined ? `username ${maskIdentifier(options.username)}` : undefined,
+    options.userId !== undefined ? `user id ${maskIdentifier(options.userId)}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(", ");
+
+  if (dryRun || !options.yes) {
+    ctx.progress.start("looking for the user");
+    const found = await findUser(ctx, request);
+    ctx.progress.done();
+    const lines = [
+      `Erase ${who}${dryRun ? " — dry run, nothing changed" : ""}: stable user id ${maskIdentifier(found.userId)}`,
+      `  in the pool: ${yesNo(found.inPool)}`,
+      `  profile: ${yesNo(found.hasProfile)}`,
+      `  per-user backup: ${yesNo(found.hasBackup)} (every version would be deleted)`,
+      `  snapshots holding the user: ${found.snapshotsHoldingUser}`,
+    ];
+    if (dryRun) return { code: EXIT_OK, data: { dryRun, found }, human: lines };
+    for (const line of lines) ctx.note(line);
+    await confirm(ctx, options.yes, `Erase this user everywhere? This cannot be undone.`);
+  }
+  ctx.progress.start("erasing");
+  const report = await eraseHandler({
+    directory: ctx.conn.directory(),
+    profiles: ctx.conn.profiles(),
+    backups: watchedBackups(ctx.conn.backups(), ctx.progress),
+    observability: silentObservability,
+  })(request);
+  ctx.progress.done();
+  return {
+    code: EXIT_OK,
+    data: { dryRun, ...report },
+    human: [
+      `Erased ${who} (stable user id ${maskIdentifier(report.userId)})`,
+      `  deleted from the pool: ${yesNo(report.deletedFromPool)}`,
+      `  profile deleted: ${yesNo(report.profileDeleted)}`,
+      `  backup versions deleted: ${report.backupVersionsDeleted}`,
+      `  snapshots rewritten without the user: ${report.snapshotsRewritten}`,
+    ],
+  };
+}
+
+/** Where the user is, found by running the erase itself against stores that only look. */
+async function findUser(ctx: Context, request: { username?: string; userId?: string }) {
+  const directory = ctx.conn.directory();
+  const profiles = ctx.conn.profiles();
+  const backups = ctx.conn.backups();
+  const report = await eraseUser(
+    {
+      directory: overriding(directory, {
+        deleteUser: async (username) => (await directory.getUser(username)) !== undefined,
+      }),
+      profiles: overriding(profiles, { delete: async (id) => (await profiles.get(id)) !== undefined }),
+      backups: overriding(watchedBackups(backups, ctx.progress), {
+        eraseUserBackups: async (id) => ((await backups.getUserBackup(id).catch(() => true)) ? 1 : 0),
+        putSnapshotPart: async () => undefined,
+        putSnapshotManifest: async () => undefined,
+      }),
+    },
+    request,
+  );
+  return {
+    userId: report.userId,
+    inPool: report.deletedFromPool,
+    hasProfile: report.profileDeleted,
+    hasBackup: report.backupVersionsDeleted > 0,
+    snapshotsHoldingUser: report.snapshotsRewritten,
+  };
+}
+
+function yesNo(value: boolean): string {
+  return value ? "yes" : "no";
+}
+
+// ---- status ----
+
+interface StatusOptions extends CommonOptions {
+  readonly snapshots: number;
+}
+
+type Section<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+async function section<T>(ctx: Context, work: () => Promise<T>): Promise<Section<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: describeFailure(error, ctx.target).message };
+  }
+}
+
+async function statusCommand(ctx: Context, options: StatusOptions): Promise<Outcome> {
+  const now = ctx.conn.clock.now();
+  ctx.progress.start("reading status");
+  const pool = await section(ctx, async () => ({
+    userPoolId: ctx.conn.userPoolId(),
+    estimatedUsers: await ctx.conn.directory().estimatedUserCount(),
+  }));
+  const snapshots = await section(ctx, async () => {
+    const backups = ctx.conn.backups();
+    const ids = await backups.listSnapshots();
+    const newest = ids.slice(-options.snapshots).reverse();
+    const shown = [];
+    for (const id of newest) {
+      const manifest = await backups.getSnapshotManifest(id);
+      shown.push({
+        snapshotId: id,
+        users: manifest.userCount,
+        groups: manifest.groups.length,
+        completedAt: manifest.completedAt,
+        userPoolId: manifest.userPoolId,
+      });
+      ctx.progress.add("snapshots read");
+    }
+    const latest = shown[0];
+    return {
+      count: ids.length,
+      newest: shown,
+      newestAgeMs: latest ? Math.max(0, now.getTime() - latest.completedAt.getTime()) : undefined,
+    };
+  });
+  const accounts = await section(ctx, async () => {
+    const policy = ctx.conn.purgePolicy();
+    const store = await ctx.conn.accounts({ refreshCredentials: false });
+    return {
+      rows: await store.countAll(),
+      eligibleForPurge: await store.countExpiredUnconfirmed(purgeCutoff(now, policy.minAgeMs)),
+      minAge: formatDuration(policy.minAgeMs),
+    };
+  });
+  ctx.progress.done();
+
+  const lines = [`Status of ${ctx.target.description}`];
+  lines.push(
+    pool.ok
+      ? `  pool ${pool.value.userPoolId}: about ${pool.value.estimatedUsers} users`
+      : `  pool: unavailable — ${pool.error}`,
+  );
+  if (snapshots.ok) {
+    const s = snapshots.value;
+    lines.push(
+      `  snapshots: ${s.count}${s.newestAgeMs !== undefined ? `, newest ${formatAge(s.newestAgeMs)} old` : " (none yet)"}`,
+      ...s.newest.map(
+        (snap) =>
+          `    ${snap.snapshotId}  ${snap.users} users, ${snap.groups} groups, completed ${snap.completedAt.toISOString()}`,
+      ),
+    );
+  } else {
+    lines.push(`  snapshots: unavailable — ${snapshots.error}`);
+  }
+  lines.push(
+    accounts.ok
+      ? `  accounts table: ${accounts.value.rows} rows, ${accounts.value.eligibleForPurge} unconfirmed for more than ${accounts.value.minAge}`
+      : `  accounts table: unavailable — ${accounts.error}`,
+  );
+  const failed = !pool.ok || !snapshots.ok || !accounts.ok;
+  return {
+    code: failed ? EXIT_FAILURE : EXIT_OK,
+    data: { pool, snapshots, accounts },
+    human: lines,
+  };
+}
+
+function formatAge(ms: number): string {
+  const rounded = ms >= 60_000 ? Math.floor(ms / 60_000) * 60_000 : Math.floor(ms / 1000) * 1000;
+  return rounded === 0 ? "0s" : formatDuration(rounded);
+}
