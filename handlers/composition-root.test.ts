@@ -29,7 +29,7 @@ describe("composition root", () => {
     expect(dependencies.postConfirmation(c)).toMatchObject({ failureMode: "continue", deadlineMs: 3_000 });
     expect(dependencies.purgeUnconfirmedIdentities(c).policy.minAgeMs).toBe(24 * 3_600_000);
     expect(dependencies.snapshotAndReconcile(c).userPoolId).toBe(base.USER_POOL_ID);
-    expect(dependencies.restore(c).target(undefined).importer).toBeDefined();
+    expect(dependencies.restore(c).target(undefined, "import-job").importer).toBeDefined();
     expect(dependencies.erase(c).directory).toBe(c.directory());
   });
 
@@ -65,7 +65,9 @@ describe("composition root", () => {
       "USER_POOL_ID",
     );
     const restore = dependencies.restore(container({ ...base, IMPORT_LOGS_ROLE_ARN: "role/import" }));
-    expect(errorOf(() => restore.target(undefined)).field).toBe("IMPORT_LOGS_ROLE_ARN");
+    expect(errorOf(() => restore.target(undefined, "import-job")).field).toBe("IMPORT_LOGS_ROLE_ARN");
+    // The admin-create path needs no import role.
+    expect(restore.target(undefined, "admin-create").importer).toBeUndefined();
   });
 
   it("asks for the local login only when no secret is configured", async () => {

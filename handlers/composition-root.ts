@@ -149,7 +149,11 @@ export class Container {
         forcePathStyle: this.env.flag("S3_FORCE_PATH_STYLE", false),
       });
       const kmsKeyId = this.env.optionalText("BACKUP_KMS_KEY_ID");
-      return new S3BackupStore(client, this.env.text("BACKUP_BUCKET"), kmsKeyId ? { kmsKeyId } : {});
+      return new S3BackupStore(client, this.env.text("BACKUP_BUCKET"), {
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        // Off only for the local stack's s3rver, which implements no versioning.
+        versionListing: this.env.flag("S3_VERSION_LISTING", true),
+      });
     });
   }
 
@@ -269,9 +273,10 @@ export const dependencies = {
   restore(container: Container): RestoreHandlerDeps {
     return {
       backups: container.backups,
-      target: (userPoolId) => ({
+      // The import service (and its role variable) only when the restore uses import jobs.
+      target: (userPoolId, strategy) => ({
         directory: container.directory(userPoolId),
-        importer: container.importer(userPoolId),
+        ...(strategy === "import-job" ? { importer: container.importer(userPoolId) } : {}),
       }),
       clock: container.clock,
       sleeper: container.sleeper,

@@ -11,7 +11,12 @@ import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
-import { type RestoreReport, type RestoreSource, restoreUsers } from "../core/use-cases/restore-users.js";
+import {
+  type RestoreReport,
+  type RestoreSource,
+  type RestoreStrategy,
+  restoreUsers,
+} from "../core/use-cases/restore-users.js";
 import { parseEvent } from "./event.js";
 import { type InvocationContext, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
@@ -35,13 +40,14 @@ export type RestoreEvent = z.infer<typeof restoreEventSchema>;
 
 export interface RestoreTarget {
   readonly directory: UserDirectory;
-  readonly importer: UserImportService;
+  /** Needed by the `import-job` strategy only. */
+  readonly importer?: UserImportService;
 }
 
 export interface RestoreHandlerDeps {
   readonly backups: BackupStore;
   /** The directory and import service of a pool (the stack's own when `userPoolId` is undefined). */
-  readonly target: (userPoolId: string | undefined) => RestoreTarget;
+  readonly target: (userPoolId: string | undefined, strategy: RestoreStrategy) => RestoreTarget;
   readonly clock: Clock;
   readonly sleeper: Sleeper;
   readonly observability: Observability;
@@ -75,7 +81,7 @@ export function restoreHandler(deps: RestoreHandlerDeps) {
       context,
       async () => {
         const request = parseEvent(restoreEventSchema, event, "event");
-        const target = deps.target(request.targetUserPoolId);
+        const target = deps.target(request.targetUserPoolId, request.strategy);
         const report = await restoreUsers(
           { ...target, backups: deps.backups, clock: deps.clock, sleeper: deps.sleeper },
           {

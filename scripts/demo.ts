@@ -1,6 +1,7 @@
 /**
- * A walk through the user lifecycle with the in-memory adapters: what `npm start` shows on a fresh machine
- * until the local stack of emulators exists. Every step calls the same use cases the Lambda handlers will.
+ * `npm run demo:memory`: a walk through the user lifecycle with the in-memory adapters, in a second and
+ * without any stand-in. Every step calls the same use cases the Lambda handlers do; `npm start` walks the
+ * same lifecycle on the local stack.
  */
 import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";

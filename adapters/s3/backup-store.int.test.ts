@@ -122,6 +122,22 @@ describe("S3BackupStore on s3rver", () => {
     }
   });
 
+  it("erases the one object a store without versioning keeps, when told it lists no versions", async () => {
+    const { store: versioned, bucket, close } = await aStore();
+    const store = new S3BackupStore(client, bucket, { versionListing: false });
+    try {
+      const record = aBackupRecord();
+      const id = stableUserId(record.user);
+      await versioned.putUserBackup(record);
+      await versioned.putUserBackup({ ...record, capturedAt: new Date("2026-02-02T00:00:00.000Z") });
+      expect(await store.eraseUserBackups(id)).toBe(1);
+      expect(await store.getUserBackup(id)).toBeUndefined();
+      expect(await store.eraseUserBackups(id)).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
   it("reports an endpoint nothing listens on as SERVICE.UNREACHABLE, naming no user", async () => {
     const closed = new S3Client({
       ...clientOptions,

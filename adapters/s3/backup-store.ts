@@ -1,6 +1,7 @@
 import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -104,6 +105,12 @@ export interface S3BackupStoreOptions {
   readonly kmsKeyId?: string;
   /** How many objects `listUserBackups` reads at once. Default 16. */
   readonly readConcurrency?: number;
+  /**
+   * `false` only for a store that implements no object versioning at all (s3rver in the local stack): each
+   * key then holds one object, and erase deletes it without ListObjectVersions. Default `true`; never turn
+   * it off on S3, where it would leave older versions behind.
+   */
+  readonly versionListing?: boolean;
 }
 
 /** One entry of ListObjectVersions, a version or a delete marker, of one key. */
@@ -198,6 +205,13 @@ export class S3BackupStore implements BackupStore {
    */
   async eraseUserBackups(userId: string): Promise<number> {
     const key = userBackupKey(userId);
+    if (this.options.versionListing === false) {
+      if ((await this.getObject(key)) === undefined) return 0;
+      await this.call("DeleteObject", () =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+      );
+      return 1;
+    }
     const versions = await this.versionsOf(key);
     await this.deleteVersions(key, versions);
     return versions.filter((version) => !version.deleteMarker).length;

@@ -14,8 +14,9 @@ export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3R
  * Starts s3rver on a free port of 127.0.0.1 with a temp data dir (deleted on stop). It runs with
  * `--openssl-legacy-provider`: without it, paginated listings fail on Node 20 (`digital envelope routines`).
  */
-export async function startS3rver(options: { dataDir?: string } = {}): Promise<LocalS3> {
-  const port = await freePort();
+export async function startS3rver(options: { dataDir?: string; port?: number } = {}): Promise<LocalS3> {
+  // A given port (with a given dataDir) brings a stopped stand-in back where clients expect it.
+  const port = options.port ?? (await freePort());
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "s3rver-")));
   const cli = path.join(path.dirname(require.resolve("s3rver/package.json")), "bin/s3rver.js");

@@ -1,0 +1,203 @@
+/**
+ * The lifecycle end to end on the local stack: a plain Cognito client signs users up and confirms them through
+ * the app client; cognito-local fires Post Confirmation at the local Lambda endpoint, which runs the real
+ * handler on dynalite and s3rver; the jobs are invoked by name through the same endpoint.
+ */
+import {
+  AdminAddUserToGroupCommand,
+  AdminDeleteUserCommand,
+  AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
+  type CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  CreateGroupCommand,
+  ListUsersCommand,
+  SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { type Connection, createConnection } from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Container } from "../handlers/composition-root.js";
+import { cognitoClientFor, DEMO_PASSWORD } from "../local/demo.js";
+import { FUNCTION_NAMES, type LocalStack, startLocalStack } from "../local/stack.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let stack: LocalStack;
+let cognito: CognitoIdentityProviderClient;
+let container: Container;
+let db: Connection | undefined;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ demo: false, stateFile: false });
+  cognito = cognitoClientFor(stack);
+  container = new Container(stack.env);
+  if (stack.mysql) db = await createConnection({ ...stack.mysql, timezone: "Z" });
+}, 60_000);
+
+afterAll(async () => {
+  cognito?.destroy();
+  await container?.close();
+  await db?.end();
+  await stack?.stop();
+}, 30_000);
+
+async function signUp(username: string): Promise<string> {
+  const { UserSub } = await cognito.send(
+    new SignUpCommand({
+      ClientId: stack.clientId,
+      Username: username,
+      Password: DEMO_PASSWORD,
+      UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
+    }),
+  );
+  if (!UserSub) throw new Error("SignUp returned no sub");
+  return UserSub;
+}
+
+async function confirm(username: string): Promise<void> {
+  await cognito.send(
+    new ConfirmSignUpCommand({
+      ClientId: stack.clientId,
+      Username: username,
+      ConfirmationCode: stack.confirmationCode,
+    }),
+  );
+}
+
+async function usernames(): Promise<string[]> {
+  const { Users = [] } = await cognito.send(new ListUsersCommand({ UserPoolId: stack.userPoolId }));
+  return Users.map((user) => user.Username ?? "");
+}
+
+async function invokeOk(name: string, event: unknown = {}): Promise<Record<string, unknown>> {
+  const outcome = await stack.invoke(name, event);
+  if (!outcome.ok) throw new Error(`${name} failed: ${outcome.errorType}: ${outcome.errorMessage}`);
+  return outcome.result as Record<string, unknown>;
+}
+
+async function accountEmails(): Promise<string[]> {
+  const [rows] = await db!.query("SELECT email FROM users ORDER BY id");
+  return (rows as { email: string }[]).map((row) => row.email);
+}
+
+function attribute(attributes: { Name?: string; Value?: string }[] | undefined, name: string) {
+  return attributes?.find((entry) => entry.Name === name)?.Value;
+}
+
+describe("the local stack, end to end", () => {
+  let aliceSub = "";
+
+  it("records a user who signs up and confirms: profile in DynamoDB, backup in S3", async () => {
+    aliceSub = await signUp("alice");
+    await confirm("alice");
+    const profile = await container.profiles.get(aliceSub);
+    expect(profile).toMatchObject({ id: aliceSub, username: "alice", email: "alice@example.com" });
+    const backup = await container.backups.getUserBackup(aliceSub);
+    expect(backup?.user).toMatchObject({ username: "alice", sub: aliceSub, status: "CONFIRMED" });
+  }, 20_000);
+
+  it("changes nothing when the same confirmation event arrives again (createdAt kept)", async () => {
+    const before = await container.profiles.get(aliceSub);
+    const event = [...stack.lambda.received]
+      .reverse()
+      .find((entry) => entry.functionName === FUNCTION_NAMES.postConfirmation)?.event;
+    expect(event).toMatchObject({ triggerSource: "PostConfirmation_ConfirmSignUp", userName: "alice" });
+    await sleep(20);
+    expect(await invokeOk(FUNCTION_NAMES.postConfirmation, event)).toEqual(event);
+    const after = await container.profiles.get(aliceSub);
+    expect(after?.createdAt.toISOString()).toBe(before?.createdAt.toISOString());
+    expect(after).toEqual(before);
+  }, 20_000);
+
+  it("purges only expired unconfirmed users, from the pool and the database, never a confirmed one", async () => {
+    await signUp("bob");
+    if (db) {
+      await db.query(
+        "INSERT INTO users (email, confirmed_at, confirmation_sent_at) VALUES " +
+          "('alice@example.com', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) - INTERVAL 1 HOUR), " +
+          "('bob@example.com', NULL, UTC_TIMESTAMP(3))",
+      );
+    }
+    await sleep(2_500); // the local policy's minAge is 2s
+    await signUp("carol");
+    if (db) {
+      await db.query(
+        "INSERT INTO users (email, confirmed_at, confirmation_sent_at) VALUES ('carol@example.com', NULL, UTC_TIMESTAMP(3))",
+      );
+    }
+
+    const identities = await invokeOk(FUNCTION_NAMES.purgeUnconfirmedIdentities);
+    expect(identities).toMatchObject({ deleted: 1, failed: 0 });
+    expect((await usernames()).sort()).toEqual(["alice", "carol"]);
+
+    if (db) {
+      const accounts = await invokeOk(FUNCTION_NAMES.purgeUnconfirmedAccounts);
+      expect(accounts).toMatchObject({ deleted: 1, failed: 0 });
+      expect(await accountEmails()).toEqual(["alice@example.com", "carol@example.com"]);
+    }
+  }, 30_000);
+
+  it("restores a deleted user (admin-create) with custom:legacy_sub = the old sub and its groups", async () => {
+    const UserPoolId = stack.userPoolId;
+    await cognito.send(new CreateGroupCommand({ UserPoolId, GroupName: "admins" }));
+    await cognito.send(
+      new AdminAddUserToGroupCommand({ UserPoolId, Username: "alice", GroupName: "admins" }),
+    );
+    const nightly = await invokeOk(FUNCTION_NAMES.snapshotAndReconcile);
+    expect(nightly.snapshot).toMatchObject({ ok: true });
+
+    await cognito.send(new AdminDeleteUserCommand({ UserPoolId, Username: "alice" }));
+    const summary = await invokeOk(FUNCTION_NAMES.restore, {
+      action: "restore",
+      strategy: "admin-create",
+      usernames: ["alice"],
+    });
+    expect(summary).toMatchObject({ complete: true, restored: 1 });
+
+    const back = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "alice" }));
+    expect(attribute(back.UserAttributes, "custom:legacy_sub")).toBe(aliceSub);
+    expect(attribute(back.UserAttributes, "sub")).not.toBe(aliceSub);
+    const groups = await cognito.send(new AdminListGroupsForUserCommand({ UserPoolId, Username: "alice" }));
+    expect((groups.Groups ?? []).map((group) => group.GroupName)).toEqual(["admins"]);
+    // Keyed on the stable id, the profile is still hers.
+    expect(await container.profiles.get(aliceSub)).toMatchObject({ username: "alice" });
+  }, 30_000);
+
+  it("erase leaves no trace in the pool, the table, the backups or any snapshot", async () => {
+    const report = await invokeOk(FUNCTION_NAMES.erase, { username: "alice" });
+    expect(report).toMatchObject({ userId: aliceSub, deletedFromPool: true, profileDeleted: true });
+    expect(await usernames()).not.toContain("alice");
+    expect(await container.profiles.get(aliceSub)).toBeUndefined();
+    expect(await container.backups.getUserBackup(aliceSub)).toBeUndefined();
+    for (const snapshotId of await container.backups.listSnapshots()) {
+      const manifest = await container.backups.getSnapshotManifest(snapshotId);
+      for (const part of manifest.parts) {
+        expect(await container.backups.getSnapshotPart(snapshotId, part.name)).not.toContain(aliceSub);
+      }
+    }
+    // Idempotent: a second erase finds nothing.
+    expect(await invokeOk(FUNCTION_NAMES.erase, { userId: aliceSub })).toMatchObject({
+      deletedFromPool: false,
+      profileDeleted: false,
+      backupVersionsDeleted: 0,
+    });
+  }, 20_000);
+
+  it("confirms with S3 down, and the next reconcile writes the missing backup", async () => {
+    await stack.stopS3();
+    let daveSub: string | undefined;
+    try {
+      daveSub = await signUp("dave");
+      await confirm("dave");
+      expect(await container.profiles.get(daveSub)).toMatchObject({ username: "dave" });
+    } finally {
+      await stack.startS3();
+    }
+    if (daveSub === undefined) throw new Error("dave was not signed up");
+    expect(await container.backups.getUserBackup(daveSub)).toBeUndefined();
+    const nightly = await invokeOk(FUNCTION_NAMES.snapshotAndReconcile);
+    expect(nightly.reconcile).toMatchObject({ failed: 0 });
+    expect((nightly.reconcile as { backupsWritten: number }).backupsWritten).toBeGreaterThanOrEqual(1);
+    expect((await container.backups.getUserBackup(daveSub))?.user).toMatchObject({ username: "dave" });
+  }, 30_000);
+});

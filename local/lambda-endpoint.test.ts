@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  functionNameOf,
+  invokeLocal,
+  type LambdaEndpoint,
+  type LocalFunctionDefinition,
+  startLambdaEndpoint,
+} from "./lambda-endpoint.js";
+
+const functions = new Map<string, LocalFunctionDefinition>([
+  ["echo", { timeoutMs: 5_000, handler: async (event) => event }],
+  [
+    "fails",
+    {
+      timeoutMs: 5_000,
+      handler: async () => {
+        throw new TypeError("bad input");
+      },
+    },
+  ],
+]);
+let endpoint: LambdaEndpoint;
+beforeAll(async () => {
+  endpoint = await startLambdaEndpoint({ functions });
+});
+afterAll(() => endpoint.close());
+
+describe("the local Lambda endpoint", () => {
+  it("returns the handler's result as JSON with status 200", async () => {
+    const response = await fetch(`${endpoint.url}/2015-03-31/functions/echo/invocations`, {
+      method: "POST",
+      body: JSON.stringify({ a: 1 }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-amz-function-error")).toBeNull();
+    expect(await response.json()).toEqual({ a: 1 });
+    expect(endpoint.received.at(-1)).toMatchObject({ functionName: "echo", event: { a: 1 } });
+  });
+
+  it("answers a thrown error as Lambda does: Unhandled, with errorType and errorMessage", async () => {
+    const response = await fetch(`${endpoint.url}/2015-03-31/functions/fails/invocations`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-amz-function-error")).toBe("Unhandled");
+    expect(await response.json()).toEqual({ errorType: "TypeError", errorMessage: "bad input" });
+    expect(await invokeLocal(endpoint.url, "fails", {})).toEqual({
+      ok: false,
+      errorType: "TypeError",
+      errorMessage: "bad input",
+    });
+  });
+
+  it("answers an unknown function with 404 ResourceNotFoundException", async () => {
+    const response = await fetch(`${endpoint.url}/2015-03-31/functions/nope/invocations`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(response.status).toBe(404);
+    expect(response.headers.get("x-amzn-errortype")).toBe("ResourceNotFoundException");
+    await expect(invokeLocal(endpoint.url, "nope", {})).rejects.toThrow(/ResourceNotFoundException/);
+  });
+
+  it("accepts a function ARN or a qualified name", async () => {
+    expect(functionNameOf("arn:aws:lambda:us-east-1:000000000000:function:echo")).toBe("echo");
+    expect(functionNameOf("arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aecho%3Alive")).toBe(
+      "echo",
+    );
+    expect(functionNameOf("echo:live")).toBe("echo");
+    expect(await invokeLocal(endpoint.url, "arn:aws:lambda:us-east-1:000000000000:function:echo", 7)).toEqual(
+      {
+        ok: true,
+        result: 7,
+      },
+    );
+  });
+});

@@ -1,0 +1,405 @@
+/**
+ * The local stack behind `npm start` and the e2e tests: cognito-local, dynalite, s3rver and (when Debian's
+ * mariadb-server is installed) MariaDB on 127.0.0.1, the pool, table, bucket and database this system
+ * expects, and a local Lambda Invoke endpoint that runs the real handlers, built once from
+ * `new Container(env)` with the same `env` written to `.local/stack.json` for the CLI (`--local`).
+ *
+ * cognito-local calls the endpoint for Post Confirmation, so a real SignUp + ConfirmSignUp from any AWS SDK
+ * records the user exactly as in AWS.
+ */
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { drizzle } from "drizzle-orm/mysql2";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { migrateAccounts } from "../adapters/mysql/migrate.js";
+import { createAccountsPool } from "../adapters/mysql/pool.js";
+import { Container, dependencies } from "../handlers/composition-root.js";
+import { eraseHandler } from "../handlers/erase.js";
+import type { LogAttributes, Observability } from "../handlers/observability.js";
+import { postConfirmationHandler } from "../handlers/post-confirmation.js";
+import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
+import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
+import { restoreHandler } from "../handlers/restore.js";
+import { snapshotAndReconcileHandler } from "../handlers/snapshot-and-reconcile.js";
+import {
+  invokeLocal,
+  type LambdaEndpoint,
+  type LocalFunction,
+  type LocalFunctionDefinition,
+  startLambdaEndpoint,
+} from "./lambda-endpoint.js";
+import { startCognitoLocal } from "./services/cognito-local.js";
+import { startDynalite } from "./services/dynalite.js";
+import { findMariaDb, MARIADB_INSTALL_HINT, startMariaDb } from "./services/mariadb.js";
+import type { RunningService } from "./services/process.js";
+import { type LocalS3, S3RVER_CREDENTIALS, startS3rver } from "./services/s3rver.js";
+
+/** The names the functions are deployed (and served locally) under. */
+export const FUNCTION_NAMES = {
+  postConfirmation: "post-confirmation",
+  purgeUnconfirmedIdentities: "purge-unconfirmed-identities",
+  purgeUnconfirmedAccounts: "purge-unconfirmed-accounts",
+  snapshotAndReconcile: "snapshot-and-reconcile",
+  restore: "restore",
+  erase: "erase",
+} as const;
+
+export const LOCAL_REGION = "us-east-1";
+export const LOCAL_PROFILE_TABLE = "user-profiles";
+export const LOCAL_BACKUP_BUCKET = "user-backups";
+export const LOCAL_CONFIRMATION_CODE = "123456";
+/**
+ * The local purge policy: a user unconfirmed for 2 seconds is "expired", so the purge can be watched
+ * without waiting a day; the share-of-pool refusal is off because a local pool holds a handful of users.
+ */
+export const LOCAL_PURGE_POLICY = { minAge: "2s", maxShareOfPool: 1 } as const;
+/** Where `npm start` writes the stack's description for the CLI (`--local`). Git-ignored. */
+export const DEFAULT_STATE_FILE = path.resolve(__dirname, "..", ".local", "stack.json");
+
+export interface LocalStackOptions {
+  /** Walk through the lifecycle once the stack is up (default false). */
+  readonly demo?: boolean;
+  /** Where the stack reports what it does (default: nothing). */
+  readonly log?: (line: string) => void;
+  /** Where the handlers' own log lines go (default: nowhere). */
+  readonly handlerLog?: (line: string) => void;
+  /** The state file for the CLI; `false` writes none (tests). Default {@link DEFAULT_STATE_FILE}. */
+  readonly stateFile?: string | false;
+  /** Overrides of the handlers' environment (e.g. `SYNC_FAILURE_MODE`, `PURGE_POLICY`). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface LocalStackState {
+  readonly region: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  /** The exact environment for `new Container(env)`. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly endpoints: {
+    readonly cognito: string;
+    readonly dynamodb: string;
+    readonly s3: string;
+    readonly lambda: string;
+    readonly mysql?: string;
+  };
+  readonly pids: Readonly<Record<string, number>>;
+}
+
+export interface LocalStack extends LocalStackState {
+  /** The code ConfirmSignUp accepts (cognito-local's `CODE`). */
+  readonly confirmationCode: string;
+  /** The accounts database, when MariaDB runs. */
+  readonly mysql?: {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password: string;
+    readonly database: string;
+  };
+  readonly lambda: LambdaEndpoint;
+  /** Invokes a function through the local endpoint, as the Lambda SDK would. */
+  invoke(
+    functionName: string,
+    event?: unknown,
+  ): Promise<{ ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string }>;
+  /** Stops the S3 stand-in (its data is kept), to see what happens when S3 is unreachable. */
+  stopS3(): Promise<void>;
+  /** Starts the S3 stand-in again on the same port with the same data. */
+  startS3(): Promise<void>;
+  /** Stops every process the stack started (by PID), closes its servers and removes its temp data. */
+  stop(): Promise<void>;
+}
+
+/** Handler logs as one line each: `[service] level message {attributes}`. Metrics are dropped locally. */
+function lineObservability(log: (line: string) => void): (service: string) => Observability {
+  return (service) => {
+    const write = (level: string) => (message: string, attributes?: LogAttributes) =>
+      log(
+        `[${service}] ${level} ${message}${attributes && Object.keys(attributes).length > 0 ? ` ${JSON.stringify(attributes)}` : ""}`,
+      );
+    return {
+      log: { info: write("info"), warn: write("warn"), error: write("error") },
+      metrics: { count: () => undefined, publish: () => undefined },
+      startInvocation: () => undefined,
+    };
+  };
+}
+
+/** Builds each function's handler on its first invocation, from one container (as a warm Lambda keeps it). */
+function localFunctions(container: Container): Map<string, LocalFunctionDefinition> {
+  const lazy = (build: () => LocalFunction): LocalFunction => {
+    let built: LocalFunction | undefined;
+    return (event, context) => {
+      built ??= build();
+      return built(event, context);
+    };
+  };
+  const minutes15 = 15 * 60_000;
+  return new Map<string, LocalFunctionDefinition>([
+    [
+      FUNCTION_NAMES.postConfirmation,
+      {
+        timeoutMs: 5_000,
+        handler: lazy(() => postConfirmationHandler(dependencies.postConfirmation(container))),
+      },
+    ],
+    [
+      FUNCTION_NAMES.purgeUnconfirmedIdentities,
+      {
+        timeoutMs: minutes15,
+        handler: lazy(() =>
+          purgeUnconfirmedIdentitiesHandler(dependencies.purgeUnconfirmedIdentities(container)),
+        ),
+      },
+    ],
+    [
+      FUNCTION_NAMES.purgeUnconfirmedAccounts,
+      {
+        timeoutMs: minutes15,
+        handler: lazy(() =>
+          purgeUnconfirmedAccountsHandler(dependencies.purgeUnconfirmedAccounts(container)),
+        ),
+      },
+    ],
+    [
+      FUNCTION_NAMES.snapshotAndReconcile,
+      {
+        timeoutMs: minutes15,
+        handler: lazy(() => snapshotAndReconcileHandler(dependencies.snapshotAndReconcile(container))),
+      },
+    ],
+    [
+      FUNCTION_NAMES.restore,
+      { timeoutMs: minutes15, handler: lazy(() => restoreHandler(dependencies.restore(container))) },
+    ],
+    [
+      FUNCTION_NAMES.erase,
+      { timeoutMs: minutes15, handler: lazy(() => eraseHandler(dependencies.erase(container))) },
+    ],
+  ]);
+}
+
+async function waitUntilActive(client: DynamoDBClient, table: string): Promise<void> {
+  for (let look = 0; look < 300; look++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    if (Table?.TableStatus === "ACTIVE") return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${table} did not become ACTIVE`);
+}
+
+/** Starts the stack; on any failure, stops what it had started and rethrows. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const started: RunningService[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const root = await mkdtemp(path.join(tmpdir(), "cognito-user-lifecycle-"));
+  const stateFile = options.stateFile === undefined ? DEFAULT_STATE_FILE : options.stateFile;
+  let s3: LocalS3 | undefined;
+  let stopped = false;
+
+  const stopAll = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Servers and pools first (they talk to the processes), then the processes, then the files.
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+    await Promise.allSettled([...started, ...(s3 ? [s3] : [])].map((service) => service.stop()));
+    await rm(root, { recursive: true, force: true });
+    if (stateFile) await rm(stateFile, { force: true });
+  };
+
+  try {
+    const functions = new Map<string, LocalFunctionDefinition>();
+    const lambda = await startLambdaEndpoint({ functions, log: options.handlerLog ?? (() => undefined) });
+    cleanups.push(() => lambda.close());
+    log(`Lambda (local invoke)    ${lambda.url}`);
+
+    const cognito = await startCognitoLocal({
+      dataDir: path.join(root, "cognito"),
+      confirmationCode: LOCAL_CONFIRMATION_CODE,
+      triggers: { PostConfirmation: FUNCTION_NAMES.postConfirmation },
+      lambdaEndpoint: lambda.url,
+    });
+    started.push(cognito);
+    log(`Cognito (cognito-local)  ${cognito.endpoint}    pid ${cognito.pid}`);
+
+    const dynamo = await startDynalite();
+    started.push(dynamo);
+    log(`DynamoDB (dynalite)      ${dynamo.endpoint}    pid ${dynamo.pid}`);
+
+    const s3DataDir = path.join(root, "s3");
+    await mkdir(s3DataDir, { recursive: true });
+    s3 = await startS3rver({ dataDir: s3DataDir });
+    const s3Port = Number(new URL(s3.endpoint).port);
+    log(`S3 (s3rver)              ${s3.endpoint}    pid ${s3.pid}`);
+
+    let mysql: LocalStack["mysql"];
+    if (findMariaDb()) {
+      const mariadb = await startMariaDb();
+      started.push(mariadb);
+      mysql = mariadb.connection;
+      log(`MySQL (MariaDB)          ${mysql.host}:${mysql.port}/${mysql.database}    pid ${mariadb.pid}`);
+    } else {
+      log(`MySQL: not started, MariaDB is not installed. Install it with: ${MARIADB_INSTALL_HINT}`);
+      log("       (the accounts purge is left out until then)");
+    }
+
+    // The pool, the app client, the table, the bucket, the database.
+    const credentials = {
+      accessKeyId: S3RVER_CREDENTIALS.accessKeyId,
+      secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey,
+    };
+    const cognitoClient = new CognitoIdentityProviderClient({
+      region: LOCAL_REGION,
+      endpoint: cognito.endpoint,
+      credentials,
+    });
+    const dynamoClient = new DynamoDBClient({ region: LOCAL_REGION, endpoint: dynamo.endpoint, credentials });
+    const s3Client = new S3Client({
+      region: LOCAL_REGION,
+      endpoint: s3.endpoint,
+      credentials,
+      forcePathStyle: true,
+    });
+    let userPoolId: string;
+    let clientId: string;
+    try {
+      const { UserPool } = await cognitoClient.send(
+        new CreateUserPoolCommand({
+          PoolName: "cognito-user-lifecycle-local",
+          Schema: [{ Name: "legacy_sub", AttributeDataType: "String", Mutable: true }],
+        }),
+      );
+      userPoolId = UserPool?.Id ?? "";
+      const { UserPoolClient } = await cognitoClient.send(
+        new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: "local-app" }),
+      );
+      clientId = UserPoolClient?.ClientId ?? "";
+      if (!userPoolId || !clientId)
+        throw new Error("cognito-local did not return the pool or the app client");
+      await dynamoClient.send(
+        new CreateTableCommand({
+          TableName: LOCAL_PROFILE_TABLE,
+          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+      await waitUntilActive(dynamoClient, LOCAL_PROFILE_TABLE);
+      await s3Client.send(new CreateBucketCommand({ Bucket: LOCAL_BACKUP_BUCKET }));
+    } finally {
+      cognitoClient.destroy();
+      dynamoClient.destroy();
+      s3Client.destroy();
+    }
+    if (mysql) {
+      const pool = createAccountsPool({ ...mysql, tls: false });
+      try {
+        await migrateAccounts(drizzle({ client: pool }));
+      } finally {
+        await new Promise<void>((resolve) => pool.end(() => resolve()));
+      }
+    }
+    log(
+      `Pool ${userPoolId} (app client ${clientId}), table ${LOCAL_PROFILE_TABLE}, bucket ${LOCAL_BACKUP_BUCKET}${mysql ? ", table users (migrated)" : ""}`,
+    );
+
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      USER_POOL_ID: userPoolId,
+      PROFILE_TABLE: LOCAL_PROFILE_TABLE,
+      BACKUP_BUCKET: LOCAL_BACKUP_BUCKET,
+      COGNITO_ENDPOINT: cognito.endpoint,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: "true",
+      // s3rver implements no versioning: each key holds one object, which erase deletes.
+      S3_VERSION_LISTING: "false",
+      // Only import-job restores read it, and cognito-local has no import jobs: with it set, such a restore
+      // fails on cognito-local's own "unsupported" answer rather than on a missing variable.
+      IMPORT_LOGS_ROLE_ARN: "arn:aws:iam::000000000000:role/cognito-import-logs-local",
+      PURGE_POLICY: JSON.stringify(LOCAL_PURGE_POLICY),
+      SYNC_FAILURE_MODE: "continue",
+      ...(mysql
+        ? {
+            ACCOUNTS_DB_HOST: mysql.host,
+            ACCOUNTS_DB_PORT: String(mysql.port),
+            ACCOUNTS_DB_NAME: mysql.database,
+            ACCOUNTS_DB_USER: mysql.user,
+            ACCOUNTS_DB_PASSWORD: mysql.password,
+            ACCOUNTS_DB_TLS: "false",
+          }
+        : {}),
+      ...options.env,
+    };
+
+    const container = new Container(env, lineObservability(options.handlerLog ?? (() => undefined)));
+    cleanups.push(() => container.close());
+    for (const [name, definition] of localFunctions(container)) functions.set(name, definition);
+
+    const pids: Record<string, number> = { stack: process.pid };
+    for (const service of started) pids[service.name] = service.pid;
+    pids[s3.name] = s3.pid;
+
+    const state: LocalStackState = {
+      region: LOCAL_REGION,
+      userPoolId,
+      clientId,
+      env,
+      endpoints: {
+        cognito: cognito.endpoint,
+        dynamodb: dynamo.endpoint,
+        s3: s3.endpoint,
+        lambda: lambda.url,
+        ...(mysql ? { mysql: `mysql://${mysql.host}:${mysql.port}/${mysql.database}` } : {}),
+      },
+      pids,
+    };
+    const writeState = async () => {
+      if (!stateFile) return;
+      await mkdir(path.dirname(stateFile), { recursive: true });
+      await writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    };
+    await writeState();
+    if (stateFile)
+      log(`Wrote ${path.relative(process.cwd(), stateFile) || stateFile} (for the CLI's --local)`);
+
+    const stack: LocalStack = {
+      ...state,
+      confirmationCode: LOCAL_CONFIRMATION_CODE,
+      ...(mysql ? { mysql } : {}),
+      lambda,
+      invoke: (name, event = {}) => invokeLocal(lambda.url, name, event),
+      stopS3: async () => {
+        const running = s3;
+        s3 = undefined;
+        await running?.stop();
+      },
+      startS3: async () => {
+        if (s3) return;
+        s3 = await startS3rver({ dataDir: s3DataDir, port: s3Port });
+        pids.s3rver = s3.pid;
+        await writeState();
+      },
+      stop: stopAll,
+    };
+
+    if (options.demo) {
+      const { runDemo } = await import("./demo.js");
+      await runDemo(stack, log);
+    }
+    return stack;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

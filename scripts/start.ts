@@ -1,0 +1,51 @@
+/**
+ * `npm start`: the local stack (cognito-local, dynalite, s3rver, MariaDB when installed, and a local Lambda
+ * endpoint running the real handlers), a walk through the lifecycle on it, then it stays up until Ctrl-C.
+ * `npm start -- --no-demo` skips the walk-through; `--handler-logs` prints the handlers' own log lines.
+ */
+import { type LocalStack, startLocalStack } from "../local/stack.js";
+
+// The SDK's notice about Node 22 in 2027 (the versions are pinned) would interrupt the walk-through.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const demo = !args.includes("--no-demo");
+  const handlerLogs = args.includes("--handler-logs");
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping…");
+    await stack?.stop();
+    console.log("stopped.");
+    process.exit(code);
+  };
+  // A Ctrl-C during startup stops it as soon as startLocalStack returns (or its own cleanup on failure).
+  let interrupted = false;
+  const onSignal = () => {
+    if (stack) void stop(0);
+    else interrupted = true;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    stack = await startLocalStack({
+      demo,
+      log: (line) => console.log(line),
+      ...(handlerLogs ? { handlerLog: (line: string) => console.log(`   · ${line}`) } : {}),
+    });
+  } catch (error) {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  }
+  if (interrupted) return stop(0);
+  console.log(
+    `\nThe local stack is up (functions: ${stack.endpoints.lambda}/2015-03-31/functions/<name>/invocations).` +
+      "\nPress Ctrl-C to stop it.",
+  );
+}
+
+void main();
