@@ -1,5 +1,5 @@
+import { errorOf } from "../core/testing/errors.js";
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../core/errors.js";
 import { Container, dependencies } from "./composition-root.js";
 import { RecordingObservability } from "./testing/recording-observability.js";
 
@@ -9,16 +9,6 @@ const base = {
   PROFILE_TABLE: "profiles",
   BACKUP_BUCKET: "backups",
 };
-
-function errorOf(action: () => unknown): ValidationError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error("expected a ValidationError");
-}
 
 const container = (env: Record<string, string | undefined>) =>
   new Container(env, () => new RecordingObservability());

@@ -21,7 +21,7 @@ import { MysqlAccountStore } from "../adapters/mysql/account-store.js";
 import { createAccountsPool } from "../adapters/mysql/pool.js";
 import { S3BackupStore } from "../adapters/s3/backup-store.js";
 import { SecretDatabaseCredentials } from "../adapters/secrets/database-credentials.js";
-import { timerSleeper } from "../adapters/shared/time.js";
+import { systemClock, timerSleeper } from "../adapters/shared/time.js";
 import type { AccountStore } from "../core/ports/account-store.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
@@ -39,16 +39,13 @@ import type { SnapshotAndReconcileDeps } from "./snapshot-and-reconcile.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The wall clock: Date.now, for the core's rules (purge cutoffs, capturedAt). */
-const wallClock: Clock = { now: () => new Date() };
-
 /**
  * Clients and adapters of one process, built on first use. Only what a function touches is built (and so
  * only its variables are required).
  */
 export class Container {
   readonly env: EnvReader;
-  readonly clock: Clock = wallClock;
+  readonly clock: Clock = systemClock;
   readonly sleeper: Sleeper = timerSleeper;
   private readonly cache = new Map<string, unknown>();
 

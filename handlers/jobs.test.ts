@@ -1,3 +1,4 @@
+import { rejectionOf } from "../core/testing/errors.js";
 import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
@@ -21,15 +22,6 @@ const lambdaContext = (remainingMs = 900_000) => ({
   awsRequestId: "req-42",
   getRemainingTimeInMillis: () => remainingMs,
 });
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 function world() {
   const clock = new ManualClock(NOW);

@@ -1,3 +1,4 @@
+import { rejectionOf } from "../core/testing/errors.js";
 import { describe, expect, it } from "vitest";
 import { LifecycleError, ValidationError } from "../core/errors.js";
 import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
@@ -26,15 +27,6 @@ function setup(options: { failureMode?: SyncFailureMode; deadlineMs?: number; ba
     deadlineMs: options.deadlineMs ?? 3_000,
   });
   return { handler, profiles, backups, clock, observability };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("post-confirmation handler", () => {

@@ -1,3 +1,4 @@
+import { rejectionOf } from "../../core/testing/errors.js";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
@@ -22,16 +23,6 @@ function setup(secret: string | Uint8Array | Error, options = {}) {
     options,
   );
   return { credentials, mock };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LifecycleError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LifecycleError) return error;
-    throw error;
-  }
-  throw new Error("expected a LifecycleError");
 }
 
 afterEach(() => {
@@ -73,7 +64,7 @@ describe("SecretDatabaseCredentials", () => {
       const secret: Record<string, unknown> = { ...full };
       delete secret[field];
       const { credentials } = setup(JSON.stringify(secret));
-      const error = await rejection(credentials.get());
+      const error = await rejectionOf(credentials.get(), LifecycleError);
       expect(error).toBeInstanceOf(ValidationError);
       expect(error).toMatchObject({ code: "SECRET.INVALID", field: `secret.${field}` });
       expect(error.message).toBe(`secret.${field}: is missing`);
@@ -83,13 +74,13 @@ describe("SecretDatabaseCredentials", () => {
 
   it("treats an empty field as missing", async () => {
     const { credentials } = setup(JSON.stringify({ ...full, host: "" }));
-    expect(await rejection(credentials.get())).toMatchObject({ field: "secret.host" });
+    expect(await rejectionOf(credentials.get(), LifecycleError)).toMatchObject({ field: "secret.host" });
   });
 
   it("rejects a port that is not a TCP port, naming it", async () => {
     for (const port of [0, 70000, "33o6", 3306.5]) {
       const { credentials } = setup(JSON.stringify({ ...full, port }));
-      const error = await rejection(credentials.get());
+      const error = await rejectionOf(credentials.get(), LifecycleError);
       expect(error).toMatchObject({ code: "SECRET.INVALID", field: "secret.port" });
       expect(error.message).toMatch(/^secret\.port: is not valid/);
     }
@@ -98,7 +89,7 @@ describe("SecretDatabaseCredentials", () => {
   it("says a secret that is not a JSON object is not one, without echoing it", async () => {
     for (const text of [PASSWORD, "[1,2]", "null", '"text"']) {
       const { credentials } = setup(text);
-      const error = await rejection(credentials.get());
+      const error = await rejectionOf(credentials.get(), LifecycleError);
       expect(error).toMatchObject({ code: "SECRET.INVALID", field: "secret" });
       expect(error.message).not.toContain(PASSWORD);
     }
@@ -130,7 +121,7 @@ describe("SecretDatabaseCredentials", () => {
   ])("turns %s into one SECRET.UNAVAILABLE error naming the secret", async (name, reason) => {
     const failure = Object.assign(new Error("service says no"), { name });
     const { credentials } = setup(failure);
-    const error = await rejection(credentials.get());
+    const error = await rejectionOf(credentials.get(), LifecycleError);
     expect(error.code).toBe("SECRET.UNAVAILABLE");
     expect(error.message).toContain(ARN);
     expect(error.message).toMatch(reason);
@@ -145,7 +136,7 @@ describe("SecretDatabaseCredentials", () => {
       maxAttempts: 1,
     });
     const credentials = new SecretDatabaseCredentials(new SecretsProvider({ awsSdkV3Client: client }), ARN);
-    const error = await rejection(credentials.get());
+    const error = await rejectionOf(credentials.get(), LifecycleError);
     expect(error).toMatchObject({ code: "SERVICE.UNREACHABLE" });
     expect(error.message).toMatch(/Secrets Manager could not be reached \(ECONNREFUSED\)/);
   });
