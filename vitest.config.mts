@@ -17,6 +17,7 @@ export default defineConfig({
             "cli/**/*.test.ts",
             "local/**/*.test.ts",
             "scripts/**/*.test.ts",
+            "bench/**/*.test.ts",
           ],
           exclude: ["**/*.int.test.ts", "**/node_modules/**"],
         },
