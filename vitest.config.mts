@@ -33,6 +33,7 @@ export default defineConfig({
         test: {
           name: "infra",
           include: ["infra/**/*.test.ts"],
+          globalSetup: ["infra/testing/global-setup.ts"],
         },
       },
       {

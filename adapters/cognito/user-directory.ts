@@ -25,20 +25,6 @@ import { type Group, normalizeGroups, type User } from "../../core/user/user.js"
 import { CognitoCalls, isCognitoError, isMissingPoolResource } from "./cognito-calls.js";
 import { fromWireGroup, fromWireUser, toCreateAttributes } from "./user-mapping.js";
 
-/** The Cognito actions each use of the directory needs, for least-privilege policies built next to it. */
-export const COGNITO_DIRECTORY_ACTIONS = {
-  listUsers: ["cognito-idp:ListUsers"],
-  estimatedUserCount: ["cognito-idp:DescribeUserPool"],
-  getUser: ["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"],
-  deleteUser: ["cognito-idp:AdminDeleteUser"],
-  disableUser: ["cognito-idp:AdminDisableUser"],
-  createUser: ["cognito-idp:AdminCreateUser"],
-  listGroups: ["cognito-idp:ListGroups"],
-  listGroupMembers: ["cognito-idp:ListUsersInGroup"],
-  createGroup: ["cognito-idp:CreateGroup"],
-  addUserToGroup: ["cognito-idp:AdminAddUserToGroup"],
-} as const;
-
 /** ListGroups, ListUsersInGroup and AdminListGroupsForUser return at most 60 items per page. */
 const GROUP_PAGE_SIZE = 60;
 

@@ -11,18 +11,6 @@ import type { ImportJob, ImportJobStatus, UserImportService } from "../../core/p
 import { asUnreachable } from "../shared/network-errors.js";
 import { CognitoCalls, isCognitoError, isMissingPoolResource } from "./cognito-calls.js";
 
-/** The actions each use of the importer needs, for least-privilege policies built next to it. */
-export const COGNITO_IMPORT_ACTIONS = {
-  getCsvHeader: ["cognito-idp:GetCSVHeader"],
-  createImportJob: ["cognito-idp:CreateUserImportJob"],
-  /** The upload reads the job's pre-signed URL; the PUT itself is authorised by the URL's signature. */
-  uploadCsv: ["cognito-idp:DescribeUserImportJob"],
-  startImportJob: ["cognito-idp:StartUserImportJob"],
-  describeImportJob: ["cognito-idp:DescribeUserImportJob"],
-  /** Granted on the CloudWatch Logs role given to CreateUserImportJob (that role's ARN), not on the pool. */
-  passLogsRole: ["iam:PassRole"],
-} as const;
-
 /**
  * The headers of the CSV upload to a job's pre-signed URL, as AWS's import guide sends them: the object is
  * stored encrypted with KMS, and the URL is signed for that header, so S3 refuses a PUT without it.

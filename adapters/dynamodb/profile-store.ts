@@ -11,14 +11,6 @@ import { asUnreachable } from "../shared/network-errors.js";
 import type { ProfileStore } from "../../core/ports/profile-store.js";
 import type { Profile } from "../../core/user/profile.js";
 
-/** The DynamoDB actions each use of the store needs, for least-privilege policies built next to it. */
-export const DYNAMO_PROFILE_STORE_ACTIONS = {
-  createIfAbsent: ["dynamodb:PutItem"],
-  get: ["dynamodb:GetItem"],
-  getMany: ["dynamodb:BatchGetItem"],
-  delete: ["dynamodb:DeleteItem"],
-} as const;
-
 /** BatchGetItem reads at most 100 keys per call. */
 const BATCH_GET_MAX_KEYS = 100;
 /** Rounds of retrying keys DynamoDB left unprocessed (throttled) before giving up. */

@@ -12,9 +12,6 @@ export interface DatabaseCredentials {
   readonly dbname: string;
 }
 
-/** The Secrets Manager action reading the secret needs (plus kms:Decrypt when it uses a customer key). */
-export const SECRETS_DATABASE_CREDENTIALS_ACTIONS = ["secretsmanager:GetSecretValue"] as const;
-
 /** How long a container keeps the credentials before it reads the secret again (rotation picks up within it). */
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 

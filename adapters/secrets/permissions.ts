@@ -1,0 +1,7 @@
+/**
+ * The IAM actions of the Secrets Manager adapter, declared once next to it (plain data: the Pulumi program
+ * builds least-privilege policies from it).
+ */
+
+/** The Secrets Manager action reading the secret needs (plus kms:Decrypt when it uses a customer key). */
+export const SECRETS_DATABASE_CREDENTIALS_ACTIONS = ["secretsmanager:GetSecretValue"] as const;

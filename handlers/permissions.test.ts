@@ -1,0 +1,198 @@
+import { describe, expect, it } from "vitest";
+import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
+import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
+import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
+import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
+import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
+import { aUser } from "../core/testing/builders.js";
+import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
+import { aBackupRecord } from "../core/testing/backup.js";
+import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
+import { HANDLERS, type HandlerName } from "../scripts/build.js";
+import { eraseHandler } from "./erase.js";
+import { FUNCTION_PORT_USES, type PortUses } from "./permissions.js";
+import { postConfirmationHandler } from "./post-confirmation.js";
+import { purgeUnconfirmedAccountsHandler } from "./purge-unconfirmed-accounts.js";
+import { purgeUnconfirmedIdentitiesHandler } from "./purge-unconfirmed-identities.js";
+import { restoreHandler } from "./restore.js";
+import { snapshotAndReconcileHandler } from "./snapshot-and-reconcile.js";
+import { RecordingObservability } from "./testing/recording-observability.js";
+
+type Port = Exclude<keyof PortUses, "accountsSecret">;
+
+/** Wraps an adapter so every method called through it is recorded under its port. */
+class Recorder {
+  readonly calls = new Map<Port, Set<string>>();
+
+  wrap<T extends object>(port: Port, target: T): T {
+    const calls = this.calls.get(port) ?? new Set<string>();
+    this.calls.set(port, calls);
+    return new Proxy(target, {
+      get(object, property, receiver) {
+        const value: unknown = Reflect.get(object, property, receiver);
+        if (typeof value !== "function" || typeof property !== "string") return value;
+        return (...args: unknown[]) => {
+          calls.add(property);
+          return (value as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    });
+  }
+
+  uses(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [port, methods] of this.calls) if (methods.size > 0) out[port] = [...methods].sort();
+    return out;
+  }
+}
+
+const context = { awsRequestId: "req-1", getRemainingTimeInMillis: () => 900_000 };
+const longAgo = new Date("2026-01-01T00:00:00.000Z");
+
+function world() {
+  const clock = new ManualClock("2026-06-10T12:00:00.000Z");
+  const directory = new InMemoryUserDirectory({ clock });
+  const profiles = new InMemoryProfileStore();
+  const backups = new InMemoryBackupStore();
+  return { clock, sleeper: clock, directory, profiles, backups, observability: new RecordingObservability() };
+}
+
+/**
+ * Each handler driven through the paths that touch the most: first runs and repeats, users with groups and
+ * disabled users, both restore strategies, erase by username and by id. Errors are ignored: a failing path
+ * still calls what it calls, and a grant is needed for it.
+ */
+const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
+  async "post-confirmation"(r) {
+    const w = world();
+    const handler = postConfirmationHandler({
+      ...w,
+      profiles: r.wrap("profiles", w.profiles),
+      backups: r.wrap("backups", w.backups),
+      failureMode: "continue",
+      deadlineMs: 3_000,
+    });
+    const event = aConfirmationEvent();
+    await handler(event, context);
+    await handler(event, context);
+    await handler(aConfirmationEvent({ triggerSource: "PostConfirmation_ConfirmForgotPassword" }), context);
+  },
+
+  async "purge-unconfirmed-identities"(r) {
+    const w = world();
+    w.directory.seed(
+      aUser({ status: "UNCONFIRMED", createdAt: longAgo }),
+      aUser({ status: "UNCONFIRMED" }),
+      ...Array.from({ length: 40 }, () => aUser()),
+    );
+    const handler = purgeUnconfirmedIdentitiesHandler({
+      ...w,
+      directory: r.wrap("directory", w.directory),
+      policy: DEFAULT_PURGE_POLICY,
+    });
+    await handler({}, context);
+  },
+
+  async "purge-unconfirmed-accounts"() {
+    const w = world();
+    const accounts = new InMemoryAccountStore();
+    accounts.insert({ email: "old@example.com", confirmedAt: null, confirmationSentAt: longAgo });
+    for (let i = 0; i < 40; i++)
+      accounts.insert({ email: `ok-${i}@example.com`, confirmedAt: longAgo, confirmationSentAt: longAgo });
+    const handler = purgeUnconfirmedAccountsHandler({
+      ...w,
+      accounts: async () => accounts,
+      policy: DEFAULT_PURGE_POLICY,
+      batchSize: 10,
+    });
+    await handler({}, context);
+  },
+
+  async "snapshot-and-reconcile"(r) {
+    const w = world();
+    const backedUp = aUser({ groups: ["admins"] });
+    w.directory.seed(backedUp, aUser({ groups: ["staff"] }), aUser());
+    await w.backups.putUserBackup(aBackupRecord({ user: backedUp }));
+    const handler = snapshotAndReconcileHandler({
+      ...w,
+      directory: r.wrap("directory", w.directory),
+      profiles: r.wrap("profiles", w.profiles),
+      backups: r.wrap("backups", w.backups),
+      userPoolId: "eu-west-1_AbC123",
+    });
+    await handler({}, context);
+    await handler({}, context);
+  },
+
+  async restore(r) {
+    for (const strategy of ["admin-create", "import-job"] as const) {
+      for (const source of ["latest", "user-backups"] as const) {
+        const w = world();
+        const lost = aUser({ groups: ["admins"] });
+        const disabled = aUser({ enabled: false });
+        w.directory.seed(lost, disabled, aUser());
+        await snapshotUsers(w, { userPoolId: "eu-west-1_AbC123" });
+        const later = aUser({ groups: ["staff"] });
+        await w.backups.putUserBackup(aBackupRecord({ user: later, capturedAt: w.clock.now() }));
+        await w.directory.deleteUser(lost.username);
+        await w.directory.deleteUser(disabled.username);
+        const handler = restoreHandler({
+          ...w,
+          backups: r.wrap("backups", w.backups),
+          target: () => ({
+            directory: r.wrap("directory", w.directory),
+            importer: r.wrap("importer", w.directory),
+          }),
+        });
+        await handler({ action: "plan", source, strategy }, context);
+        await handler({ action: "restore", source, strategy }, context).catch(() => undefined);
+      }
+    }
+  },
+
+  async erase(r) {
+    const w = world();
+    const byName = aUser();
+    const byId = aUser();
+    w.directory.seed(byName, byId, aUser());
+    await snapshotUsers(w, { userPoolId: "eu-west-1_AbC123" });
+    const handler = eraseHandler({
+      ...w,
+      directory: r.wrap("directory", w.directory),
+      profiles: r.wrap("profiles", w.profiles),
+      backups: r.wrap("backups", w.backups),
+    });
+    await handler({ username: byName.username }, context);
+    await handler({ userId: byId.sub }, context);
+  },
+};
+
+function declared(uses: PortUses): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const port of ["directory", "importer", "profiles", "backups"] as const) {
+    const methods = uses[port];
+    if (methods && methods.length > 0) out[port] = [...methods].sort();
+  }
+  return out;
+}
+
+describe("FUNCTION_PORT_USES: the port methods each function is granted", () => {
+  it("names every function the build bundles, and no other", () => {
+    expect(Object.keys(FUNCTION_PORT_USES).sort()).toEqual([...HANDLERS].sort());
+  });
+
+  it.each([...HANDLERS])("%s is granted exactly the port methods it calls", async (name) => {
+    const recorder = new Recorder();
+    await scenarios[name](recorder);
+    // A missing entry would be an AccessDenied in AWS; an extra one a grant nobody uses.
+    expect(recorder.uses()).toEqual(declared(FUNCTION_PORT_USES[name]));
+  });
+
+  it("grants the accounts secret to the accounts purge alone", () => {
+    const withSecret = Object.entries(FUNCTION_PORT_USES)
+      .filter(([, uses]) => (uses as PortUses).accountsSecret === true)
+      .map(([name]) => name);
+    expect(withSecret).toEqual(["purge-unconfirmed-accounts"]);
+  });
+});

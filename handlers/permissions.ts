@@ -1,0 +1,62 @@
+/**
+ * Which port methods each function calls: the other half of least privilege. The adapters declare the IAM
+ * actions of each method (`adapters/<technology>/permissions.ts`); the Pulumi program joins the two into one
+ * policy per function, scoped to the stack's own resources. `permissions.test.ts` drives every handler through
+ * its paths with recording adapters and fails when a handler calls a method missing here, or when a method
+ * listed here is never called (a grant nobody needs).
+ *
+ * Plain data with type-only imports, so the Pulumi program can read it without loading handler code.
+ */
+import type { BackupStore } from "../core/ports/backup-store.js";
+import type { ProfileStore } from "../core/ports/profile-store.js";
+import type { UserDirectory } from "../core/ports/user-directory.js";
+import type { UserImportService } from "../core/ports/user-import.js";
+import type { HandlerName } from "../scripts/build.js";
+
+export interface PortUses {
+  /** The stack's user pool (and, for restore, the pools it may restore into). */
+  readonly directory?: readonly (keyof UserDirectory)[];
+  /** Cognito user import jobs of the same pools, and passing the import logs role to them. */
+  readonly importer?: readonly (keyof UserImportService)[];
+  /** The profile table. */
+  readonly profiles?: readonly (keyof ProfileStore)[];
+  /** The backup bucket and its KMS key. */
+  readonly backups?: readonly (keyof BackupStore)[];
+  /** Reads the accounts database secret, from inside the VPC. */
+  readonly accountsSecret?: boolean;
+}
+
+export const FUNCTION_PORT_USES = {
+  "post-confirmation": {
+    profiles: ["createIfAbsent"],
+    backups: ["getUserBackup", "putUserBackup"],
+  },
+  "purge-unconfirmed-identities": {
+    directory: ["listUsers", "estimatedUserCount", "getUser", "deleteUser"],
+  },
+  "purge-unconfirmed-accounts": {
+    accountsSecret: true,
+  },
+  "snapshot-and-reconcile": {
+    directory: ["listUsers", "listGroups", "listGroupMembers"],
+    profiles: ["getMany", "createIfAbsent"],
+    backups: ["putSnapshotPart", "putSnapshotManifest", "getUserBackup", "putUserBackup"],
+  },
+  restore: {
+    directory: ["listUsers", "getUser", "createUser", "createGroup", "addUserToGroup", "disableUser"],
+    importer: ["getCsvHeader", "createImportJob", "uploadCsv", "startImportJob", "describeImportJob"],
+    backups: ["listSnapshots", "getSnapshotManifest", "getSnapshotPart", "listUserBackups"],
+  },
+  erase: {
+    directory: ["getUser", "deleteUser"],
+    profiles: ["delete"],
+    backups: [
+      "eraseUserBackups",
+      "listSnapshots",
+      "getSnapshotManifest",
+      "getSnapshotPart",
+      "putSnapshotPart",
+      "putSnapshotManifest",
+    ],
+  },
+} as const satisfies Record<HandlerName, PortUses>;

@@ -1,0 +1,197 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { AwsContext } from "../context.js";
+
+/** The metrics namespace the functions publish to (handlers/observability.ts). */
+export const METRICS_NAMESPACE = "CognitoUserLifecycle";
+
+export interface AlarmedFunction {
+  /** The handler name, also the `service` dimension of its metrics. */
+  readonly handler: string;
+  readonly functionName: pulumi.Input<string>;
+}
+
+export interface AlarmsArgs {
+  readonly functions: readonly AlarmedFunction[];
+  /** Mailed every alarm; the subscription must be confirmed from the first mail. */
+  readonly email?: string;
+  /** One purge run deleting more than this many users or rows alarms. */
+  readonly purgeDeletionsThreshold: number;
+  readonly context: AwsContext;
+}
+
+/**
+ * The alarm topic (encrypted with a key CloudWatch may use) and the alarms: every function's errors and
+ * throttles, a purge that deletes more than expected, a purge refused by its safety cap, and confirmations
+ * whose profile or backup could not be written.
+ */
+export class Alarms extends pulumi.ComponentResource {
+  readonly topic: aws.sns.Topic;
+  readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+
+  constructor(name: string, args: AlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cognito-user-lifecycle:alarms:Alarms", name, {}, opts);
+
+    const key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: "Encrypts the lifecycle alarm topic",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi
+          .all([args.context.partition, args.context.accountId])
+          .apply(([partition, account]) => JSON.stringify(alarmTopicKeyPolicy(partition, account))),
+      },
+      { parent: this },
+    );
+    this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: key.arn }, { parent: this });
+    if (args.email !== undefined) {
+      new aws.sns.TopicSubscription(
+        `${name}-email`,
+        { topic: this.topic.arn, protocol: "email", endpoint: args.email },
+        { parent: this },
+      );
+    }
+
+    const alarm = (
+      suffix: string,
+      description: string,
+      metric: { name: string; namespace: string; dimensions: Record<string, pulumi.Input<string>> },
+      threshold: number,
+      periodSeconds = 300,
+    ) => {
+      this.alarms.push(
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${suffix}`,
+          {
+            alarmDescription: description,
+            namespace: metric.namespace,
+            metricName: metric.name,
+            dimensions: metric.dimensions,
+            statistic: "Sum",
+            period: periodSeconds,
+            evaluationPeriods: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold,
+            treatMissingData: "notBreaching",
+            alarmActions: [this.topic.arn],
+            okActions: [this.topic.arn],
+          },
+          { parent: this },
+        ),
+      );
+    };
+
+    for (const fn of args.functions) {
+      const dimensions = { FunctionName: fn.functionName };
+      alarm(
+        `${fn.handler}-errors`,
+        `${fn.handler} failed`,
+        { name: "Errors", namespace: "AWS/Lambda", dimensions },
+        1,
+      );
+      alarm(
+        `${fn.handler}-throttles`,
+        `${fn.handler} was throttled`,
+        { name: "Throttles", namespace: "AWS/Lambda", dimensions },
+        1,
+      );
+    }
+
+    const custom = (service: string, metricName: string) => ({
+      name: metricName,
+      namespace: METRICS_NAMESPACE,
+      dimensions: { service },
+    });
+    const purges = [
+      ["purge-unconfirmed-identities", "Identities", "users"],
+      ["purge-unconfirmed-accounts", "Accounts", "rows"],
+    ] as const;
+    for (const [handler, prefix, what] of purges) {
+      if (!args.functions.some((fn) => fn.handler === handler)) continue;
+      // "More than N" with a ≥ comparison: N + 1.
+      alarm(
+        `${handler}-too-many-deleted`,
+        `${handler} deleted more than ${args.purgeDeletionsThreshold} ${what} in an hour`,
+        custom(handler, `${prefix}Deleted`),
+        args.purgeDeletionsThreshold + 1,
+        3600,
+      );
+      alarm(
+        `${handler}-refused`,
+        `${handler} refused to run: too large a share of ${what} was eligible; check the clock and the policy`,
+        custom(handler, `${prefix}PurgeRefused`),
+        1,
+        3600,
+      );
+    }
+    if (args.functions.some((fn) => fn.handler === "post-confirmation")) {
+      alarm(
+        "post-confirmation-sync-failed",
+        "A confirmed user's profile or backup could not be written; the next reconcile repairs it",
+        custom("post-confirmation", "SyncFailed"),
+        1,
+      );
+    }
+
+    this.registerOutputs({ topicArn: this.topic.arn });
+  }
+}
+
+/**
+ * The alarm topic key's policy: the account administers it through IAM (each administration action named,
+ * no wildcard), and CloudWatch, for this account's alarms only, may use it to publish.
+ */
+export function alarmTopicKeyPolicy(partition: string, accountId: string): Record<string, unknown> {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministersThroughIam",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: KEY_ADMINISTRATION_ACTIONS,
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchAlarmsPublish",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  };
+}
+
+const KEY_ADMINISTRATION_ACTIONS = [
+  "kms:CancelKeyDeletion",
+  "kms:CreateAlias",
+  "kms:CreateGrant",
+  "kms:Decrypt",
+  "kms:DeleteAlias",
+  "kms:DescribeKey",
+  "kms:DisableKey",
+  "kms:DisableKeyRotation",
+  "kms:EnableKey",
+  "kms:EnableKeyRotation",
+  "kms:Encrypt",
+  "kms:GenerateDataKey",
+  "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListAliases",
+  "kms:ListGrants",
+  "kms:ListKeyPolicies",
+  "kms:ListKeyRotations",
+  "kms:ListResourceTags",
+  "kms:PutKeyPolicy",
+  "kms:RetireGrant",
+  "kms:RevokeGrant",
+  "kms:RotateKeyOnDemand",
+  "kms:ScheduleKeyDeletion",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:UpdateAlias",
+  "kms:UpdateKeyDescription",
+];

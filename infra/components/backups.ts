@@ -1,0 +1,144 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface BackupsArgs {
+  /** Days a replaced or deleted object version is kept before S3 expires it; default 30. */
+  readonly noncurrentVersionDays?: number;
+  /** Days a snapshot object is kept; default 90. The per-user backups (`users/`) never expire. */
+  readonly snapshotRetentionDays?: number;
+}
+
+/** The key prefix snapshots are written under (see adapters/s3). */
+export const SNAPSHOTS_PREFIX = "snapshots/";
+
+/**
+ * The backup bucket: encrypted with a customer-managed KMS key (bucket key on, so KMS is called per bucket
+ * key rather than per object), versioned so an overwrite or a deletion can be undone, closed to the public,
+ * reachable over TLS only, and trimmed by lifecycle rules.
+ */
+export class Backups extends pulumi.ComponentResource {
+  readonly key: aws.kms.Key;
+  readonly bucket: aws.s3.Bucket;
+
+  constructor(name: string, args: BackupsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("cognito-user-lifecycle:backups:Backups", name, {}, opts);
+
+    this.key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: "Encrypts the user pool backups",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+      },
+      { parent: this },
+    );
+    new aws.kms.Alias(
+      `${name}-key`,
+      {
+        name: pulumi.interpolate`alias/${pulumi.getProject()}-${pulumi.getStack()}-backups`,
+        targetKeyId: this.key.keyId,
+      },
+      { parent: this },
+    );
+
+    this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { parent: this });
+    const bucket = this.bucket.id;
+
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      {
+        bucket,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket, versioningConfiguration: { status: "Enabled" } },
+      { parent: this },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      {
+        bucket,
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn },
+            bucketKeyEnabled: true,
+          },
+        ],
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-tls-only`,
+      {
+        bucket,
+        policy: this.bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))),
+      },
+      // S3 refuses a bucket policy while public access settings are being applied.
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      {
+        bucket,
+        rules: [
+          {
+            id: "expire-noncurrent-versions",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 },
+          },
+          {
+            id: "expire-old-snapshots",
+            status: "Enabled",
+            filter: { prefix: SNAPSHOTS_PREFIX },
+            expiration: { days: args.snapshotRetentionDays ?? 90 },
+          },
+          {
+            id: "remove-expired-delete-markers",
+            status: "Enabled",
+            filter: {},
+            expiration: { expiredObjectDeleteMarker: true },
+          },
+          {
+            id: "abort-incomplete-uploads",
+            status: "Enabled",
+            filter: {},
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+      },
+      // Lifecycle rules on noncurrent versions need versioning in place first.
+      { parent: this, dependsOn: [versioning] },
+    );
+
+    this.registerOutputs({ bucketName: this.bucket.id, keyArn: this.key.arn });
+  }
+}
+
+/** Denies every request to the bucket and its objects that does not come over TLS. */
+export function tlsOnlyBucketPolicy(bucketArn: string): Record<string, unknown> {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}

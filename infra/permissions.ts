@@ -1,0 +1,171 @@
+/**
+ * Least privilege, built rather than written by hand: a function's policy is the join of the port methods it
+ * calls (`handlers/permissions.ts`) with the IAM actions each adapter method needs (declared once beside the
+ * adapter, `adapters/<technology>/permissions.ts`), scoped to the stack's own resources. No statement has a
+ * wildcard action; the only `*` resource is the one AWS requires for a VPC function's network interfaces.
+ *
+ * Pure functions over resolved ARNs, so the tests evaluate exactly the documents the program deploys.
+ */
+import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
+import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
+import { S3_BACKUP_STORE_ACTIONS } from "../adapters/s3/backup-store.js";
+import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
+import type { PortUses } from "../handlers/permissions.js";
+
+export interface PolicyStatement {
+  readonly Sid: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Action: string[];
+  readonly Resource: string[];
+  readonly Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: PolicyStatement[];
+}
+
+/** The resources a function may touch, as ARNs. A use whose resource is missing is a programming error. */
+export interface GrantTargets {
+  /** The function's own log group. */
+  readonly logGroupArn: string;
+  /** The stack's pool first, then any other pool a restore may write into. */
+  readonly userPoolArns?: readonly string[];
+  readonly importLogsRoleArn?: string;
+  readonly profileTableArn?: string;
+  readonly backupBucketArn?: string;
+  readonly backupKeyArn?: string;
+  /** The full ARN of the accounts database secret, as RDS reports it (with its random suffix). */
+  readonly accountsSecretArn?: string;
+  /** The function runs in a VPC and must manage its network interfaces. */
+  readonly inVpc?: boolean;
+}
+
+/**
+ * Network-interface actions Lambda performs with the execution role of a VPC function (the set of AWS's
+ * AWSLambdaVPCAccessExecutionRole, without the logs actions). DescribeNetworkInterfaces and DescribeSubnets
+ * cannot be scoped, so AWS documents `*` for all of them.
+ */
+export const VPC_NETWORK_INTERFACE_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+] as const;
+
+/** Writing to its own log group (created by the program, so no logs:CreateLogGroup). */
+export const LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"] as const;
+
+/** S3 actions that apply to the bucket itself rather than to objects. */
+const BUCKET_LEVEL_S3_ACTIONS = new Set(["s3:ListBucket", "s3:ListBucketVersions"]);
+
+/** The execution-role policy of one function. */
+export function functionPolicy(uses: PortUses, targets: GrantTargets): PolicyDocument {
+  const statements: PolicyStatement[] = [allow("Logs", LOG_ACTIONS, [`${targets.logGroupArn}:*`])];
+
+  if (uses.directory?.length) {
+    const actions = uses.directory.flatMap((method) => COGNITO_DIRECTORY_ACTIONS[method]);
+    statements.push(allow("UserPool", actions, required(targets.userPoolArns, "userPoolArns")));
+  }
+
+  if (uses.importer?.length) {
+    const actions = uses.importer.flatMap((method) => COGNITO_IMPORT_ACTIONS[method]);
+    statements.push(allow("UserImportJobs", actions, required(targets.userPoolArns, "userPoolArns")));
+    statements.push({
+      ...allow("PassImportLogsRole", COGNITO_IMPORT_ACTIONS.passLogsRole, [
+        required(targets.importLogsRoleArn, "importLogsRoleArn"),
+      ]),
+      Condition: { StringEquals: { "iam:PassedToService": "cognito-idp.amazonaws.com" } },
+    });
+  }
+
+  if (uses.profiles?.length) {
+    const actions = uses.profiles.flatMap((method) => DYNAMO_PROFILE_STORE_ACTIONS[method]);
+    statements.push(allow("ProfileTable", actions, [required(targets.profileTableArn, "profileTableArn")]));
+  }
+
+  if (uses.backups?.length) {
+    const bucket = required(targets.backupBucketArn, "backupBucketArn");
+    const bucketActions: string[] = [];
+    const objectActions = new Map<string, string[]>();
+    const keyActions: string[] = [];
+    for (const method of uses.backups) {
+      const use = S3_BACKUP_STORE_ACTIONS[method];
+      for (const action of use.s3) {
+        if (BUCKET_LEVEL_S3_ACTIONS.has(action)) bucketActions.push(action);
+        else objectActions.set(use.keyPrefix, [...(objectActions.get(use.keyPrefix) ?? []), action]);
+      }
+      keyActions.push(...use.kms);
+    }
+    if (bucketActions.length) statements.push(allow("BackupBucket", bucketActions, [bucket]));
+    for (const [prefix, actions] of [...objectActions].sort(([a], [b]) => a.localeCompare(b))) {
+      statements.push(allow(`BackupObjects${sidPart(prefix)}`, actions, [`${bucket}/${prefix}*`]));
+    }
+    if (keyActions.length && targets.backupKeyArn !== undefined) {
+      statements.push(allow("BackupKey", keyActions, [targets.backupKeyArn]));
+    }
+  }
+
+  if (uses.accountsSecret) {
+    statements.push(
+      allow("AccountsSecret", SECRETS_DATABASE_CREDENTIALS_ACTIONS, [
+        required(targets.accountsSecretArn, "accountsSecretArn"),
+      ]),
+    );
+  }
+
+  if (targets.inVpc) statements.push(allow("VpcNetworkInterfaces", VPC_NETWORK_INTERFACE_ACTIONS, ["*"]));
+
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** The trust policy of a role that only `service` may assume, optionally only for this account's resources. */
+export function serviceTrustPolicy(service: string, sourceAccount?: string): Record<string, unknown> {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: "sts:AssumeRole",
+        ...(sourceAccount === undefined
+          ? {}
+          : { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } }),
+      },
+    ],
+  };
+}
+
+/** The ARN of a user pool of this account and region, from its id. */
+export function userPoolArn(
+  partition: string,
+  region: string,
+  accountId: string,
+  userPoolId: string,
+): string {
+  return `arn:${partition}:cognito-idp:${region}:${accountId}:userpool/${userPoolId}`;
+}
+
+function allow(sid: string, actions: readonly string[], resources: readonly string[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: [...new Set(actions)].sort(),
+    Resource: [...new Set(resources)],
+  };
+}
+
+function sidPart(prefix: string): string {
+  return prefix
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join("");
+}
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`functionPolicy: ${name} is needed by a use of this function`);
+  return value;
+}

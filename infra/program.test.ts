@@ -1,0 +1,585 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { OUTPUT_KEYS } from "../cli/target.js";
+import { Container, dependencies } from "../handlers/composition-root.js";
+import { RecordingObservability } from "../handlers/testing/recording-observability.js";
+import { HANDLERS, type HandlerName } from "../scripts/build.js";
+import { PROJECT, parseStackConfig, type StackConfig } from "./config.js";
+import {
+  ACCOUNT_ID,
+  type DeclaredResource,
+  type ProgramRun,
+  runProgram,
+  stackConfigFile,
+} from "./testing/program.js";
+
+type Json = Record<string, unknown>;
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: string | string[];
+  Principal?: unknown;
+  Condition?: Json;
+};
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const document = (text: unknown): { Statement: Statement[] } =>
+  JSON.parse(String(text)) as { Statement: Statement[] };
+
+function configOf(stack: string): StackConfig {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stackConfigFile(stack))) {
+    if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
+  }
+  return parseStackConfig(raw);
+}
+
+/** The Lambda function of a handler (its Pulumi name is the handler's). */
+function functionOf(run: ProgramRun, handler: HandlerName): DeclaredResource {
+  return run.named("aws:lambda/function:Function", handler);
+}
+
+function environmentOf(fn: DeclaredResource): Record<string, string> {
+  return (fn.inputs.environment as { variables: Record<string, string> }).variables;
+}
+
+/** Every policy document the stack declares, with where it comes from. */
+function allPolicies(run: ProgramRun): { where: string; kind: string; statements: Statement[] }[] {
+  const out: { where: string; kind: string; statements: Statement[] }[] = [];
+  for (const r of run.ofType("aws:iam/rolePolicy:RolePolicy")) {
+    out.push({ where: r.name, kind: "identity", statements: document(r.inputs.policy).Statement });
+  }
+  for (const r of run.ofType("aws:iam/role:Role")) {
+    out.push({
+      where: `${r.name} trust`,
+      kind: "trust",
+      statements: document(r.inputs.assumeRolePolicy).Statement,
+    });
+    for (const inline of asArray(r.inputs.inlinePolicies as Json[] | undefined)) {
+      out.push({
+        where: `${r.name} inline`,
+        kind: "identity",
+        statements: document(inline.policy).Statement,
+      });
+    }
+  }
+  for (const r of run.ofType("aws:s3/bucketPolicy:BucketPolicy")) {
+    out.push({ where: r.name, kind: "resource", statements: document(r.inputs.policy).Statement });
+  }
+  for (const r of run.ofType("aws:kms/key:Key")) {
+    if (r.inputs.policy !== undefined) {
+      out.push({ where: r.name, kind: "key", statements: document(r.inputs.policy).Statement });
+    }
+  }
+  for (const r of run.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) {
+    out.push({ where: r.name, kind: "endpoint", statements: document(r.inputs.policy).Statement });
+  }
+  return out;
+}
+
+describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
+  let run: ProgramRun;
+  let config: StackConfig;
+
+  beforeAll(async () => {
+    config = configOf(stack);
+    run = await runProgram(stack);
+  }, 60_000);
+
+  describe("identity", () => {
+    it("wires Post Confirmation to its function, invocable by this pool alone", () => {
+      const pool = run.ofType("aws:cognito/userPool:UserPool");
+      expect(pool).toHaveLength(1);
+      const fn = functionOf(run, "post-confirmation");
+      expect((pool[0]!.inputs.lambdaConfig as Json).postConfirmation).toBe(fn.state.arn);
+
+      const permissions = run.ofType("aws:lambda/permission:Permission");
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.inputs).toMatchObject({
+        action: "lambda:InvokeFunction",
+        function: fn.state.name,
+        principal: "cognito-idp.amazonaws.com",
+        sourceArn: pool[0]!.state.arn,
+      });
+    });
+
+    it("signs in by email, verifies it, carries legacy_sub, and applies MFA and deletion protection from config", () => {
+      const pool = run.ofType("aws:cognito/userPool:UserPool")[0]!.inputs;
+      expect(pool.usernameAttributes).toEqual(["email"]);
+      expect(pool.autoVerifiedAttributes).toEqual(["email"]);
+      expect(pool.schemas).toEqual([
+        expect.objectContaining({ name: "legacy_sub", attributeDataType: "String", mutable: true }),
+      ]);
+      expect(pool.mfaConfiguration).toBe(config.identity.mfa.toUpperCase());
+      expect(pool.deletionProtection).toBe(config.deletionProtection ? "ACTIVE" : "INACTIVE");
+      expect((pool.passwordPolicy as Json).minimumLength).toBe(config.identity.passwordMinimumLength);
+    });
+
+    it("gives import jobs a logs role only Cognito of this account may assume", () => {
+      const role = run.ofType("aws:iam/role:Role").find((r) => r.name === "identity-import-logs")!;
+      expect(document(role.inputs.assumeRolePolicy).Statement).toEqual([
+        expect.objectContaining({
+          Principal: { Service: "cognito-idp.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } },
+        }),
+      ]);
+      const policy = run.named("aws:iam/rolePolicy:RolePolicy", "identity-import-logs");
+      expect(document(policy.inputs.policy).Statement[0]!.Resource).toEqual([
+        `arn:aws:logs:${run.region}:${ACCOUNT_ID}:log-group:/aws/cognito/*`,
+      ]);
+    });
+  });
+
+  describe("backups and profiles", () => {
+    it("encrypts the bucket with its customer-managed key, bucket key on, versioned, closed to the public", () => {
+      const bucket = run.named("aws:s3/bucket:Bucket", "backups-bucket");
+      const key = run.named("aws:kms/key:Key", "backups-key");
+      expect(key.inputs.enableKeyRotation).toBe(true);
+      const sse = run.named(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "backups-encryption",
+      );
+      expect(sse.inputs.bucket).toBe(bucket.id);
+      expect(sse.inputs.rules).toEqual([
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.state.arn },
+          bucketKeyEnabled: true,
+        },
+      ]);
+      expect(
+        run.named("aws:s3/bucketVersioning:BucketVersioning", "backups-versioning").inputs,
+      ).toMatchObject({
+        bucket: bucket.id,
+        versioningConfiguration: { status: "Enabled" },
+      });
+      expect(
+        run.named("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backups-public-access").inputs,
+      ).toEqual({
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
+      expect(
+        run.named("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backups-ownership").inputs,
+      ).toMatchObject({ rule: { objectOwnership: "BucketOwnerEnforced" } });
+    });
+
+    it("denies every request to the bucket that does not come over TLS", () => {
+      const bucket = run.named("aws:s3/bucket:Bucket", "backups-bucket");
+      const policy = run.named("aws:s3/bucketPolicy:BucketPolicy", "backups-tls-only");
+      expect(policy.inputs.bucket).toBe(bucket.id);
+      expect(document(policy.inputs.policy).Statement).toEqual([
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [bucket.state.arn, `${String(bucket.state.arn)}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ]);
+    });
+
+    it("expires noncurrent versions and old snapshots after the configured days", () => {
+      const rules = run.named(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "backups-lifecycle",
+      ).inputs.rules as Json[];
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            status: "Enabled",
+            noncurrentVersionExpiration: { noncurrentDays: config.backups.noncurrentVersionDays },
+          }),
+          expect.objectContaining({
+            status: "Enabled",
+            filter: { prefix: "snapshots/" },
+            expiration: { days: config.backups.snapshotRetentionDays },
+          }),
+        ]),
+      );
+      // Per-user backups are never expired by age: only versions they replaced.
+      expect(rules.filter((r) => (r.expiration as Json | undefined)?.days !== undefined)).toHaveLength(1);
+    });
+
+    it("keys the profile table by id, on demand, encrypted, with point-in-time recovery", () => {
+      const table = run.named("aws:dynamodb/table:Table", "profiles-table").inputs;
+      expect(table).toMatchObject({
+        hashKey: "id",
+        attributes: [{ name: "id", type: "S" }],
+        billingMode: "PAY_PER_REQUEST",
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: config.deletionProtection,
+      });
+    });
+  });
+
+  describe("functions", () => {
+    it("deploys one function per handler bundle: nodejs22.x on arm64, from the esbuild output", async () => {
+      const deployed = run.ofType("aws:lambda/function:Function").map((f) => f.name);
+      const expected = HANDLERS.filter(
+        (h) => config.accountsDatabase.enabled || h !== "purge-unconfirmed-accounts",
+      );
+      expect(deployed.sort()).toEqual([...expected].sort());
+      for (const handler of expected) {
+        const fn = functionOf(run, handler).inputs;
+        expect(fn).toMatchObject({
+          runtime: "nodejs22.x",
+          architectures: ["arm64"],
+          handler: "index.handler",
+        });
+        const archive = await (fn.code as { path: Promise<string> }).path;
+        expect(path.basename(archive)).toBe(handler);
+        expect(existsSync(path.join(archive, "index.js"))).toBe(true);
+      }
+    });
+
+    it("keeps post-confirmation and its writes' deadline inside Cognito's 5-second trigger limit", () => {
+      const fn = functionOf(run, "post-confirmation").inputs;
+      expect(fn.timeout).toBeLessThanOrEqual(5);
+      expect(Number(environmentOf(functionOf(run, "post-confirmation")).SYNC_DEADLINE_MS)).toBeLessThan(
+        (fn.timeout as number) * 1000,
+      );
+    });
+
+    it("gives every function its own role and its own log group with the configured retention", () => {
+      const functions = run.ofType("aws:lambda/function:Function");
+      const roles = new Set(functions.map((f) => f.inputs.role));
+      expect(roles.size).toBe(functions.length);
+      for (const fn of functions) {
+        const group = run.byState(
+          "aws:cloudwatch/logGroup:LogGroup",
+          "name",
+          (fn.inputs.loggingConfig as Json).logGroup,
+        );
+        expect(group.inputs.retentionInDays).toBe(config.logRetentionDays);
+      }
+      expect(run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
+      expect(run.ofType("aws:iam/policyAttachment:PolicyAttachment")).toEqual([]);
+      for (const role of run.ofType("aws:iam/role:Role"))
+        expect(role.inputs.managedPolicyArns).toBeUndefined();
+    });
+
+    it.each([...HANDLERS])("sets every variable the %s handler reads at cold start", (handler) => {
+      if (handler === "purge-unconfirmed-accounts" && !config.accountsDatabase.enabled) return;
+      const env = { ...environmentOf(functionOf(run, handler)), AWS_REGION: run.region };
+      const container = new Container(env, () => new RecordingObservability());
+      const build: Record<HandlerName, () => unknown> = {
+        "post-confirmation": () => dependencies.postConfirmation(container),
+        "purge-unconfirmed-identities": () => dependencies.purgeUnconfirmedIdentities(container),
+        "purge-unconfirmed-accounts": () => dependencies.purgeUnconfirmedAccounts(container),
+        "snapshot-and-reconcile": () => dependencies.snapshotAndReconcile(container),
+        restore: () => {
+          const deps = dependencies.restore(container);
+          deps.target(undefined, "import-job");
+          return deps.backups;
+        },
+        erase: () => dependencies.erase(container),
+      };
+      // The same builders the Lambda entry point runs: a missing or bad variable throws, naming it.
+      expect(build[handler]).not.toThrow();
+    });
+  });
+
+  describe("accounts database", () => {
+    it("is enabled by this stack", () => {
+      expect(config.accountsDatabase.enabled).toBe(true);
+    });
+
+    it("is encrypted, private, password managed by RDS, and protected as configured", () => {
+      const db = run.named("aws:rds/instance:Instance", "accounts-mysql").inputs;
+      expect(db).toMatchObject({
+        engine: "mysql",
+        storageEncrypted: true,
+        publiclyAccessible: false,
+        manageMasterUserPassword: true,
+        deletionProtection: config.deletionProtection,
+        backupRetentionPeriod: config.accountsDatabase.backupRetentionDays,
+        multiAz: config.accountsDatabase.multiAz,
+      });
+      expect(db.password).toBeUndefined();
+      const parameters = run.named("aws:rds/parameterGroup:ParameterGroup", "accounts-parameters").inputs;
+      expect(parameters.parameters).toEqual([{ name: "require_secure_transport", value: "1" }]);
+    });
+
+    it("hands the purge the secret's full ARN from the RDS output, and grants that ARN alone", () => {
+      const db = run.named("aws:rds/instance:Instance", "accounts-mysql");
+      const secretArn = (db.state.masterUserSecrets as { secretArn: string }[])[0]!.secretArn;
+      expect(secretArn).toMatch(/-[A-Za-z0-9]{6}$/);
+      const fn = functionOf(run, "purge-unconfirmed-accounts");
+      expect(environmentOf(fn)).toMatchObject({
+        ACCOUNTS_DB_SECRET_ARN: secretArn,
+        ACCOUNTS_DB_HOST: db.state.address,
+        ACCOUNTS_DB_NAME: config.accountsDatabase.databaseName,
+        ACCOUNTS_DB_TLS: "true",
+      });
+      const policy = run.named("aws:iam/rolePolicy:RolePolicy", "purge-unconfirmed-accounts-policy");
+      const secretStatements = document(policy.inputs.policy).Statement.filter((s) =>
+        asArray(s.Action).some((a) => a.startsWith("secretsmanager:")),
+      );
+      expect(secretStatements).toEqual([
+        expect.objectContaining({ Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn] }),
+      ]);
+      for (const other of ["post-confirmation", "restore", "erase", "snapshot-and-reconcile"] as const) {
+        const text = String(run.named("aws:iam/rolePolicy:RolePolicy", `${other}-policy`).inputs.policy);
+        expect(text).not.toContain("secretsmanager");
+      }
+    });
+
+    it("accepts MySQL only from the purge's group, and the Secrets Manager endpoint only HTTPS from it", () => {
+      const groups = run.ofType("aws:ec2/securityGroup:SecurityGroup");
+      for (const group of groups) {
+        expect(group.inputs.ingress ?? []).toEqual([]);
+        expect(group.inputs.egress ?? []).toEqual([]);
+      }
+      const idOf = (name: string) => run.named("aws:ec2/securityGroup:SecurityGroup", name).id;
+      const fnGroup = idOf("accounts-function-sg");
+      const rules = (type: string) =>
+        run.ofType(type).map((r) => ({
+          group: r.inputs.securityGroupId,
+          peer: r.inputs.referencedSecurityGroupId,
+          port: [r.inputs.fromPort, r.inputs.toPort],
+          protocol: r.inputs.ipProtocol,
+          cidr: r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6,
+        }));
+      expect(rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toEqual(
+        expect.arrayContaining([
+          {
+            group: idOf("accounts-database-sg"),
+            peer: fnGroup,
+            port: [3306, 3306],
+            protocol: "tcp",
+            cidr: undefined,
+          },
+          {
+            group: idOf("accounts-endpoint-sg"),
+            peer: fnGroup,
+            port: [443, 443],
+            protocol: "tcp",
+            cidr: undefined,
+          },
+        ]),
+      );
+      expect(rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toHaveLength(2);
+      expect(rules("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")).toEqual([
+        {
+          group: fnGroup,
+          peer: idOf("accounts-database-sg"),
+          port: [3306, 3306],
+          protocol: "tcp",
+          cidr: undefined,
+        },
+        {
+          group: fnGroup,
+          peer: idOf("accounts-endpoint-sg"),
+          port: [443, 443],
+          protocol: "tcp",
+          cidr: undefined,
+        },
+      ]);
+
+      const db = run.named("aws:rds/instance:Instance", "accounts-mysql").inputs;
+      expect(db.vpcSecurityGroupIds).toEqual([idOf("accounts-database-sg")]);
+      const fn = functionOf(run, "purge-unconfirmed-accounts").inputs;
+      expect((fn.vpcConfig as Json).securityGroupIds).toEqual([fnGroup]);
+
+      const endpoint = run.named("aws:ec2/vpcEndpoint:VpcEndpoint", "accounts-secrets-endpoint").inputs;
+      expect(endpoint).toMatchObject({
+        serviceName: `com.amazonaws.${run.region}.secretsmanager`,
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        securityGroupIds: [idOf("accounts-endpoint-sg")],
+      });
+    });
+
+    it("runs in isolated subnets of its own VPC: no NAT, no internet route", () => {
+      const vpc = run.named("awsx:ec2:Vpc", "accounts-vpc");
+      expect(vpc.inputs).toMatchObject({
+        natGateways: { strategy: "None" },
+        subnetSpecs: [{ type: "Isolated", name: "isolated" }],
+      });
+      const subnets = vpc.state.isolatedSubnetIds;
+      expect((functionOf(run, "purge-unconfirmed-accounts").inputs.vpcConfig as Json).subnetIds).toEqual(
+        subnets,
+      );
+      expect(run.named("aws:rds/subnetGroup:SubnetGroup", "accounts-subnets").inputs.subnetIds).toEqual(
+        subnets,
+      );
+    });
+  });
+
+  describe("schedules", () => {
+    it("runs both purges and the snapshot on the configured expressions, in the configured time zone", () => {
+      const expected: [HandlerName, string][] = [
+        ["purge-unconfirmed-identities", config.schedules.purgeIdentities],
+        ["snapshot-and-reconcile", config.schedules.snapshot],
+        ["purge-unconfirmed-accounts", config.schedules.purgeAccounts],
+      ];
+      const schedules = run.ofType("aws:scheduler/schedule:Schedule");
+      expect(schedules).toHaveLength(expected.length);
+      const role = run.named("aws:iam/role:Role", "schedules-role");
+      for (const [handler, expression] of expected) {
+        const schedule = run.named("aws:scheduler/schedule:Schedule", `schedules-${handler}`).inputs;
+        expect(schedule).toMatchObject({
+          scheduleExpression: expression,
+          scheduleExpressionTimezone: config.schedules.timezone,
+          flexibleTimeWindow: { mode: "OFF" },
+          target: { arn: functionOf(run, handler).state.arn, roleArn: role.state.arn },
+        });
+      }
+      const invoke = document(run.named("aws:iam/rolePolicy:RolePolicy", "schedules-invoke").inputs.policy);
+      expect(invoke.Statement).toEqual([
+        expect.objectContaining({
+          Action: ["lambda:InvokeFunction"],
+          Resource: expected.map(([handler]) => functionOf(run, handler).state.arn),
+        }),
+      ]);
+      expect(document(role.inputs.assumeRolePolicy).Statement[0]).toMatchObject({
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } },
+      });
+    });
+  });
+
+  describe("alarms", () => {
+    it("alarms on every function's errors and throttles, to the encrypted alarm topic", () => {
+      const topic = run.named("aws:sns/topic:Topic", "alarms-topic");
+      expect(topic.inputs.kmsMasterKeyId).toBe(run.named("aws:kms/key:Key", "alarms-key").state.arn);
+      const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+      for (const fn of run.ofType("aws:lambda/function:Function")) {
+        for (const metric of ["Errors", "Throttles"]) {
+          const alarm = alarms.find(
+            (a) =>
+              a.inputs.metricName === metric && (a.inputs.dimensions as Json).FunctionName === fn.state.name,
+          );
+          expect(alarm?.inputs, `${metric} of ${fn.name}`).toMatchObject({
+            namespace: "AWS/Lambda",
+            threshold: 1,
+            alarmActions: [topic.state.arn],
+          });
+        }
+      }
+    });
+
+    it("alarms when a purge deletes more than the configured threshold, or refuses to run", () => {
+      const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+      for (const [service, prefix] of [
+        ["purge-unconfirmed-identities", "Identities"],
+        ["purge-unconfirmed-accounts", "Accounts"],
+      ]) {
+        const deleted = alarms.find((a) => a.inputs.metricName === `${prefix}Deleted`);
+        expect(deleted?.inputs).toMatchObject({
+          namespace: "CognitoUserLifecycle",
+          dimensions: { service },
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          threshold: config.alarms.purgeDeletionsThreshold + 1,
+        });
+        expect(alarms.some((a) => a.inputs.metricName === `${prefix}PurgeRefused`)).toBe(true);
+      }
+    });
+
+    it("mails the configured address, and no one when none is configured", () => {
+      const subscriptions = run.ofType("aws:sns/topicSubscription:TopicSubscription");
+      if (config.alarms.email === undefined) expect(subscriptions).toEqual([]);
+      else
+        expect(subscriptions.map((s) => s.inputs)).toEqual([
+          expect.objectContaining({ protocol: "email", endpoint: config.alarms.email }),
+        ]);
+    });
+  });
+
+  describe("every policy the stack declares", () => {
+    it("names its actions: no `*`, no `service:*`", () => {
+      const policies = allPolicies(run);
+      expect(policies.length).toBeGreaterThan(10);
+      for (const { where, kind, statements } of policies) {
+        for (const statement of statements) {
+          for (const action of asArray(statement.Action)) {
+            // A Deny may cover everything (the TLS-only bucket policy); an Allow never does.
+            if (statement.Effect === "Deny" && kind === "resource") continue;
+            expect(action, `${where} ${statement.Sid ?? ""}`).not.toMatch(/(^\*$|:\*$)/);
+          }
+        }
+      }
+    });
+
+    it("scopes its resources: `*` only where AWS requires it", () => {
+      for (const { where, kind, statements } of allPolicies(run)) {
+        if (kind === "trust" || kind === "key") continue; // no Resource / the key itself
+        for (const statement of statements) {
+          if (statement.Effect !== "Allow") continue;
+          const resources = asArray(statement.Resource);
+          expect(resources.length, where).toBeGreaterThan(0);
+          if (resources.includes("*")) {
+            // DescribeNetworkInterfaces cannot be scoped; AWS documents `*` for a VPC function's ENIs.
+            expect(statement.Sid, where).toBe("VpcNetworkInterfaces");
+            expect(where).toBe("purge-unconfirmed-accounts-policy");
+          }
+        }
+      }
+    });
+  });
+
+  describe("outputs", () => {
+    it("exports every key the CLI reads from `pulumi stack output --json`", () => {
+      for (const key of Object.keys(OUTPUT_KEYS)) {
+        expect(typeof run.outputs[key], key).toBe("string");
+        expect(run.outputs[key], key).not.toBe("");
+      }
+      expect(run.outputs).toMatchObject({
+        userPoolArn: expect.stringMatching(/^arn:aws:cognito-idp:/),
+        userPoolClientId: expect.any(String),
+        alarmTopicArn: expect.stringMatching(/^arn:aws:sns:/),
+      });
+      expect(Object.keys(run.outputs.functionNames as Json).sort()).toEqual([...HANDLERS].sort());
+    });
+  });
+});
+
+describe("a stack without the accounts database", () => {
+  it("declares no VPC, database or accounts purge, and still everything else", async () => {
+    const run = await runProgram("dev", { accountsDatabase: '{"enabled":false}' });
+    expect(run.ofType("awsx:ec2:Vpc")).toEqual([]);
+    expect(run.ofType("aws:rds/instance:Instance")).toEqual([]);
+    expect(run.ofType("aws:lambda/function:Function").map((f) => f.name)).not.toContain(
+      "purge-unconfirmed-accounts",
+    );
+    expect(run.ofType("aws:scheduler/schedule:Schedule")).toHaveLength(2);
+    expect(run.outputs.accountsDbSecretArn).toBeUndefined();
+    // Without a VPC function, no policy needs a `*` resource (key policies name their own key with `*`).
+    for (const policy of allPolicies(run).filter((p) => p.kind !== "key")) {
+      for (const statement of policy.statements) expect(asArray(statement.Resource)).not.toContain("*");
+    }
+  });
+});
+
+describe("restore into other pools", () => {
+  it("lets restore write into the configured pools only, and no other function into any of them", async () => {
+    const other = "eu-west-1_Other123";
+    const run = await runProgram("dev", { restore: JSON.stringify({ targetUserPoolIds: [other] }) });
+    const otherArn = `arn:aws:cognito-idp:eu-west-1:${ACCOUNT_ID}:userpool/${other}`;
+    const restore = String(run.named("aws:iam/rolePolicy:RolePolicy", "restore-policy").inputs.policy);
+    expect(restore).toContain(otherArn);
+    for (const fn of HANDLERS.filter((h) => h !== "restore")) {
+      const text = String(run.named("aws:iam/rolePolicy:RolePolicy", `${fn}-policy`).inputs.policy);
+      expect(text, fn).not.toContain(other);
+    }
+  });
+});
+
+describe("missing bundles", () => {
+  it("fail the program naming the build step, before anything is deployed from them", async () => {
+    const error = await runProgram("dev", {}, { bundleDir: path.join(__dirname, "no-such-dir") }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/bundle of the post-confirmation function is missing .*npm run build/);
+  });
+});

@@ -1,0 +1,266 @@
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { FUNCTION_PORT_USES } from "../handlers/permissions.js";
+import type { HandlerName } from "../scripts/build.js";
+import { AccountsDatabase, MYSQL_PORT } from "./components/accounts-database.js";
+import { Alarms } from "./components/alarms.js";
+import { Backups } from "./components/backups.js";
+import { Identity } from "./components/identity.js";
+import { LifecycleFunction, type LifecycleFunctionArgs } from "./components/lifecycle-function.js";
+import { Profiles } from "./components/profiles.js";
+import { Schedules } from "./components/schedules.js";
+import type { StackConfig } from "./config.js";
+import type { AwsContext } from "./context.js";
+import { functionPolicy, userPoolArn } from "./permissions.js";
+
+/** The resources of a grant that only some functions have. */
+interface GrantInputs {
+  readonly userPoolArns?: pulumi.Input<string[]>;
+  readonly importLogsRoleArn?: pulumi.Input<string>;
+  readonly accountsSecretArn?: pulumi.Input<string>;
+  readonly inVpc?: boolean;
+}
+
+/** Where `npm run build` writes the handler bundles. */
+export const DEFAULT_BUNDLE_DIR = path.resolve(__dirname, "..", "dist", "handlers");
+
+/** What `pulumi stack output --json` shows; the CLI's `--outputs` reads the flat keys. */
+export interface StackOutputs {
+  readonly region: pulumi.Output<string>;
+  readonly userPoolId: pulumi.Output<string>;
+  readonly userPoolArn: pulumi.Output<string>;
+  readonly userPoolClientId: pulumi.Output<string>;
+  readonly profileTable: pulumi.Output<string>;
+  readonly backupBucket: pulumi.Output<string>;
+  readonly backupKmsKeyId: pulumi.Output<string>;
+  readonly importLogsRoleArn: pulumi.Output<string>;
+  readonly accountsDbSecretArn?: pulumi.Output<string>;
+  readonly accountsDbHost?: pulumi.Output<string>;
+  readonly accountsDbName?: string;
+  readonly alarmTopicArn: pulumi.Output<string>;
+  readonly functionNames: pulumi.Output<Partial<Record<HandlerName, string>>>;
+}
+
+/** Sizes and time limits per function. post-confirmation stays under Cognito's 5-second trigger limit. */
+const FUNCTION_SETTINGS: Record<HandlerName, { description: string; timeout: number; memorySize: number }> = {
+  "post-confirmation": {
+    description: "Cognito Post Confirmation: writes the profile and the backup of a confirmed user",
+    timeout: 5,
+    memorySize: 512,
+  },
+  "purge-unconfirmed-identities": {
+    description: "Scheduled: deletes users still unconfirmed after the configured age from the pool",
+    timeout: 900,
+    memorySize: 256,
+  },
+  "purge-unconfirmed-accounts": {
+    description: "Scheduled: deletes never-confirmed rows of the users table, in batches",
+    timeout: 300,
+    memorySize: 256,
+  },
+  "snapshot-and-reconcile": {
+    description: "Scheduled: snapshots the pool to S3 and writes missing profiles and backups",
+    timeout: 900,
+    memorySize: 1024,
+  },
+  restore: {
+    description: "Manual: plans or runs a restore of users from backups into this or another pool",
+    timeout: 900,
+    memorySize: 1024,
+  },
+  erase: {
+    description: "Manual: erases one user from the pool, the profile table and every backup version",
+    timeout: 120,
+    memorySize: 256,
+  },
+};
+
+/**
+ * The whole stack, from validated configuration. Built in a function (not at import time) so the tests
+ * run it after installing Pulumi's mocks.
+ */
+export function createLifecycleStack(
+  config: StackConfig,
+  context: AwsContext,
+  options: { bundleDir?: string } = {},
+): StackOutputs {
+  const bundleDir = options.bundleDir ?? DEFAULT_BUNDLE_DIR;
+  const logRetentionDays = config.logRetentionDays;
+
+  const backups = new Backups("backups", config.backups);
+  const profiles = new Profiles("profiles", { deletionProtection: config.deletionProtection });
+  const backupEnvironment = {
+    BACKUP_BUCKET: backups.bucket.bucket,
+    BACKUP_KMS_KEY_ID: backups.key.arn,
+  };
+  /** The policy of one function: its port uses joined with the adapters' actions, on this stack's ARNs. */
+  const grant =
+    (handler: HandlerName, extra: GrantInputs = {}) =>
+    (logGroupArn: pulumi.Output<string>) =>
+      pulumi
+        .all([
+          logGroupArn,
+          backups.bucket.arn,
+          backups.key.arn,
+          profiles.table.arn,
+          pulumi.output(extra.userPoolArns ?? []),
+          pulumi.output(extra.importLogsRoleArn ?? ""),
+          pulumi.output(extra.accountsSecretArn ?? ""),
+        ])
+        .apply(([log, bucket, key, table, pools, importRole, secret]) =>
+          functionPolicy(FUNCTION_PORT_USES[handler], {
+            logGroupArn: log,
+            backupBucketArn: bucket,
+            backupKeyArn: key,
+            profileTableArn: table,
+            ...(pools.length > 0 ? { userPoolArns: pools } : {}),
+            ...(importRole ? { importLogsRoleArn: importRole } : {}),
+            ...(secret ? { accountsSecretArn: secret } : {}),
+            inVpc: extra.inVpc ?? false,
+          }),
+        );
+  const functions: { handler: HandlerName; fn: LifecycleFunction }[] = [];
+  const lifecycleFunction = (
+    handler: HandlerName,
+    environment: Record<string, pulumi.Input<string>>,
+    extra: GrantInputs = {},
+    vpc?: LifecycleFunctionArgs["vpc"],
+  ) => {
+    const fn = new LifecycleFunction(handler, {
+      handler,
+      bundleDir,
+      ...FUNCTION_SETTINGS[handler],
+      environment,
+      logRetentionDays,
+      policy: grant(handler, { ...extra, inVpc: vpc !== undefined }),
+      ...(vpc ? { vpc } : {}),
+    });
+    functions.push({ handler, fn });
+    return fn;
+  };
+
+  // The trigger's function exists before the pool that calls it; it needs nothing of the pool.
+  const postConfirmation = lifecycleFunction("post-confirmation", {
+    PROFILE_TABLE: profiles.table.name,
+    ...backupEnvironment,
+    SYNC_FAILURE_MODE: config.sync.failureMode,
+    SYNC_DEADLINE_MS: String(config.sync.deadlineMs),
+  });
+
+  const identity = new Identity("identity", {
+    mfa: config.identity.mfa,
+    passwordMinimumLength: config.identity.passwordMinimumLength,
+    selfSignUp: config.identity.selfSignUp,
+    deletionProtection: config.deletionProtection,
+    postConfirmation: { arn: postConfirmation.function.arn, name: postConfirmation.function.name },
+    context,
+  });
+  const pool = identity.userPool;
+  const ownPool = pool.arn.apply((arn) => [arn]);
+  const restorePools = pulumi
+    .all([pool.arn, context.partition, context.region, context.accountId])
+    .apply(([arn, partition, region, account]) => [
+      arn,
+      ...config.restore.targetUserPoolIds.map((id) => userPoolArn(partition, region, account, id)),
+    ]);
+
+  const poolEnvironment = { USER_POOL_ID: pool.id };
+  const scheduled: { name: HandlerName; expression: string; fn: LifecycleFunction }[] = [];
+
+  const purgeIdentities = lifecycleFunction(
+    "purge-unconfirmed-identities",
+    { ...poolEnvironment, PURGE_POLICY: config.purgePolicyJson },
+    { userPoolArns: ownPool },
+  );
+  scheduled.push({
+    name: "purge-unconfirmed-identities",
+    expression: config.schedules.purgeIdentities,
+    fn: purgeIdentities,
+  });
+
+  const snapshot = lifecycleFunction(
+    "snapshot-and-reconcile",
+    { ...poolEnvironment, PROFILE_TABLE: profiles.table.name, ...backupEnvironment },
+    { userPoolArns: ownPool },
+  );
+  scheduled.push({ name: "snapshot-and-reconcile", expression: config.schedules.snapshot, fn: snapshot });
+
+  lifecycleFunction(
+    "restore",
+    { ...poolEnvironment, ...backupEnvironment, IMPORT_LOGS_ROLE_ARN: identity.importLogsRole.arn },
+    { userPoolArns: restorePools, importLogsRoleArn: identity.importLogsRole.arn },
+  );
+  lifecycleFunction(
+    "erase",
+    { ...poolEnvironment, PROFILE_TABLE: profiles.table.name, ...backupEnvironment },
+    { userPoolArns: ownPool },
+  );
+
+  let database: AccountsDatabase | undefined;
+  if (config.accountsDatabase.enabled) {
+    const { enabled: _enabled, ...settings } = config.accountsDatabase;
+    database = new AccountsDatabase("accounts", {
+      ...settings,
+      deletionProtection: config.deletionProtection,
+      context,
+    });
+    const purgeAccounts = lifecycleFunction(
+      "purge-unconfirmed-accounts",
+      {
+        PURGE_POLICY: config.purgePolicyJson,
+        PURGE_BATCH_SIZE: String(config.purgeBatchSize),
+        ACCOUNTS_DB_SECRET_ARN: database.secretArn,
+        ACCOUNTS_DB_HOST: database.instance.address,
+        ACCOUNTS_DB_PORT: String(MYSQL_PORT),
+        ACCOUNTS_DB_NAME: database.databaseName,
+        ACCOUNTS_DB_TLS: "true",
+      },
+      { accountsSecretArn: database.secretArn },
+      { subnetIds: database.subnetIds, securityGroupIds: [database.functionSecurityGroup.id] },
+    );
+    scheduled.push({
+      name: "purge-unconfirmed-accounts",
+      expression: config.schedules.purgeAccounts,
+      fn: purgeAccounts,
+    });
+  }
+
+  new Schedules("schedules", {
+    timezone: config.schedules.timezone,
+    jobs: scheduled.map((job) => ({
+      name: job.name,
+      expression: job.expression,
+      functionArn: job.fn.function.arn,
+    })),
+    context,
+  });
+
+  const alarms = new Alarms("alarms", {
+    functions: functions.map(({ handler, fn }) => ({ handler, functionName: fn.function.name })),
+    ...(config.alarms.email === undefined ? {} : { email: config.alarms.email }),
+    purgeDeletionsThreshold: config.alarms.purgeDeletionsThreshold,
+    context,
+  });
+
+  return {
+    region: context.region,
+    userPoolId: pool.id,
+    userPoolArn: pool.arn,
+    userPoolClientId: identity.client.id,
+    profileTable: profiles.table.name,
+    backupBucket: backups.bucket.bucket,
+    backupKmsKeyId: backups.key.arn,
+    importLogsRoleArn: identity.importLogsRole.arn,
+    ...(database
+      ? {
+          accountsDbSecretArn: database.secretArn,
+          accountsDbHost: database.instance.address,
+          accountsDbName: database.databaseName,
+        }
+      : {}),
+    alarmTopicArn: alarms.topic.arn,
+    functionNames: pulumi
+      .all(functions.map(({ fn }) => fn.function.name))
+      .apply((names) => Object.fromEntries(names.map((n, i) => [functions[i]!.handler, n]))),
+  };
+}
