@@ -169,3 +169,65 @@ function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new Error(`functionPolicy: ${name} is needed by a use of this function`);
   return value;
 }
+
+export interface KeyPolicy {
+  readonly Version: "2012-10-17";
+  readonly Statement: Record<string, unknown>[];
+}
+
+/**
+ * A KMS key policy that lets the account administer and use the key through IAM policies (each action
+ * named, no `kms:*`), plus `extra` statements for services. In a key policy `Resource: "*"` means the key
+ * itself.
+ */
+export function accountKeyPolicy(
+  partition: string,
+  accountId: string,
+  extra: readonly Record<string, unknown>[] = [],
+): KeyPolicy {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministersAndUsesThroughIam",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: [...KEY_ACCOUNT_ACTIONS],
+        Resource: "*",
+      },
+      ...extra,
+    ],
+  };
+}
+
+/** What the account may do with its keys through IAM: administration, and the uses this system makes. */
+export const KEY_ACCOUNT_ACTIONS = [
+  "kms:CancelKeyDeletion",
+  "kms:CreateAlias",
+  "kms:CreateGrant",
+  "kms:Decrypt",
+  "kms:DeleteAlias",
+  "kms:DescribeKey",
+  "kms:DisableKey",
+  "kms:DisableKeyRotation",
+  "kms:EnableKey",
+  "kms:EnableKeyRotation",
+  "kms:Encrypt",
+  "kms:GenerateDataKey",
+  "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListAliases",
+  "kms:ListGrants",
+  "kms:ListKeyPolicies",
+  "kms:ListKeyRotations",
+  "kms:ListResourceTags",
+  "kms:PutKeyPolicy",
+  "kms:RetireGrant",
+  "kms:RevokeGrant",
+  "kms:RotateKeyOnDemand",
+  "kms:ScheduleKeyDeletion",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:UpdateAlias",
+  "kms:UpdateKeyDescription",
+] as const;

@@ -87,7 +87,7 @@ export function createLifecycleStack(
   const bundleDir = options.bundleDir ?? DEFAULT_BUNDLE_DIR;
   const logRetentionDays = config.logRetentionDays;
 
-  const backups = new Backups("backups", config.backups);
+  const backups = new Backups("backups", { ...config.backups, context });
   const profiles = new Profiles("profiles", { deletionProtection: config.deletionProtection });
   const backupEnvironment = {
     BACKUP_BUCKET: backups.bucket.bucket,

@@ -1,7 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AwsContext } from "../context.js";
+import { accountKeyPolicy } from "../permissions.js";
 
 export interface BackupsArgs {
+  readonly context: AwsContext;
   /** Days a replaced or deleted object version is kept before S3 expires it; default 30. */
   readonly noncurrentVersionDays?: number;
   /** Days a snapshot object is kept; default 90. The per-user backups (`users/`) never expire. */
@@ -20,7 +23,7 @@ export class Backups extends pulumi.ComponentResource {
   readonly key: aws.kms.Key;
   readonly bucket: aws.s3.Bucket;
 
-  constructor(name: string, args: BackupsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cognito-user-lifecycle:backups:Backups", name, {}, opts);
 
     this.key = new aws.kms.Key(
@@ -29,6 +32,9 @@ export class Backups extends pulumi.ComponentResource {
         description: "Encrypts the user pool backups",
         enableKeyRotation: true,
         deletionWindowInDays: 30,
+        policy: pulumi
+          .all([args.context.partition, args.context.accountId])
+          .apply(([partition, account]) => JSON.stringify(accountKeyPolicy(partition, account))),
       },
       { parent: this },
     );
