@@ -10,6 +10,7 @@ import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import type { Environment } from "../handlers/composition-root.js";
 import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { aUser } from "../core/testing/builders.js";
+import { startRestore } from "../core/use-cases/restore-users.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import type { Connection } from "./connection.js";
 import type { CliIo } from "./io.js";
@@ -99,6 +100,7 @@ describe("user-lifecycle --help", () => {
       "--strategy",
       "--user",
       "--target-pool",
+      "--plan-id",
       "--dry-run",
       "--yes",
       "--json",
@@ -287,6 +289,52 @@ describe("restore", () => {
     expect(back?.groups).toEqual(["admins"]);
     expect(f.stdout()).toContain("restored: 1");
     expect(f.stdout()).not.toContain(user.username);
+  });
+
+  it("--plan-id --dry-run shows where a started restore is and changes nothing", async () => {
+    const { w, user } = await lostUser();
+    const started = await startRestore(
+      { ...w, importer: w.directory, sleeper: w.clock },
+      { strategy: "admin-create" },
+    );
+    const planId = started.stored.plan.planId;
+    const writes = new Map(w.backups.writes);
+    const f = fakeIo();
+    expect(await run(["restore", "--plan-id", planId, "--dry-run", "--json"], f.io, w)).toBe(0);
+    expect(JSON.parse(f.stdout())).toMatchObject({
+      action: "status",
+      planId,
+      state: "running",
+      progress: { chunks: 1, chunksDone: 0 },
+    });
+    expect(w.backups.writes).toEqual(writes);
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+  });
+
+  it("--plan-id carries a started restore on to the end", async () => {
+    const { w, user } = await lostUser();
+    const started = await startRestore(
+      { ...w, importer: w.directory, sleeper: w.clock },
+      { strategy: "admin-create" },
+    );
+    const f = fakeIo();
+    expect(await run(["restore", "--plan-id", started.stored.plan.planId, "--yes"], f.io, w)).toBe(0);
+    expect(f.stdout()).toContain("restored: 1");
+    expect(f.stdout()).toContain("complete.");
+    expect((await w.directory.getUser(user.username, { includeGroups: true }))?.groups).toEqual(["admins"]);
+  });
+
+  it("refuses --plan-id with plan flags, and an unknown plan id", async () => {
+    const { w } = await lostUser();
+    let f = fakeIo();
+    expect(await run(["restore", "--plan-id", "restore-x", "--strategy", "admin-create"], f.io, w)).toBe(2);
+    expect(f.stderr()).toContain("--plan-id");
+    f = fakeIo();
+    expect(await run(["restore", "--plan-id", "../x", "--dry-run"], f.io, w)).toBe(2);
+    expect(f.stderr()).toContain("--plan-id");
+    f = fakeIo();
+    expect(await run(["restore", "--plan-id", "restore-nope", "--dry-run"], f.io, w)).toBe(1);
+    expect(f.stderr()).toContain("RESTORE.NOT_FOUND");
   });
 });
 

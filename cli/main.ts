@@ -24,7 +24,7 @@ import { reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { maskIdentifier } from "../core/user/mask.js";
 import { eraseEventSchema, eraseHandler } from "../handlers/erase.js";
-import { RunFailedError } from "../handlers/invocation.js";
+import { DEADLINE_MARGIN_MS, RunFailedError } from "../handlers/invocation.js";
 import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
 import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
 import { type RestoreSummary, restoreEventSchema, restoreHandler } from "../handlers/restore.js";
@@ -186,6 +186,8 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
       `  $ ${SERVICE} restore --local --dry-run`,
       `  $ ${SERVICE} restore --source user-backups --user alice bob --strategy admin-create --yes`,
       `  $ ${SERVICE} restore --source 20260610T020000Z --target-pool eu-west-1_NewPool1 --outputs prod.json`,
+      `  $ ${SERVICE} restore --plan-id restore-2026-06-10T12-00-00-000Z --dry-run   # where is it?`,
+      `  $ ${SERVICE} restore --plan-id restore-2026-06-10T12-00-00-000Z --yes       # carry it on`,
     ].join("\n"),
   )
     .option(
@@ -203,7 +205,17 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
     )
     .option("--user <username...>", "restore only these usernames")
     .option("--target-pool <id>", "restore into this pool instead of the stack's (e.g. eu-west-1_AbC123xyz)")
-    .option("--dry-run", "work out and show the plan only; change nothing")
+    .addOption(
+      new Option(
+        "--plan-id <id>",
+        "an existing restore (its id is printed when it starts): carry it on to the end, or with --dry-run " +
+          "show where it is",
+      ).conflicts(["source", "strategy", "user", "targetPool"]),
+    )
+    .option(
+      "--dry-run",
+      "work out and show the plan (with --plan-id: the restore's status) only; change nothing",
+    )
     .option("--yes", "do not ask for confirmation (needed when no terminal is attached)")
     .action(execute("restore", restoreCommand));
 
@@ -710,11 +722,21 @@ interface RestoreOptions extends CommonOptions {
   readonly strategy: "import-job" | "admin-create";
   readonly user?: string[];
   readonly targetPool?: string;
+  readonly planId?: string;
   readonly dryRun?: boolean;
   readonly yes?: boolean;
 }
 
+/**
+ * How long each restore step the CLI runs may advance before it reports progress. The CLI runs the restore
+ * in-process, step after step as the Lambda function would across invocations, and prints where it is
+ * between two steps.
+ */
+const RESTORE_STEP_MS = 60_000;
+const restoreStepContext = { getRemainingTimeInMillis: () => RESTORE_STEP_MS + DEADLINE_MARGIN_MS };
+
 const RESTORE_FLAGS: Readonly<Record<string, string>> = {
+  planId: "--plan-id",
   source: "--source",
   strategy: "--strategy",
   usernames: "--user",
@@ -732,7 +754,11 @@ async function restoreCommand(ctx: Context, options: RestoreOptions): Promise<Ou
     ...(options.user ? { usernames: options.user } : {}),
     ...(options.targetPool !== undefined ? { targetUserPoolId: options.targetPool } : {}),
   };
-  const parsed = restoreEventSchema.safeParse({ action: "plan", ...event });
+  const parsed = restoreEventSchema.safeParse(
+    options.planId === undefined
+      ? { action: "plan", ...event }
+      : { action: "status", planId: options.planId },
+  );
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const flag = RESTORE_FLAGS[String(issue?.path[0])] ?? "restore";
@@ -750,36 +776,81 @@ async function restoreCommand(ctx: Context, options: RestoreOptions): Promise<Ou
     sleeper: ctx.conn.sleeper,
     observability: silentObservability,
   });
-  const pool = options.targetPool ?? ctx.conn.userPoolId();
+  /** One step: a summary, also when the handler reports an incomplete restore by failing. */
+  const step = async (request: Record<string, unknown>): Promise<RestoreSummary> => {
+    try {
+      return await handler(request, restoreStepContext);
+    } catch (error) {
+      if (!(error instanceof RunFailedError)) throw error;
+      return error.report as RestoreSummary;
+    }
+  };
+  const poolOf = (summary: RestoreSummary) =>
+    summary.targetUserPoolId ?? options.targetPool ?? ctx.conn.userPoolId();
 
-  ctx.progress.start("planning the restore");
-  const plan = await handler({ ...event, action: "plan" });
-  ctx.progress.done();
-  if (dryRun) {
-    return {
-      code: EXIT_OK,
-      data: { dryRun, targetUserPoolId: pool, ...plan },
-      human: restoreLines(plan, pool),
-    };
-  }
-  if (!options.yes) {
-    for (const line of restoreLines(plan, pool)) ctx.note(line);
-    await confirm(ctx, options.yes, `Restore ${plan.planned} users into ${pool}?`);
-  }
-  ctx.progress.start(`restoring into ${pool}`);
   let summary: RestoreSummary;
-  try {
-    summary = await handler({ ...event, action: "restore" });
-  } catch (error) {
-    if (!(error instanceof RunFailedError)) throw error;
-    summary = error.report as RestoreSummary;
+  if (options.planId === undefined) {
+    ctx.progress.start("planning the restore");
+    const plan = await handler({ ...event, action: "plan" });
+    ctx.progress.done();
+    const pool = poolOf(plan);
+    if (dryRun) {
+      return {
+        code: EXIT_OK,
+        data: { dryRun, targetUserPoolId: pool, ...plan },
+        human: restoreLines(plan, pool),
+      };
+    }
+    if (!options.yes) {
+      for (const line of restoreLines(plan, pool)) ctx.note(line);
+      await confirm(ctx, options.yes, `Restore ${plan.planned} users into ${pool}?`);
+    }
+    ctx.progress.start(`restoring into ${pool}`);
+    summary = await step({ ...event, action: "start" });
+  } else {
+    ctx.progress.start(`reading restore ${options.planId}`);
+    summary = await step({ action: "status", planId: options.planId });
+    ctx.progress.done();
+    const pool = poolOf(summary);
+    if (dryRun || summary.state === "finished") {
+      return {
+        code: dryRun || summary.complete ? EXIT_OK : EXIT_FAILURE,
+        data: { dryRun, targetUserPoolId: pool, ...summary },
+        human: restoreLines(summary, pool),
+      };
+    }
+    if (!options.yes) {
+      for (const line of restoreLines(summary, pool)) ctx.note(line);
+      await confirm(ctx, options.yes, `Carry on restore ${summary.planId} into ${pool}?`);
+    }
+    ctx.progress.start(`restoring into ${pool}`);
+    summary = await step({ action: "resume", planId: summary.planId });
+  }
+  while (summary.state === "running") {
+    ctx.progress.done();
+    ctx.note(progressLine(summary));
+    ctx.progress.start(`restoring into ${poolOf(summary)}`);
+    summary = await step({ action: "resume", planId: summary.planId });
   }
   ctx.progress.done();
+  const pool = poolOf(summary);
   return {
     code: summary.complete ? EXIT_OK : EXIT_FAILURE,
     data: { dryRun, targetUserPoolId: pool, ...summary },
     human: restoreLines(summary, pool),
   };
+}
+
+function progressLine(summary: RestoreSummary): string {
+  const p = summary.progress;
+  return (
+    `restore ${summary.planId}: ${summary.state}` +
+    (p
+      ? `; chunks done ${p.chunksDone}/${p.chunks}, users created ${summary.created ?? 0}, ` +
+        `users finalized ${p.usersFinalized}/${summary.planned}`
+      : "") +
+    (summary.state === "running" ? ` (resume: --plan-id ${summary.planId})` : "")
+  );
 }
 
 function restoreLines(summary: RestoreSummary, pool: string): string[] {
@@ -800,7 +871,9 @@ function restoreLines(summary: RestoreSummary, pool: string): string[] {
   if (summary.malformedBackups.length) {
     lines.push(`  unreadable backups: ${summary.malformedBackups.join(", ")}`);
   }
-  if (summary.action === "restore") {
+  if (summary.state === "running") {
+    lines.push(`  ${progressLine(summary)}`);
+  } else if (summary.state === "finished") {
     lines.push(
       `  restored: ${summary.restored ?? 0}; groups created: ${summary.groupsCreated ?? 0}; ` +
         `memberships added: ${summary.membershipsAdded ?? 0}; disabled again: ${summary.disabled ?? 0}`,

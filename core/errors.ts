@@ -30,6 +30,8 @@ export type ErrorCode =
   | "IMPORT.JOB_NOT_FOUND"
   | "IMPORT.JOB_ALREADY_ACTIVE"
   | "RESTORE.INVALID_PLAN"
+  | "RESTORE.NOT_FOUND"
+  | "RESTORE.STATE_MALFORMED"
   | "SYNC.WRITE_FAILED"
   | "PROFILE.MALFORMED"
   | "IMPORT.UPLOAD_FAILED"
@@ -109,4 +111,16 @@ export function errorCode(error: unknown): string {
   if (error instanceof LifecycleError) return error.code;
   if (error instanceof Error) return error.name;
   return "UNKNOWN";
+}
+
+/**
+ * A validation issue's path as errors name fields: `users[2].attributes`. Used by every strict parser
+ * (events, stored documents) so a field is named the same way everywhere.
+ */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) =>
+      typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
+    )
+    .join("");
 }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { ValidationError } from "../core/errors.js";
+import { issuePath, ValidationError } from "../core/errors.js";
 
 /**
  * Parses a manual-invoke event strictly: unknown keys and wrong types are refused with an `EVENT.INVALID`
@@ -9,11 +9,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, name:
   const result = schema.safeParse(event ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = (issue?.path ?? [])
-    .map((part, index) =>
-      typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
-    )
-    .join("");
+  const path = issuePath(issue?.path ?? []);
   const unknownKeys = issue?.code === "unrecognized_keys" ? ` (unknown: ${issue.keys.join(", ")})` : "";
   throw new ValidationError(
     "EVENT.INVALID",

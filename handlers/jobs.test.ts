@@ -280,7 +280,60 @@ describe("restore handler", () => {
     expect(await w.directory.getUser(user.username)).toBeUndefined();
   });
 
+  it("starts with little time left, resumes until finished, and reads the status without writing", async () => {
+    const { w, user, handler } = await lostUser();
+    // 30 s left is all margin: every invocation takes one step only.
+    const short = lambdaContext(30_000);
+    const started = await handler({ action: "start", strategy: "admin-create" }, short);
+    expect(started).toMatchObject({ action: "start", state: "running", planned: 1, complete: false });
+    let summary = started;
+    for (let i = 0; summary.state === "running" && i < 10; i += 1) {
+      summary = await handler({ action: "resume", planId: started.planId }, short);
+    }
+    expect(summary).toMatchObject({ action: "resume", state: "finished", restored: 1, complete: true });
+    expect((await w.directory.getUser(user.username, { includeGroups: true }))?.groups).toEqual(["admins"]);
+
+    const writes = new Map(w.backups.writes);
+    const status = await handler({ action: "status", planId: started.planId }, short);
+    expect(status).toMatchObject({ action: "status", state: "finished", complete: true });
+    expect(w.backups.writes).toEqual(writes);
+    const again = await handler({ action: "resume", planId: started.planId }, short);
+    expect(again).toMatchObject({ state: "finished", complete: true });
+    expect(w.backups.writes).toEqual(writes);
+    expect(w.observability.text()).not.toContain(user.username);
+  });
+
+  it("resumes into the pool the restore was started for", async () => {
+    const { w, user } = await lostUser();
+    const other = new InMemoryUserDirectory({ clock: w.clock });
+    const pools: (string | undefined)[] = [];
+    const handler = restoreHandler({
+      ...w,
+      target: (userPoolId) => {
+        pools.push(userPoolId);
+        return userPoolId === "eu-west-1_Other1" ? { directory: other } : { directory: w.directory };
+      },
+    });
+    const started = await handler(
+      { action: "start", strategy: "admin-create", targetUserPoolId: "eu-west-1_Other1" },
+      lambdaContext(30_000),
+    );
+    await handler({ action: "resume", planId: started.planId }, lambdaContext());
+    expect(pools).toEqual(["eu-west-1_Other1", "eu-west-1_Other1"]);
+    expect(await other.getUser(user.username)).toBeDefined();
+  });
+
+  it("refuses an unknown plan id with RESTORE.NOT_FOUND", async () => {
+    const { handler } = await lostUser();
+    const error = await rejectionOf(handler({ action: "status", planId: "restore-nope" }, lambdaContext()));
+    expect(error).toMatchObject({ code: "RESTORE.NOT_FOUND" });
+    expect(error.message).toContain("restore-nope");
+  });
+
   it.each([
+    [{ action: "resume" }, "event.planId"],
+    [{ action: "status", planId: "../etc" }, "event.planId: must be a restore plan id"],
+    [{ action: "resume", planId: "restore-1", strategy: "admin-create" }, "unknown: strategy"],
     [{ action: "nuke" }, "event.action"],
     [{ source: { snapshot: "x" } }, "event.source"],
     [{ targetUserPoolId: "pool" }, "event.targetUserPoolId: must be a user pool id"],

@@ -9,7 +9,7 @@ import { aUser } from "../core/testing/builders.js";
 import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
 import { aBackupRecord } from "../core/testing/backup.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
-import { HANDLERS, type HandlerName } from "../scripts/build.js";
+import { HANDLERS, type HandlerName } from "./functions.js";
 import { eraseHandler } from "./erase.js";
 import { FUNCTION_PORT_USES, type PortUses } from "./permissions.js";
 import { postConfirmationHandler } from "./post-confirmation.js";
@@ -146,7 +146,13 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
           }),
         });
         await handler({ action: "plan", source, strategy }, context);
-        await handler({ action: "restore", source, strategy }, context).catch(() => undefined);
+        const started = await handler({ action: "start", source, strategy }, context).catch(
+          (error: { report?: { planId?: string } }) => error.report,
+        );
+        if (started?.planId) {
+          await handler({ action: "resume", planId: started.planId }, context).catch(() => undefined);
+          await handler({ action: "status", planId: started.planId }, context);
+        }
       }
     }
   },

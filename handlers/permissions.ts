@@ -11,7 +11,7 @@ import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
-import type { HandlerName } from "../scripts/build.js";
+import type { HandlerName } from "./functions.js";
 
 export interface PortUses {
   /** The stack's user pool (and, for restore, the pools it may restore into). */
@@ -45,7 +45,17 @@ export const FUNCTION_PORT_USES = {
   restore: {
     directory: ["listUsers", "getUser", "createUser", "createGroup", "addUserToGroup", "disableUser"],
     importer: ["getCsvHeader", "createImportJob", "uploadCsv", "startImportJob", "describeImportJob"],
-    backups: ["listSnapshots", "getSnapshotManifest", "getSnapshotPart", "listUserBackups"],
+    backups: [
+      "listSnapshots",
+      "getSnapshotManifest",
+      "getSnapshotPart",
+      "listUserBackups",
+      // The restore's own state (restores/<planId>/), kept between its steps.
+      "getRestorePlan",
+      "putRestorePlan",
+      "getRestoreProgress",
+      "putRestoreProgress",
+    ],
   },
   erase: {
     directory: ["getUser", "deleteUser"],

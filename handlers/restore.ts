@@ -1,29 +1,42 @@
 /**
- * Manual invoke: restores users from backups into the same pool or another one.
+ * Manual invoke: restores users from backups into the same pool or another one, in steps that each fit in
+ * one invocation.
  *
- * `{"action":"plan"}` works out what would happen and changes nothing; `{"action":"restore"}` plans, brings
- * the users back (import jobs by default, or AdminCreateUser with messages suppressed) and puts back groups,
- * memberships and disabled flags. The answer is a summary (counts, skipped users with reasons, what is
- * missing); the full plan never goes into the log.
+ * - `{"action":"plan"}` works out what would happen and changes nothing.
+ * - `{"action":"start"}` plans, stores the plan (its id is in the answer), and advances the restore until
+ *   the invocation is about to end: import jobs by default, or AdminCreateUser with messages suppressed; then
+ *   groups, memberships and disabled flags. `restore` is the same as `start` (its older name).
+ * - `{"action":"resume","planId":…}` advances a started restore again; `state` says `running` (resume
+ *   again) or `finished`.
+ * - `{"action":"status","planId":…}` reads where a restore is and changes nothing.
+ *
+ * The answer is a summary (counts, skipped users with reasons, what is missing); the log gets counts only
+ * (usernames can be emails), and the full plan never goes into either.
  */
 import { z } from "zod";
+import { RESTORE_PLAN_ID } from "../core/backup/restore-state.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
 import {
+  advanceRestore,
+  type LoadedRestore,
+  loadRestore,
+  planRestore,
   type RestoreReport,
   type RestoreSource,
+  type RestoreStatus,
   type RestoreStrategy,
-  restoreUsers,
+  restoreStatus,
+  startRestore,
 } from "../core/use-cases/restore-users.js";
 import { parseEvent } from "./event.js";
-import { type InvocationContext, runJob } from "./invocation.js";
+import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { dependencies, lambdaHandler } from "./composition-root.js";
 
-export const restoreEventSchema = z.strictObject({
-  action: z.enum(["plan", "restore"]).default("plan"),
+const planFields = {
   source: z
     .union([z.enum(["latest", "user-backups"]), z.strictObject({ snapshotId: z.string().min(1) })])
     .default("latest"),
@@ -34,9 +47,28 @@ export const restoreEventSchema = z.strictObject({
     .string()
     .regex(/^[\w-]+_[0-9a-zA-Z]+$/, "must be a user pool id like eu-west-1_AbC123xyz")
     .optional(),
-});
+};
+const planId = z
+  .string()
+  .regex(RESTORE_PLAN_ID, "must be a restore plan id like restore-2026-06-10T12-00-00-000Z");
+
+/** Events without `action` plan. Each action takes its own fields only: a stray field is refused. */
+export const restoreEventSchema = z.preprocess(
+  (event) =>
+    typeof event === "object" && event !== null && !Array.isArray(event) && !("action" in event)
+      ? { ...event, action: "plan" }
+      : event,
+  z.discriminatedUnion("action", [
+    z.strictObject({ action: z.literal("plan"), ...planFields }),
+    z.strictObject({ action: z.literal("start"), ...planFields }),
+    z.strictObject({ action: z.literal("restore"), ...planFields }),
+    z.strictObject({ action: z.literal("resume"), planId }),
+    z.strictObject({ action: z.literal("status"), planId }),
+  ]),
+);
 
 export type RestoreEvent = z.infer<typeof restoreEventSchema>;
+type PlanFields = Extract<RestoreEvent, { action: "plan" }>;
 
 export interface RestoreTarget {
   readonly directory: UserDirectory;
@@ -53,9 +85,17 @@ export interface RestoreHandlerDeps {
   readonly observability: Observability;
 }
 
+/** How long a run without a Lambda context (the CLI, tests) may advance before it answers. */
+export const RESTORE_FALLBACK_MS = 10 * 60_000;
+
 export interface RestoreSummary {
   readonly action: RestoreEvent["action"];
   readonly planId: string;
+  /** `planned` (plan: nothing stored), `running` (resume again) or `finished`. */
+  readonly state: "planned" | RestoreStatus["state"];
+  /** Chunks (import files or AdminCreateUser slices) done, and users finalized, so far. */
+  readonly progress?: RestoreStatus["progress"];
+  readonly targetUserPoolId?: string;
   readonly strategy: string;
   readonly source: RestoreReport["plan"]["source"];
   readonly planned: number;
@@ -63,6 +103,8 @@ export interface RestoreSummary {
   readonly skipped: readonly { username: string; reason: string }[];
   readonly notFound: readonly string[];
   readonly malformedBackups: readonly string[];
+  /** Users created or imported so far. */
+  readonly created?: number;
   readonly restored?: number;
   readonly missing?: readonly string[];
   readonly groupsCreated?: number;
@@ -81,19 +123,46 @@ export function restoreHandler(deps: RestoreHandlerDeps) {
       context,
       async () => {
         const request = parseEvent(restoreEventSchema, event, "event");
+        const common = { backups: deps.backups, clock: deps.clock, sleeper: deps.sleeper };
+        if (request.action === "status") {
+          return summarize(request.action, restoreStatus(await loadRestore(deps.backups, request.planId)));
+        }
+        // Taken before any work, so the whole invocation counts against it.
+        const deadline = invocationDeadline(deps.clock, context, RESTORE_FALLBACK_MS);
+        if (request.action === "resume") {
+          const loaded = await loadRestore(deps.backups, request.planId);
+          const { targetUserPoolId, plan } = loaded.stored;
+          const target = deps.target(targetUserPoolId, plan.strategy);
+          return summarize(
+            request.action,
+            await advanceRestore({ ...target, ...common }, loaded, { deadline }),
+          );
+        }
         const target = deps.target(request.targetUserPoolId, request.strategy);
-        const report = await restoreUsers(
-          { ...target, backups: deps.backups, clock: deps.clock, sleeper: deps.sleeper },
+        const options = {
+          source: toSource(request.source),
+          strategy: request.strategy,
+          ...(request.usernames ? { usernames: request.usernames } : {}),
+        };
+        if (request.action === "plan") {
+          const plan = await planRestore({ ...target, ...common }, options);
+          return summarize(request.action, { plan, complete: false });
+        }
+        const started: LoadedRestore = await startRestore(
+          { ...target, ...common },
           {
-            source: toSource(request.source),
-            strategy: request.strategy,
-            ...(request.usernames ? { usernames: request.usernames } : {}),
-            dryRun: request.action === "plan",
+            ...options,
+            ...(request.targetUserPoolId === undefined ? {} : { targetUserPoolId: request.targetUserPoolId }),
           },
         );
-        return summarize(request.action, report);
+        return summarize(
+          request.action,
+          await advanceRestore({ ...target, ...common }, started, { deadline }),
+        );
       },
-      (summary) => summary.action === "restore" && !summary.complete,
+      // A restore that ended short of complete fails the invocation (the alarm fires); one still running does
+      // not, and neither does a status read.
+      (summary) => summary.action !== "status" && summary.state === "finished" && !summary.complete,
       // Usernames can be emails: the log gets counts only.
       (summary) => ({
         ...summary,
@@ -104,15 +173,19 @@ export function restoreHandler(deps: RestoreHandlerDeps) {
     );
 }
 
-function toSource(source: RestoreEvent["source"]): RestoreSource {
+function toSource(source: PlanFields["source"]): RestoreSource {
   return typeof source === "string" ? { kind: source } : { kind: "snapshot", snapshotId: source.snapshotId };
 }
 
-function summarize(action: RestoreEvent["action"], report: RestoreReport): RestoreSummary {
+function summarize(action: RestoreEvent["action"], report: RestoreReport | RestoreStatus): RestoreSummary {
   const { plan, execution, finalization } = report;
+  const status = "state" in report ? report : undefined;
   return {
     action,
     planId: plan.planId,
+    state: status?.state ?? "planned",
+    ...(status ? { progress: status.progress } : {}),
+    ...(status?.targetUserPoolId === undefined ? {} : { targetUserPoolId: status.targetUserPoolId }),
     strategy: plan.strategy,
     source: plan.source,
     planned: plan.users.length,
@@ -120,8 +193,10 @@ function summarize(action: RestoreEvent["action"], report: RestoreReport): Resto
     skipped: plan.skipped.map(({ username, reason }) => ({ username, reason })),
     notFound: plan.notFound,
     malformedBackups: plan.malformedBackups,
+    ...(execution && !finalization ? { created: execution.created } : {}),
     ...(finalization
       ? {
+          created: execution?.created ?? 0,
           restored: finalization.restored,
           missing: finalization.missing,
           groupsCreated: finalization.groupsCreated,

@@ -36,7 +36,7 @@ describe("parseStackConfig", () => {
         purgeAccounts: "cron(30 3 * * ? *)",
         snapshot: "cron(0 2 * * ? *)",
       },
-      backups: { noncurrentVersionDays: 30, snapshotRetentionDays: 90 },
+      backups: { noncurrentVersionDays: 30, snapshotRetentionDays: 90, restoreStateDays: 30 },
       accountsDatabase: { enabled: false, instanceClass: "db.t4g.micro", engineVersion: "8.0" },
       alarms: { purgeDeletionsThreshold: 500 },
       restore: { targetUserPoolIds: [] },

@@ -97,6 +97,7 @@ const stackConfigSchema = z.strictObject({
     .strictObject({
       noncurrentVersionDays: days(30),
       snapshotRetentionDays: days(90),
+      restoreStateDays: days(30),
     })
     .prefault({}),
   accountsDatabase: z

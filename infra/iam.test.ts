@@ -8,10 +8,10 @@ import { isWildcardOnlyAction, runSimulation, type Simulation } from "@cloud-cop
 import { beforeAll, describe, expect, it } from "vitest";
 import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
-import { S3_BACKUP_STORE_ACTIONS } from "../adapters/s3/backup-store.js";
+import { S3_BACKUP_STORE_ACTIONS } from "../adapters/s3/permissions.js";
 import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
 import { FUNCTION_PORT_USES, type PortUses } from "../handlers/permissions.js";
-import { HANDLERS, type HandlerName } from "../scripts/build.js";
+import { HANDLERS, type HandlerName } from "../handlers/functions.js";
 import { LOG_ACTIONS, VPC_NETWORK_INTERFACE_ACTIONS } from "./permissions.js";
 import { ACCOUNT_ID, type ProgramRun, runProgram } from "./testing/program.js";
 

@@ -8,7 +8,7 @@
  */
 import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
-import { S3_BACKUP_STORE_ACTIONS } from "../adapters/s3/backup-store.js";
+import { S3_BACKUP_STORE_ACTIONS } from "../adapters/s3/permissions.js";
 import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
 import type { PortUses } from "../handlers/permissions.js";
 

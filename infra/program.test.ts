@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUT_KEYS } from "../cli/target.js";
 import { Container, dependencies } from "../handlers/composition-root.js";
 import { RecordingObservability } from "../handlers/testing/recording-observability.js";
-import { HANDLERS, type HandlerName } from "../scripts/build.js";
+import { HANDLERS, type HandlerName } from "../handlers/functions.js";
 import { PROJECT, parseStackConfig, type StackConfig } from "./config.js";
 import {
   ACCOUNT_ID,
@@ -186,7 +186,7 @@ describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
       ]);
     });
 
-    it("expires noncurrent versions and old snapshots after the configured days", () => {
+    it("expires noncurrent versions, old snapshots and finished restores' state after the configured days", () => {
       const rules = run.named(
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
         "backups-lifecycle",
@@ -204,8 +204,15 @@ describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
           }),
         ]),
       );
+      expect(rules).toContainEqual(
+        expect.objectContaining({
+          filter: { prefix: "restores/" },
+          expiration: { days: config.backups.restoreStateDays },
+        }),
+      );
       // Per-user backups are never expired by age: only versions they replaced.
-      expect(rules.filter((r) => (r.expiration as Json | undefined)?.days !== undefined)).toHaveLength(1);
+      const byAge = rules.filter((r) => (r.expiration as Json | undefined)?.days !== undefined);
+      expect(byAge.map((r) => (r.filter as Json).prefix).sort()).toEqual(["restores/", "snapshots/"]);
     });
 
     it("keys the profile table by id, on demand, encrypted, with point-in-time recovery", () => {

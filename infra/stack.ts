@@ -1,7 +1,7 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_PORT_USES } from "../handlers/permissions.js";
-import type { HandlerName } from "../scripts/build.js";
+import type { HandlerName } from "../handlers/functions.js";
 import { AccountsDatabase, MYSQL_PORT } from "./components/accounts-database.js";
 import { Alarms } from "./components/alarms.js";
 import { Backups } from "./components/backups.js";

@@ -6,18 +6,9 @@
 import { build } from "esbuild";
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { HANDLERS } from "../handlers/functions.js";
 
-/** The functions, by the name their folder and their Lambda get. */
-export const HANDLERS = [
-  "post-confirmation",
-  "purge-unconfirmed-identities",
-  "purge-unconfirmed-accounts",
-  "snapshot-and-reconcile",
-  "restore",
-  "erase",
-] as const;
-
-export type HandlerName = (typeof HANDLERS)[number];
+export { HANDLERS, type HandlerName } from "../handlers/functions.js";
 
 const root = path.resolve(__dirname, "..");
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { findCoreViolations, importsOf } from "./core-deps.js";
+import { findCoreViolations, findInfraViolations, importsOf } from "./core-deps.js";
 
 describe("the core dependency rule", () => {
   const dirs: string[] = [];
@@ -80,5 +80,52 @@ describe("the core dependency rule", () => {
     expect(
       importsOf('import "x";\nexport * from "y";\nimport z = require("z");').map((i) => i.specifier),
     ).toEqual(["x", "y", "z"]);
+  });
+});
+
+describe("the infra dependency rule", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function anInfra(files: Record<string, string>): string {
+    const root = mkdtempSync(path.join(tmpdir(), "infra-deps-"));
+    dirs.push(root);
+    for (const [name, text] of Object.entries(files)) {
+      const full = path.join(root, "infra", name);
+      mkdirSync(path.dirname(full), { recursive: true });
+      writeFileSync(full, text);
+    }
+    return path.join(root, "infra");
+  }
+
+  it("holds for this repository's infra/", () => {
+    expect(findInfraViolations("infra")).toEqual([]);
+  });
+
+  it("allows core, the permission declarations and packages; flags adapter, handler and CLI code", () => {
+    const infra = anInfra({
+      "components/ok.ts": [
+        'import * as aws from "@pulumi/aws";',
+        'import { x } from "../../core/schedule/index.js";',
+        'import { y } from "../../adapters/s3/permissions.js";',
+        'import { z } from "../../handlers/permissions.js";',
+        'import { w } from "../../handlers/functions.js";',
+        'import { v } from "../stack.js";',
+      ].join("\n"),
+      "components/bad.ts": [
+        'import { S3BackupStore } from "../../adapters/s3/backup-store.js";',
+        'import { handler } from "../../handlers/restore.js";',
+        'import { run } from "../../cli/main.js";',
+      ].join("\n"),
+      "stack.test.ts": 'import { S3BackupStore } from "../adapters/s3/backup-store.js";',
+      "testing/program.ts": 'import { Container } from "../../handlers/composition-root.js";',
+    });
+    expect(findInfraViolations(infra).map((v) => [path.basename(v.file), v.line, v.specifier])).toEqual([
+      ["bad.ts", 1, "../../adapters/s3/backup-store.js"],
+      ["bad.ts", 2, "../../handlers/restore.js"],
+      ["bad.ts", 3, "../../cli/main.js"],
+    ]);
   });
 });

@@ -97,3 +97,41 @@ export function findCoreViolations(coreDir: string): Violation[] {
   }
   return violations;
 }
+
+/**
+ * The Pulumi program's side of the rule: infra imports core/ (pure validation) and the plain-data
+ * declarations of the other layers — the adapters' IAM actions (`adapters/<technology>/permissions.ts`), which
+ * functions exist and which port methods each calls (`handlers/functions.ts`, `handlers/permissions.ts`) —
+ * never adapter or handler code, so `pulumi preview` loads no AWS SDK client. Tests and test support under
+ * infra/ may import anything.
+ */
+export function findInfraViolations(infraDir: string): Violation[] {
+  const root = path.resolve(infraDir);
+  const repo = path.dirname(root);
+  const allowedFiles = [
+    /^adapters\/[a-z0-9-]+\/permissions\.(js|ts)$/,
+    /^handlers\/(functions|permissions)\.(js|ts)$/,
+  ];
+  const violations: Violation[] = [];
+  for (const file of listTs(root)) {
+    if (isTestSupport(file)) continue;
+    for (const { specifier, line } of importsOf(readFileSync(file, "utf8"), file)) {
+      if (!specifier.startsWith(".")) continue;
+      const target = path
+        .relative(repo, path.resolve(path.dirname(file), specifier))
+        .split(path.sep)
+        .join("/");
+      const ok =
+        target.startsWith("infra/") || target.startsWith("core/") || allowedFiles.some((p) => p.test(target));
+      if (!ok) {
+        violations.push({
+          file: path.relative(process.cwd(), file),
+          line,
+          specifier,
+          why: "is not core/ or a permissions/functions declaration: infra must not load adapter or handler code",
+        });
+      }
+    }
+  }
+  return violations;
+}

@@ -7,7 +7,7 @@ import {
   type UserImportJobType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { LifecycleError } from "../../core/errors.js";
-import type { ImportJob, ImportJobStatus, UserImportService } from "../../core/ports/user-import.js";
+import { IMPORT_JOB_STATUSES, type ImportJob, type UserImportService } from "../../core/ports/user-import.js";
 import { asUnreachable } from "../shared/network-errors.js";
 import { CognitoCalls, isCognitoError, isMissingPoolResource } from "./cognito-calls.js";
 
@@ -19,17 +19,6 @@ export const IMPORT_UPLOAD_HEADERS: Readonly<Record<string, string>> = {
   "x-amz-server-side-encryption": "aws:kms",
   "Content-Type": "text/csv",
 };
-
-const IMPORT_JOB_STATUSES: readonly ImportJobStatus[] = [
-  "Created",
-  "Pending",
-  "InProgress",
-  "Stopping",
-  "Expired",
-  "Stopped",
-  "Failed",
-  "Succeeded",
-];
 
 /** The service name of the upload in errors: the pre-signed URL points at an S3 bucket of Cognito's. */
 const UPLOAD_SERVICE = "Amazon S3 (import upload)";

@@ -4,6 +4,14 @@ import {
   serializeBackupRecord,
 } from "../../core/backup/backup-record.js";
 import {
+  parseRestorePlan,
+  parseRestoreProgress,
+  type RestoreProgress,
+  type StoredRestorePlan,
+  serializeRestorePlan,
+  serializeRestoreProgress,
+} from "../../core/backup/restore-state.js";
+import {
   type CompletedPart,
   parseManifest,
   type SnapshotManifest,
@@ -27,8 +35,20 @@ export class InMemoryBackupStore implements BackupStore {
     return `users/${userId}.json`;
   }
 
+  static restorePlanKey(planId: string): string {
+    return `restores/${planId}/plan.json`;
+  }
+
+  static restoreProgressKey(planId: string): string {
+    return `restores/${planId}/progress.json`;
+  }
+
+  /** How many times each key was written (test inspection: a read-only call writes nothing). */
+  readonly writes = new Map<string, number>();
+
   /** Stores arbitrary text at a key, as a new version (test setup for malformed objects). */
   putRaw(key: string, text: string): void {
+    this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
     this.objects.set(key, [...(this.objects.get(key) ?? []), text]);
   }
 
@@ -80,12 +100,12 @@ export class InMemoryBackupStore implements BackupStore {
   async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
     this.outage.check();
     // Replacing a part removes its older versions: an erased user must not survive in one.
-    this.objects.set(`snapshots/${snapshotId}/${part.name}`, [part.text]);
+    this.replace(`snapshots/${snapshotId}/${part.name}`, part.text);
   }
 
   async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
     this.outage.check();
-    this.objects.set(`snapshots/${manifest.snapshotId}/manifest.json`, [serializeManifest(manifest)]);
+    this.replace(`snapshots/${manifest.snapshotId}/manifest.json`, serializeManifest(manifest));
   }
 
   async listSnapshots(): Promise<string[]> {
@@ -116,6 +136,42 @@ export class InMemoryBackupStore implements BackupStore {
         "SNAPSHOT.MALFORMED",
         `Snapshot ${snapshotId} is missing its part ${partName}`,
       );
+    }
+    return text;
+  }
+
+  async putRestorePlan(stored: StoredRestorePlan): Promise<void> {
+    this.outage.check();
+    this.replace(InMemoryBackupStore.restorePlanKey(stored.plan.planId), serializeRestorePlan(stored));
+  }
+
+  async getRestorePlan(planId: string): Promise<StoredRestorePlan> {
+    this.outage.check();
+    const key = InMemoryBackupStore.restorePlanKey(planId);
+    return parseRestorePlan(this.requireRestoreObject(key, planId), key);
+  }
+
+  async putRestoreProgress(progress: RestoreProgress): Promise<void> {
+    this.outage.check();
+    this.replace(InMemoryBackupStore.restoreProgressKey(progress.planId), serializeRestoreProgress(progress));
+  }
+
+  async getRestoreProgress(planId: string): Promise<RestoreProgress> {
+    this.outage.check();
+    const key = InMemoryBackupStore.restoreProgressKey(planId);
+    return parseRestoreProgress(this.requireRestoreObject(key, planId), key);
+  }
+
+  /** Writes `key` leaving no older version, as the S3 store does for objects it replaces. */
+  private replace(key: string, text: string): void {
+    this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
+    this.objects.set(key, [text]);
+  }
+
+  private requireRestoreObject(key: string, planId: string): string {
+    const text = this.objects.get(key)?.at(-1);
+    if (text === undefined) {
+      throw new LifecycleError("RESTORE.NOT_FOUND", `No restore ${planId}`, { details: { planId } });
     }
     return text;
   }

@@ -21,6 +21,11 @@ describeBackupStoreContract("in-memory", async () => {
   return {
     store,
     plantMalformed: async (userId, text) => store.putRaw(InMemoryBackupStore.userKey(userId), text),
+    plantMalformedRestoreProgress: async (planId) =>
+      store.putRaw(
+        InMemoryBackupStore.restoreProgressKey(planId),
+        '{"format":"cognito-user-lifecycle/restore-progress"',
+      ),
   };
 });
 

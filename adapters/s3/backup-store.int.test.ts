@@ -15,7 +15,7 @@ import { aBackupRecord } from "../../core/testing/backup.js";
 import { stableUserId } from "../../core/user/user.js";
 import { freePort } from "../../local/services/process.js";
 import { S3RVER_CREDENTIALS } from "../../local/services/s3rver.js";
-import { S3BackupStore, snapshotPartKey, userBackupKey } from "./backup-store.js";
+import { restoreProgressKey, S3BackupStore, snapshotPartKey, userBackupKey } from "./backup-store.js";
 
 const clientOptions = {
   region: "us-east-1",
@@ -63,6 +63,11 @@ describeBackupStoreContract(
       close,
       plantMalformed: async (userId, text) => {
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: userBackupKey(userId), Body: text }));
+      },
+      plantMalformedRestoreProgress: async (planId) => {
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: restoreProgressKey(planId), Body: "not gzip" }),
+        );
       },
     };
   },

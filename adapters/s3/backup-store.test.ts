@@ -24,7 +24,10 @@ import type { BackupEntry } from "../../core/ports/backup-store.js";
 import { arbBackupRecord, arbSnapshotManifest } from "../../core/testing/arbitraries.js";
 import { aBackupRecord } from "../../core/testing/backup.js";
 import { stableUserId } from "../../core/user/user.js";
+import type { RestoreProgress } from "../../core/backup/restore-state.js";
 import {
+  restorePlanKey,
+  restoreProgressKey,
   S3_BACKUP_STORE_ACTIONS,
   S3BackupStore,
   snapshotManifestKey,
@@ -133,6 +136,27 @@ function aManifest(snapshotId: string, parts: readonly CompletedPart[] = []) {
   };
 }
 
+function aRestoreProgress(planId: string): RestoreProgress {
+  return {
+    version: 1,
+    planId,
+    updatedAt: new Date("2026-06-10T12:00:00.000Z"),
+    chunks: [{ index: 1, status: "pending", created: 0, failureCodes: {} }],
+    finalization: {
+      groupsDone: false,
+      usersDone: 0,
+      restored: 0,
+      missing: [],
+      groupsCreated: 0,
+      membershipsAdded: 0,
+      disabled: 0,
+      subMapping: [],
+      failed: 0,
+      failureCodes: {},
+    },
+  };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("S3BackupStore: writes", () => {
@@ -143,8 +167,9 @@ describe("S3BackupStore: writes", () => {
     await store.putUserBackup(aBackupRecord());
     await store.putSnapshotPart("s-1", part);
     await store.putSnapshotManifest(aManifest("s-1", [part]));
+    await store.putRestoreProgress(aRestoreProgress("restore-1"));
     const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
-    expect(puts).toHaveLength(3);
+    expect(puts).toHaveLength(4);
     return puts;
   }
 
@@ -230,6 +255,27 @@ describe("S3BackupStore: writes", () => {
     await store.putSnapshotManifest(aManifest("s-1"));
     expect(s3.commandCalls(ListObjectVersionsCommand)).toHaveLength(0);
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+  });
+});
+
+describe("S3BackupStore: restore state", () => {
+  it("keeps a restore's progress gzipped at restores/<planId>/progress.json.gz and reads it back", async () => {
+    const { objects, plant } = fakeBucket();
+    const store = new S3BackupStore(client, BUCKET);
+    await store.putRestoreProgress(aRestoreProgress("restore-1"));
+    const stored = objects.get(restoreProgressKey("restore-1"));
+    expect(restoreProgressKey("restore-1")).toBe("restores/restore-1/progress.json.gz");
+    expect(JSON.parse(gunzipSync(stored?.bytes ?? new Uint8Array()).toString())).toMatchObject({
+      format: "cognito-user-lifecycle/restore-progress",
+      version: 1,
+      planId: "restore-1",
+    });
+    expect(await store.getRestoreProgress("restore-1")).toEqual(aRestoreProgress("restore-1"));
+    await expect(store.getRestorePlan("restore-1")).rejects.toMatchObject({ code: "RESTORE.NOT_FOUND" });
+    plant(restorePlanKey("restore-2"), "{}");
+    await expect(store.getRestorePlan("restore-2")).rejects.toMatchObject({
+      code: "RESTORE.STATE_MALFORMED",
+    });
   });
 });
 
@@ -585,6 +631,8 @@ describe("S3_BACKUP_STORE_ACTIONS", () => {
       S3_BACKUP_STORE_ACTIONS.getUserBackup,
       S3_BACKUP_STORE_ACTIONS.getSnapshotManifest,
       S3_BACKUP_STORE_ACTIONS.getSnapshotPart,
+      S3_BACKUP_STORE_ACTIONS.getRestorePlan,
+      S3_BACKUP_STORE_ACTIONS.getRestoreProgress,
     ]) {
       expect(use.s3).toEqual(expect.arrayContaining(["s3:GetObject", "s3:ListBucket"]));
       expect(use.kms).toEqual(["kms:Decrypt"]);

@@ -15,6 +15,14 @@ import {
   serializeBackupRecord,
 } from "../../core/backup/backup-record.js";
 import {
+  parseRestorePlan,
+  parseRestoreProgress,
+  type RestoreProgress,
+  type StoredRestorePlan,
+  serializeRestorePlan,
+  serializeRestoreProgress,
+} from "../../core/backup/restore-state.js";
+import {
   type CompletedPart,
   parseManifest,
   type SnapshotManifest,
@@ -25,12 +33,14 @@ import type { BackupEntry, BackupStore } from "../../core/ports/backup-store.js"
 import { stableUserId } from "../../core/user/user.js";
 import { asUnreachable } from "../shared/network-errors.js";
 import { type DeleteFailure, isNoSuchKey, S3DeleteError } from "./errors.js";
+import { BACKUP_KEY_PREFIXES } from "./permissions.js";
+
+export { S3_BACKUP_STORE_ACTIONS } from "./permissions.js";
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-const USERS_PREFIX = "users/";
-const SNAPSHOTS_PREFIX = "snapshots/";
+const { users: USERS_PREFIX, snapshots: SNAPSHOTS_PREFIX, restores: RESTORES_PREFIX } = BACKUP_KEY_PREFIXES;
 const MANIFEST_NAME = "manifest.json";
 /** Parts are stored as gzip files: the key says so, so a downloaded part is a `.jsonl.gz` anyone can `zcat`. */
 const PART_SUFFIX = ".gz";
@@ -59,43 +69,18 @@ export function snapshotManifestKey(snapshotId: string): string {
   return `${SNAPSHOTS_PREFIX}${snapshotId}/${MANIFEST_NAME}`;
 }
 
-const WRITE_KMS = ["kms:GenerateDataKey"] as const;
-const READ_KMS = ["kms:Decrypt"] as const;
-// Without s3:ListBucket, S3 answers a read of a missing key with 403 instead of 404, and a missing backup
-// would look like a permissions failure.
-const READ_S3 = ["s3:GetObject", "s3:ListBucket"] as const;
-// Replacing a snapshot object deletes its older versions, as erase does.
-const REPLACE_S3 = [
-  "s3:PutObject",
-  "s3:ListBucketVersions",
-  "s3:DeleteObject",
-  "s3:DeleteObjectVersion",
-] as const;
-
 /**
- * The actions each use of the store needs, for least-privilege policies built next to it. `s3` actions apply
- * to the objects under `keyPrefix`, except `s3:ListBucket` and `s3:ListBucketVersions`, which apply to the
- * bucket itself. `kms` actions apply to the configured key, and are needed only when `kmsKeyId` is set.
+ * Where a restore's plan lives: `restores/<planId>/plan.json.gz`, a gzip file (100,000 users make tens of
+ * megabytes of JSON), written once.
  */
-export const S3_BACKUP_STORE_ACTIONS = {
-  putUserBackup: { s3: ["s3:PutObject"], kms: WRITE_KMS, keyPrefix: USERS_PREFIX },
-  getUserBackup: { s3: READ_S3, kms: READ_KMS, keyPrefix: USERS_PREFIX },
-  listUserBackups: { s3: READ_S3, kms: READ_KMS, keyPrefix: USERS_PREFIX },
-  // DeleteObjects needs s3:DeleteObject always, and s3:DeleteObjectVersion to name a version.
-  eraseUserBackups: {
-    s3: ["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
-    kms: [],
-    keyPrefix: USERS_PREFIX,
-  },
-  putSnapshotPart: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: SNAPSHOTS_PREFIX },
-  putSnapshotManifest: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: SNAPSHOTS_PREFIX },
-  listSnapshots: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
-  getSnapshotManifest: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
-  getSnapshotPart: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
-} as const satisfies Record<
-  keyof BackupStore,
-  { s3: readonly string[]; kms: readonly string[]; keyPrefix: string }
->;
+export function restorePlanKey(planId: string): string {
+  return `${RESTORES_PREFIX}${planId}/plan.json.gz`;
+}
+
+/** Where a restore's progress lives: `restores/<planId>/progress.json.gz`, replaced after every step. */
+export function restoreProgressKey(planId: string): string {
+  return `${RESTORES_PREFIX}${planId}/progress.json.gz`;
+}
 
 export interface S3BackupStoreOptions {
   /**
@@ -127,6 +112,8 @@ type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: fals
  * - `snapshots/<snapshotId>/part-00001.jsonl.gz`…: the parts, gzip files (`Content-Type: application/gzip`,
  *   no `Content-Encoding`, so no HTTP client unzips them on the way and a download is the stored file).
  * - `snapshots/<snapshotId>/manifest.json`: written last; sizes and SHA-256 in it are of the unzipped text.
+ * - `restores/<planId>/plan.json.gz` and `progress.json.gz`: a restore's state between its steps, gzip JSON;
+ *   both are replaced in place (older versions deleted).
  *
  * Every put carries SSE-KMS parameters when a key is configured. A network failure surfaces as one
  * `SERVICE.UNREACHABLE` error, after the client's own retries (its `maxAttempts` and timeouts are the
@@ -279,6 +266,42 @@ export class S3BackupStore implements BackupStore {
       throw new ValidationError("SNAPSHOT.MALFORMED", key, "is not a gzip file", { cause: error });
     }
     return decodeUtf8(text, key, "SNAPSHOT.MALFORMED");
+  }
+
+  async putRestorePlan(stored: StoredRestorePlan): Promise<void> {
+    // Serialized (and so checked) before anything is sent.
+    const body = await gzipAsync(Buffer.from(serializeRestorePlan(stored), "utf8"));
+    await this.putReplacing(restorePlanKey(stored.plan.planId), body, "application/gzip");
+  }
+
+  async getRestorePlan(planId: string): Promise<StoredRestorePlan> {
+    const key = restorePlanKey(planId);
+    return parseRestorePlan(await this.getRestoreText(key, planId), key);
+  }
+
+  async putRestoreProgress(progress: RestoreProgress): Promise<void> {
+    const body = await gzipAsync(Buffer.from(serializeRestoreProgress(progress), "utf8"));
+    await this.putReplacing(restoreProgressKey(progress.planId), body, "application/gzip");
+  }
+
+  async getRestoreProgress(planId: string): Promise<RestoreProgress> {
+    const key = restoreProgressKey(planId);
+    return parseRestoreProgress(await this.getRestoreText(key, planId), key);
+  }
+
+  /** The unzipped text of a restore object; `RESTORE.NOT_FOUND` when absent. */
+  private async getRestoreText(key: string, planId: string): Promise<string> {
+    const bytes = await this.getObject(key);
+    if (bytes === undefined) {
+      throw new LifecycleError("RESTORE.NOT_FOUND", `No restore ${planId}`, { details: { planId } });
+    }
+    let text: Buffer;
+    try {
+      text = await gunzipAsync(bytes);
+    } catch (error) {
+      throw new ValidationError("RESTORE.STATE_MALFORMED", key, "is not a gzip file", { cause: error });
+    }
+    return decodeUtf8(text, key, "RESTORE.STATE_MALFORMED");
   }
 
   private async readListedBackup(object: ListedObject): Promise<BackupEntry | undefined> {

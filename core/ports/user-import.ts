@@ -2,8 +2,19 @@
  * Cognito user import jobs: the bulk restore path. Users arrive as RESET_REQUIRED, no message is sent, and
  * imports do not count as monthly active users. Only one job may run at a time per account.
  */
-export type ImportJobStatus =
-  "Created" | "Pending" | "InProgress" | "Stopping" | "Expired" | "Stopped" | "Failed" | "Succeeded";
+/** Every status Cognito reports for an import job, in lifecycle order. */
+export const IMPORT_JOB_STATUSES = [
+  "Created",
+  "Pending",
+  "InProgress",
+  "Stopping",
+  "Expired",
+  "Stopped",
+  "Failed",
+  "Succeeded",
+] as const;
+
+export type ImportJobStatus = (typeof IMPORT_JOB_STATUSES)[number];
 
 export const TERMINAL_IMPORT_JOB_STATUSES: readonly ImportJobStatus[] = [
   "Expired",

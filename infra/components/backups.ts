@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { BACKUP_KEY_PREFIXES } from "../../adapters/s3/permissions.js";
 import type { AwsContext } from "../context.js";
 import { accountKeyPolicy } from "../permissions.js";
 
@@ -9,10 +10,12 @@ export interface BackupsArgs {
   readonly noncurrentVersionDays?: number;
   /** Days a snapshot object is kept; default 90. The per-user backups (`users/`) never expire. */
   readonly snapshotRetentionDays?: number;
+  /**
+   * Days a restore's plan and progress (`restores/`) are kept; default 30. A plan holds the restored users'
+   * attributes, so it must not outlive its use by long.
+   */
+  readonly restoreStateDays?: number;
 }
-
-/** The key prefix snapshots are written under (see adapters/s3). */
-export const SNAPSHOTS_PREFIX = "snapshots/";
 
 /**
  * The backup bucket: encrypted with a customer-managed KMS key (bucket key on, so KMS is called per bucket
@@ -107,8 +110,14 @@ export class Backups extends pulumi.ComponentResource {
           {
             id: "expire-old-snapshots",
             status: "Enabled",
-            filter: { prefix: SNAPSHOTS_PREFIX },
+            filter: { prefix: BACKUP_KEY_PREFIXES.snapshots },
             expiration: { days: args.snapshotRetentionDays ?? 90 },
+          },
+          {
+            id: "expire-restore-state",
+            status: "Enabled",
+            filter: { prefix: BACKUP_KEY_PREFIXES.restores },
+            expiration: { days: args.restoreStateDays ?? 30 },
           },
           {
             id: "remove-expired-delete-markers",

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { HandlerName } from "../../scripts/build.js";
+import type { HandlerName } from "../../handlers/functions.js";
 import type { PolicyDocument } from "../permissions.js";
 import { serviceTrustPolicy } from "../permissions.js";
 

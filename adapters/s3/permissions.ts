@@ -1,0 +1,61 @@
+/**
+ * Where the backup store keeps what, and the IAM actions each of its methods calls, declared once next to
+ * the adapter (plain data: the Pulumi program builds least-privilege policies and lifecycle rules from it).
+ */
+import type { BackupStore } from "../../core/ports/backup-store.js";
+
+/** The key prefix of each kind of object in the backup bucket. */
+export const BACKUP_KEY_PREFIXES = {
+  /** One object per user, `users/<stable id>.json`, overwritten in place. */
+  users: "users/",
+  /** `snapshots/<id>/manifest.json` and its parts. */
+  snapshots: "snapshots/",
+  /** A restore's plan and progress, `restores/<planId>/`. */
+  restores: "restores/",
+} as const;
+
+const { users: USERS_PREFIX, snapshots: SNAPSHOTS_PREFIX, restores: RESTORES_PREFIX } = BACKUP_KEY_PREFIXES;
+
+const WRITE_KMS = ["kms:GenerateDataKey"] as const;
+const READ_KMS = ["kms:Decrypt"] as const;
+// Without s3:ListBucket, S3 answers a read of a missing key with 403 instead of 404, and a missing backup
+// would look like a permissions failure.
+const READ_S3 = ["s3:GetObject", "s3:ListBucket"] as const;
+// Replacing a snapshot object deletes its older versions, as erase does.
+const REPLACE_S3 = [
+  "s3:PutObject",
+  "s3:ListBucketVersions",
+  "s3:DeleteObject",
+  "s3:DeleteObjectVersion",
+] as const;
+
+/**
+ * The actions each use of the store needs, for least-privilege policies built next to it. `s3` actions apply
+ * to the objects under `keyPrefix`, except `s3:ListBucket` and `s3:ListBucketVersions`, which apply to the
+ * bucket itself. `kms` actions apply to the configured key, and are needed only when `kmsKeyId` is set.
+ */
+export const S3_BACKUP_STORE_ACTIONS = {
+  putUserBackup: { s3: ["s3:PutObject"], kms: WRITE_KMS, keyPrefix: USERS_PREFIX },
+  getUserBackup: { s3: READ_S3, kms: READ_KMS, keyPrefix: USERS_PREFIX },
+  listUserBackups: { s3: READ_S3, kms: READ_KMS, keyPrefix: USERS_PREFIX },
+  // DeleteObjects needs s3:DeleteObject always, and s3:DeleteObjectVersion to name a version.
+  eraseUserBackups: {
+    s3: ["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+    kms: [],
+    keyPrefix: USERS_PREFIX,
+  },
+  putSnapshotPart: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: SNAPSHOTS_PREFIX },
+  putSnapshotManifest: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: SNAPSHOTS_PREFIX },
+  listSnapshots: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
+  getSnapshotManifest: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
+  getSnapshotPart: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
+  // Restore state is replaced in place (older versions deleted): a restore's plan holds users' attributes,
+  // which must not linger as old versions once the restore is over.
+  putRestorePlan: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
+  getRestorePlan: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
+  putRestoreProgress: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
+  getRestoreProgress: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
+} as const satisfies Record<
+  keyof BackupStore,
+  { s3: readonly string[]; kms: readonly string[]; keyPrefix: string }
+>;

@@ -1,0 +1,422 @@
+/**
+ * A restore as it is kept between the steps that run it, so a restore too long for one Lambda invocation can
+ * be started in one and resumed in the next. Two versioned JSON documents:
+ *
+ * - the **plan** (`cognito-user-lifecycle/restore-plan`): what the restore brings back and how the users are
+ *   cut into chunks. Written once, when the restore starts; it can hold 100,000+ users, so it is never
+ *   rewritten.
+ * - the **progress** (`cognito-user-lifecycle/restore-progress`): per chunk, the import job (id, status,
+ *   counts) or the users created; then how far the finalization (groups, memberships, disabled flags, new
+ *   subs) got. Rewritten after every step, so it stays small until the finalization's results pile up.
+ *
+ * Re-planning at resume time would not do: users restored by the first steps would then be counted as
+ * already in the pool. Both documents hold usernames and user attributes: they are personal data, and are
+ * never logged.
+ */
+import { z } from "zod";
+import type { ImportFileLimits, SkippedUser } from "../csv/index.js";
+import { issuePath, ValidationError } from "../errors.js";
+import { IMPORT_JOB_STATUSES, type ImportJob } from "../ports/user-import.js";
+import { type Group, normalizeGroups, type User } from "../user/user.js";
+import { readUserType, toUserType } from "./backup-record.js";
+import type { ReadContext } from "./json-reader.js";
+
+export const RESTORE_PLAN_FORMAT = "cognito-user-lifecycle/restore-plan";
+export const RESTORE_PROGRESS_FORMAT = "cognito-user-lifecycle/restore-progress";
+
+/**
+ * `import-job` (default): Cognito user import jobs — no messages, no monthly-active-user cost, users must
+ * reset their password. `admin-create`: AdminCreateUser with messages suppressed — for small restores and for
+ * places without import jobs.
+ */
+export type RestoreStrategy = "import-job" | "admin-create";
+export const RESTORE_STRATEGIES = ["import-job", "admin-create"] as const;
+export const RESTORE_SOURCE_KINDS = ["latest", "snapshot", "user-backups"] as const;
+export type RestoreSourceKind = (typeof RESTORE_SOURCE_KINDS)[number];
+
+/** Plan ids become object keys: letters, digits, `-` and `_` only (e.g. `restore-2026-06-10T12-00-00-000Z`). */
+export const RESTORE_PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+export interface RestorePlan {
+  readonly planId: string;
+  readonly createdAt: Date;
+  readonly strategy: RestoreStrategy;
+  readonly source: {
+    readonly kind: RestoreSourceKind;
+    readonly snapshotId?: string;
+    readonly userBackupsUsed: number;
+  };
+  /** Groups the restored users belong to, to create in the target pool first. */
+  readonly groups: readonly Group[];
+  /** Users to restore, as backed up. */
+  readonly users: readonly User[];
+  /** Usernames already in the target pool: left untouched. */
+  readonly existing: readonly string[];
+  /** Users that cannot be restored, with the reason. */
+  readonly skipped: readonly SkippedUser[];
+  /** Per-user backups that could not be read (their location), left out of the plan. */
+  readonly malformedBackups: readonly string[];
+  /** Requested usernames (`options.usernames`) that no backup holds: nothing can bring them back. */
+  readonly notFound: readonly string[];
+}
+
+/** One chunk of the plan's users: an import CSV file (import-job) or a slice of users (admin-create). */
+export interface RestoreChunk {
+  /** From 1, in the order the chunks run. */
+  readonly index: number;
+  /** Users in the chunk. */
+  readonly users: number;
+}
+
+/** A started restore's plan, as stored: written once. */
+export interface StoredRestorePlan {
+  readonly version: 1;
+  readonly plan: RestorePlan;
+  /** The pool the restore writes into, as the caller named it; absent: the caller's own pool. */
+  readonly targetUserPoolId?: string;
+  /** How the users are cut: admin-create chunks are consecutive slices of `plan.users`. */
+  readonly chunks: readonly RestoreChunk[];
+  /** import-job: the pool's CSV header at start, so every file is cut again exactly as it was at start. */
+  readonly csvHeader?: readonly string[];
+  /** import-job: the file limits the chunks were cut with. */
+  readonly importFileLimits?: Partial<ImportFileLimits>;
+}
+
+export interface SubMapping {
+  readonly username: string;
+  /** The user's stable id: the sub before the restore (kept in `custom:legacy_sub`). */
+  readonly oldSub: string;
+  readonly newSub: string;
+}
+
+export interface RestoreFinalization {
+  /** Planned users found in the target pool after the restore. */
+  readonly restored: number;
+  /** Planned users that are not in the target pool: the restore did not bring them back. */
+  readonly missing: readonly string[];
+  readonly groupsCreated: number;
+  readonly membershipsAdded: number;
+  readonly disabled: number;
+  readonly subMapping: readonly SubMapping[];
+  readonly failed: number;
+  readonly failureCodes: Readonly<Record<string, number>>;
+}
+
+/** `pending`: not begun. `running`: begun (a job created or started; users being created). `done`: ended. */
+export type RestoreChunkStatus = "pending" | "running" | "done";
+
+export interface RestoreChunkProgress {
+  readonly index: number;
+  readonly status: RestoreChunkStatus;
+  /** import-job: the chunk's job as last seen. Saved right after the job is created, before its upload. */
+  readonly job?: ImportJob;
+  /** import-job: when the job was created (its upload URL lives 15 minutes). */
+  readonly jobCreatedAt?: Date;
+  /** import-job: jobs created for the chunk and given up before they started (never imported anything). */
+  readonly abandonedJobIds?: readonly string[];
+  /** admin-create: users created by the chunk. */
+  readonly created: number;
+  /** admin-create: users the chunk could not create, by error code. */
+  readonly failureCodes: Readonly<Record<string, number>>;
+}
+
+/** Finalization so far: groups first, then the plan's users in order, `usersDone` of them. */
+export interface RestoreFinalizationProgress extends RestoreFinalization {
+  /** Whether the groups have been created. */
+  readonly groupsDone: boolean;
+  readonly usersDone: number;
+}
+
+export interface RestoreProgress {
+  readonly version: 1;
+  readonly planId: string;
+  readonly updatedAt: Date;
+  /** One per chunk of the plan, same order. */
+  readonly chunks: readonly RestoreChunkProgress[];
+  readonly finalization: RestoreFinalizationProgress;
+  /** Set when the restore has nothing left to do. */
+  readonly finishedAt?: Date;
+}
+
+// ---- schemas: the documents' wire shape ----
+
+const date = z.iso.datetime();
+const count = z.number().int().nonnegative();
+const counts = z.record(z.string(), count);
+const planId = z.string().regex(RESTORE_PLAN_ID, "letters, digits, - and _ only");
+
+const groupWire = z.strictObject({
+  name: z.string().min(1).max(128),
+  description: z.string().max(2048).optional(),
+  precedence: count.optional(),
+  roleArn: z.string().optional(),
+});
+
+const skippedWire = z.strictObject({
+  username: z.string(),
+  reason: z.string(),
+  detail: z.string(),
+});
+
+const userWire = z.strictObject({
+  user: z.unknown(),
+  groups: z.array(z.string()),
+  mfaEnabled: z.boolean(),
+});
+
+const planWire = z.strictObject({
+  format: z.literal(RESTORE_PLAN_FORMAT),
+  version: z.literal(1),
+  planId,
+  createdAt: date,
+  strategy: z.enum(RESTORE_STRATEGIES),
+  source: z.strictObject({
+    kind: z.enum(RESTORE_SOURCE_KINDS),
+    snapshotId: z.string().optional(),
+    userBackupsUsed: count,
+  }),
+  targetUserPoolId: z.string().optional(),
+  groups: z.array(groupWire),
+  existing: z.array(z.string()),
+  skipped: z.array(skippedWire),
+  malformedBackups: z.array(z.string()),
+  notFound: z.array(z.string()),
+  chunks: z.array(z.strictObject({ index: z.number().int().positive(), users: count })),
+  csvHeader: z.array(z.string()).optional(),
+  importFileLimits: z
+    .strictObject({ maxUsersPerFile: count.optional(), maxBytesPerFile: count.optional() })
+    .optional(),
+  users: z.array(userWire),
+});
+
+const jobWire = z.strictObject({
+  jobId: z.string().min(1),
+  jobName: z.string(),
+  status: z.enum(IMPORT_JOB_STATUSES),
+  imported: count,
+  skipped: count,
+  failed: count,
+  completionMessage: z.string().optional(),
+});
+
+const progressWire = z.strictObject({
+  format: z.literal(RESTORE_PROGRESS_FORMAT),
+  version: z.literal(1),
+  planId,
+  updatedAt: date,
+  finishedAt: date.optional(),
+  chunks: z.array(
+    z.strictObject({
+      index: z.number().int().positive(),
+      status: z.enum(["pending", "running", "done"]),
+      job: jobWire.optional(),
+      jobCreatedAt: date.optional(),
+      abandonedJobIds: z.array(z.string()).optional(),
+      created: count,
+      failureCodes: counts,
+    }),
+  ),
+  finalization: z.strictObject({
+    groupsDone: z.boolean(),
+    usersDone: count,
+    restored: count,
+    missing: z.array(z.string()),
+    groupsCreated: count,
+    membershipsAdded: count,
+    disabled: count,
+    subMapping: z.array(z.strictObject({ username: z.string(), oldSub: z.string(), newSub: z.string() })),
+    failed: count,
+    failureCodes: counts,
+  }),
+});
+
+// ---- plan ----
+
+/**
+ * The plan document as compact JSON. Users are written in Cognito's `UserType` shape, as backup records hold
+ * them, with their groups and MFA flag beside.
+ *
+ * @throws ValidationError `RESTORE.STATE_MALFORMED` when the document would not read back (a key-unsafe plan
+ *   id, an invalid date...): nothing a resume would refuse is ever written.
+ */
+export function serializeRestorePlan(stored: StoredRestorePlan): string {
+  const { plan } = stored;
+  const ctx = malformed();
+  const wire = {
+    format: RESTORE_PLAN_FORMAT,
+    version: 1,
+    planId: plan.planId,
+    createdAt: isoDate(plan.createdAt, "createdAt", ctx),
+    strategy: plan.strategy,
+    source: plan.source,
+    ...(stored.targetUserPoolId === undefined ? {} : { targetUserPoolId: stored.targetUserPoolId }),
+    groups: plan.groups,
+    existing: plan.existing,
+    skipped: plan.skipped,
+    malformedBackups: plan.malformedBackups,
+    notFound: plan.notFound,
+    chunks: stored.chunks,
+    ...(stored.csvHeader === undefined ? {} : { csvHeader: stored.csvHeader }),
+    ...(stored.importFileLimits === undefined ? {} : { importFileLimits: stored.importFileLimits }),
+    users: plan.users.map((user) => ({
+      user: toUserType(user),
+      groups: [...user.groups],
+      mfaEnabled: user.mfaEnabled,
+    })),
+  };
+  const text = JSON.stringify(wire);
+  parseRestorePlan(text);
+  return text;
+}
+
+/**
+ * Reads a plan document.
+ *
+ * @param location where it was read from (an object key), prefixed to every error field.
+ * @throws ValidationError `RESTORE.STATE_MALFORMED` naming the first bad field (never a user's value) for
+ *   text that is not JSON, another format or version, or a bad field.
+ */
+export function parseRestorePlan(text: string, location?: string): StoredRestorePlan {
+  const ctx = malformed(location);
+  const wire = readWire(planWire, text, ctx);
+  const users = wire.users.map((entry, index) => {
+    const user = readUserType(entry.user, `users[${index}].user`, ctx);
+    return { ...user, groups: normalizeGroups(entry.groups), mfaEnabled: entry.mfaEnabled };
+  });
+  const planned = wire.chunks.reduce((total, chunk) => total + chunk.users, 0);
+  wire.chunks.forEach((chunk, index) => {
+    if (chunk.index !== index + 1) fail(ctx, `chunks[${index}].index`, `expected ${index + 1}`);
+  });
+  if (planned > users.length) fail(ctx, "chunks", `hold ${planned} users, the plan ${users.length}`);
+  return {
+    version: 1,
+    plan: {
+      planId: wire.planId,
+      createdAt: new Date(wire.createdAt),
+      strategy: wire.strategy,
+      source: {
+        kind: wire.source.kind,
+        ...(wire.source.snapshotId === undefined ? {} : { snapshotId: wire.source.snapshotId }),
+        userBackupsUsed: wire.source.userBackupsUsed,
+      },
+      groups: wire.groups.map(stripUndefined),
+      users,
+      existing: wire.existing,
+      skipped: wire.skipped as SkippedUser[],
+      malformedBackups: wire.malformedBackups,
+      notFound: wire.notFound,
+    },
+    ...(wire.targetUserPoolId === undefined ? {} : { targetUserPoolId: wire.targetUserPoolId }),
+    chunks: wire.chunks,
+    ...(wire.csvHeader === undefined ? {} : { csvHeader: wire.csvHeader }),
+    ...(wire.importFileLimits === undefined
+      ? {}
+      : { importFileLimits: stripUndefined(wire.importFileLimits) }),
+  };
+}
+
+// ---- progress ----
+
+/**
+ * The progress document as compact JSON.
+ *
+ * @throws ValidationError `RESTORE.STATE_MALFORMED` when the document would not read back.
+ */
+export function serializeRestoreProgress(progress: RestoreProgress): string {
+  const ctx = malformed();
+  const wire = {
+    format: RESTORE_PROGRESS_FORMAT,
+    version: 1,
+    planId: progress.planId,
+    updatedAt: isoDate(progress.updatedAt, "updatedAt", ctx),
+    ...(progress.finishedAt === undefined
+      ? {}
+      : { finishedAt: isoDate(progress.finishedAt, "finishedAt", ctx) }),
+    chunks: progress.chunks.map((chunk, index) => ({
+      index: chunk.index,
+      status: chunk.status,
+      ...(chunk.job === undefined ? {} : { job: chunk.job }),
+      ...(chunk.jobCreatedAt === undefined
+        ? {}
+        : { jobCreatedAt: isoDate(chunk.jobCreatedAt, `chunks[${index}].jobCreatedAt`, ctx) }),
+      ...(chunk.abandonedJobIds === undefined ? {} : { abandonedJobIds: chunk.abandonedJobIds }),
+      created: chunk.created,
+      failureCodes: chunk.failureCodes,
+    })),
+    finalization: progress.finalization,
+  };
+  const text = JSON.stringify(wire);
+  parseRestoreProgress(text);
+  return text;
+}
+
+/**
+ * Reads a progress document.
+ *
+ * @throws ValidationError `RESTORE.STATE_MALFORMED` naming the first bad field.
+ */
+export function parseRestoreProgress(text: string, location?: string): RestoreProgress {
+  const ctx = malformed(location);
+  const wire = readWire(progressWire, text, ctx);
+  wire.chunks.forEach((chunk, index) => {
+    if (chunk.index !== index + 1) fail(ctx, `chunks[${index}].index`, `expected ${index + 1}`);
+  });
+  return {
+    version: 1,
+    planId: wire.planId,
+    updatedAt: new Date(wire.updatedAt),
+    ...(wire.finishedAt === undefined ? {} : { finishedAt: new Date(wire.finishedAt) }),
+    chunks: wire.chunks.map((chunk) => ({
+      index: chunk.index,
+      status: chunk.status,
+      ...(chunk.job === undefined ? {} : { job: stripUndefined(chunk.job) }),
+      ...(chunk.jobCreatedAt === undefined ? {} : { jobCreatedAt: new Date(chunk.jobCreatedAt) }),
+      ...(chunk.abandonedJobIds === undefined ? {} : { abandonedJobIds: chunk.abandonedJobIds }),
+      created: chunk.created,
+      failureCodes: chunk.failureCodes,
+    })),
+    finalization: wire.finalization,
+  };
+}
+
+// ---- helpers ----
+
+function malformed(location?: string): ReadContext {
+  return { code: "RESTORE.STATE_MALFORMED", location };
+}
+
+function fieldName(ctx: ReadContext, path: string): string {
+  if (ctx.location === undefined) return path === "" ? "$" : path;
+  return path === "" ? ctx.location : `${ctx.location}: ${path}`;
+}
+
+function fail(ctx: ReadContext, path: string, problem: string): never {
+  throw new ValidationError("RESTORE.STATE_MALFORMED", fieldName(ctx, path), problem);
+}
+
+function readWire<S extends z.ZodType>(schema: S, text: string, ctx: ReadContext): z.infer<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    // The parser's message quotes the text around the error, which may be an email: it is dropped.
+    return fail(ctx, "", "not valid JSON");
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issuePath(issue?.path ?? []);
+  // zod's messages describe the expected shape ("Invalid input: expected string, received number"), never
+  // the value.
+  return fail(ctx, path, issue?.message ?? "is invalid");
+}
+
+function isoDate(value: Date, path: string, ctx: ReadContext): string {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) fail(ctx, path, "not a valid date");
+  return value.toISOString();
+}
+
+/** Drops keys whose value is undefined, so a read document equals the one written. */
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

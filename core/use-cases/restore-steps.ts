@@ -1,0 +1,594 @@
+/**
+ * A restore in resumable steps, so no single invocation has to outlive Lambda's 15 minutes:
+ *
+ * - {@link startRestore} plans, cuts the users into chunks and stores the plan and its first progress;
+ * - {@link advanceRestore} does as much as fits before a deadline — one import job at a time (create, save its
+ *   id, upload, start, look at it until it ends), or AdminCreateUser chunk by chunk; then the finalization
+ *   (groups, memberships, disabled flags, new subs) slice by slice — saving the progress after every step;
+ * - {@link restoreStatus} reads where a restore is, changing nothing.
+ *
+ * Every step is safe to run again after a crash: a job's id is saved before its CSV is uploaded, and on resume
+ * the job is described and carried on from its status, so no chunk ever gets a second started job; a chunk of
+ * AdminCreateUser calls interrupted half-way is run again, and a user its first attempt created counts as
+ * created; finalization is idempotent. Two advances of the same restore must not run at the same time (the
+ * store has no lock); one after the other, in any number, is what they are made for.
+ */
+import {
+  type RestoreChunk,
+  type RestoreChunkProgress,
+  type RestoreFinalization,
+  type RestoreFinalizationProgress,
+  type RestorePlan,
+  type RestoreProgress,
+  type StoredRestorePlan,
+  type SubMapping,
+} from "../backup/restore-state.js";
+import { type ImportFileLimits, parseImportHeader, writeImportFiles } from "../csv/index.js";
+import { errorCode, LifecycleError, ValidationError } from "../errors.js";
+import type { BackupStore } from "../ports/backup-store.js";
+import { type Clock, remainingMs } from "../ports/clock.js";
+import { type ImportJob, TERMINAL_IMPORT_JOB_STATUSES } from "../ports/user-import.js";
+import { stableUserId } from "../user/user.js";
+import {
+  planWithHeader,
+  type RestoreDeps,
+  type RestoreOptions,
+  requireImporter,
+  withLegacySub,
+} from "./restore-plan.js";
+
+export interface RestoreExecution {
+  /** The chunks' import jobs as last seen, in chunk order (import-job strategy). */
+  readonly jobs: readonly ImportJob[];
+  /** Users created (admin-create strategy) or reported imported by the jobs. */
+  readonly created: number;
+  readonly failed: number;
+  readonly failureCodes: Readonly<Record<string, number>>;
+}
+
+export interface RestoreReport {
+  readonly plan: RestorePlan;
+  readonly execution?: RestoreExecution;
+  readonly finalization?: RestoreFinalization;
+  /** True only when every requested and planned user is back with groups and flags, and nothing failed. */
+  readonly complete: boolean;
+}
+
+/** Where a started restore is. `finished`: nothing is left to do (`complete` says whether it all worked). */
+export type RestoreState = "running" | "finished";
+
+export interface RestoreStatus extends RestoreReport {
+  readonly state: RestoreState;
+  readonly execution: RestoreExecution;
+  /** The pool the restore writes into, as its starter named it (absent: the caller's own pool). */
+  readonly targetUserPoolId?: string;
+  readonly progress: {
+    readonly chunks: number;
+    readonly chunksDone: number;
+    /** Planned users whose groups, flags and new sub have been dealt with. */
+    readonly usersFinalized: number;
+  };
+}
+
+/** A started restore as read from the store. */
+export interface LoadedRestore {
+  readonly stored: StoredRestorePlan;
+  readonly progress: RestoreProgress;
+}
+
+export interface StartRestoreOptions extends RestoreOptions {
+  /** Kept with the plan, so a resume writes into the same pool: the pool id as the caller names it. */
+  readonly targetUserPoolId?: string;
+  /** Smaller CSV files than Cognito's maxima (500,000 users, 100 MB), e.g. to keep each job short. */
+  readonly importFileLimits?: Partial<ImportFileLimits>;
+  /** admin-create: users per chunk; the progress is saved after each. Default 100 (2 s at 50 creations/s). */
+  readonly adminCreateChunkSize?: number;
+}
+
+export interface AdvanceOptions {
+  /**
+   * When to stop starting new steps. Absent: run to the end. At least one step is always taken, so every
+   * advance makes progress; a step is bounded (one chunk, one job look, one finalization slice).
+   */
+  readonly deadline?: Date;
+  /** How long to wait between two looks at a running import job. Default 5 s. */
+  readonly pollIntervalMs?: number;
+  /** Planned users finalized per step. Default 200. */
+  readonly finalizeChunkSize?: number;
+}
+
+const DEFAULT_ADMIN_CREATE_CHUNK = 100;
+const DEFAULT_FINALIZE_CHUNK = 200;
+const DEFAULT_POLL_MS = 5_000;
+/**
+ * A created job's pre-signed upload URL lives 15 minutes. A job found still `Created` after this long is
+ * given up (it never started, so it imported nothing) and the chunk gets a new one.
+ */
+const UPLOAD_WINDOW_MS = 14 * 60_000;
+/** Ids `restore-<time>`, then `-2`, `-3`… when a restore with that id exists already. */
+const MAX_ID_SUFFIX = 100;
+
+/**
+ * Plans the restore and stores it (plan, then first progress): nothing is restored yet. Changes nothing in
+ * the target pool.
+ *
+ * @throws whatever {@link planWithHeader} throws (a corrupt snapshot part, no import service); then nothing
+ *   is stored.
+ */
+export async function startRestore(
+  deps: RestoreDeps,
+  options: StartRestoreOptions = {},
+): Promise<LoadedRestore> {
+  const planned = await planWithHeader(deps, options);
+  const planId = await freePlanId(deps.backups, planned.plan.planId);
+  const plan: RestorePlan = { ...planned.plan, planId };
+  const chunks =
+    plan.strategy === "import-job"
+      ? await importChunks(plan, planned.csvHeader ?? [], options.importFileLimits)
+      : sliceChunks(plan.users.length, positive(options.adminCreateChunkSize, DEFAULT_ADMIN_CREATE_CHUNK));
+  const stored: StoredRestorePlan = {
+    version: 1,
+    plan,
+    ...(options.targetUserPoolId === undefined ? {} : { targetUserPoolId: options.targetUserPoolId }),
+    chunks,
+    ...(planned.csvHeader ? { csvHeader: planned.csvHeader } : {}),
+    ...(options.importFileLimits ? { importFileLimits: options.importFileLimits } : {}),
+  };
+  const progress = initialProgress(plan.planId, chunks, deps.clock.now());
+  await deps.backups.putRestorePlan(stored);
+  await deps.backups.putRestoreProgress(progress);
+  return { stored, progress };
+}
+
+/**
+ * Reads a started restore. A restore whose first progress was never written (a crash right after its plan)
+ * reads as not begun; nothing is written here.
+ *
+ * @throws LifecycleError `RESTORE.NOT_FOUND` naming the plan id; ValidationError `RESTORE.STATE_MALFORMED`.
+ */
+export async function loadRestore(backups: BackupStore, planId: string): Promise<LoadedRestore> {
+  const stored = await backups.getRestorePlan(planId);
+  let progress: RestoreProgress;
+  try {
+    progress = await backups.getRestoreProgress(planId);
+  } catch (error) {
+    if (!(error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND")) throw error;
+    progress = initialProgress(planId, stored.chunks, stored.plan.createdAt);
+  }
+  if (progress.planId !== planId || progress.chunks.length !== stored.chunks.length) {
+    throw new ValidationError(
+      "RESTORE.STATE_MALFORMED",
+      `restore ${planId}: progress`,
+      "does not match the restore's plan",
+    );
+  }
+  return { stored, progress };
+}
+
+/** Where the restore is, from what was read: a pure function, so a status read never writes. */
+export function restoreStatus(loaded: LoadedRestore): RestoreStatus {
+  const { stored, progress } = loaded;
+  const { plan } = stored;
+  const failureCodes: Record<string, number> = {};
+  const jobs: ImportJob[] = [];
+  let created = 0;
+  for (const chunk of progress.chunks) {
+    addCounts(failureCodes, chunk.failureCodes);
+    created += chunk.created;
+    if (!chunk.job) continue;
+    jobs.push(chunk.job);
+    if (chunk.status !== "done") continue;
+    created += chunk.job.imported;
+    if (chunk.job.failed > 0) addCounts(failureCodes, { "IMPORT.USER_FAILED": chunk.job.failed });
+    if (chunk.job.status !== "Succeeded") addCounts(failureCodes, { [jobFailureCode(chunk.job)]: 1 });
+  }
+  const execution: RestoreExecution = { jobs, created, failed: sum(failureCodes), failureCodes };
+  const finished = progress.finishedAt !== undefined;
+  const { groupsDone: _groupsDone, usersDone, ...finalization } = progress.finalization;
+  return {
+    state: finished ? "finished" : "running",
+    plan,
+    ...(stored.targetUserPoolId === undefined ? {} : { targetUserPoolId: stored.targetUserPoolId }),
+    execution,
+    ...(finished ? { finalization } : {}),
+    progress: {
+      chunks: progress.chunks.length,
+      chunksDone: progress.chunks.filter((chunk) => chunk.status === "done").length,
+      usersFinalized: usersDone,
+    },
+    complete:
+      finished &&
+      plan.notFound.length === 0 &&
+      finalization.missing.length === 0 &&
+      finalization.failed === 0 &&
+      jobs.every((job) => job.status === "Succeeded"),
+  };
+}
+
+type StepOutcome = "progressed" | "waiting" | "finished";
+
+/**
+ * Takes the restore as far as it goes before `options.deadline`, saving the progress after every step, and
+ * says where it is. A finished restore is returned as it is, with nothing written. See the module comment for
+ * why a step can be run again after a crash.
+ *
+ * `deps` must be the target pool's (the one `stored.targetUserPoolId` names); the import service is needed
+ * by the import-job strategy only.
+ *
+ * @throws LifecycleError `RESTORE.NOT_FOUND` / ValidationError `RESTORE.STATE_MALFORMED` for a restore that
+ *   cannot be read; errors of the pool's and the store's adapters as they come (the progress saved so far
+ *   stays, and the next advance carries on from it).
+ */
+export async function advanceRestore(
+  deps: RestoreDeps,
+  restore: string | LoadedRestore,
+  options: AdvanceOptions = {},
+): Promise<RestoreStatus> {
+  const loaded = typeof restore === "string" ? await loadRestore(deps.backups, restore) : restore;
+  if (loaded.progress.finishedAt !== undefined) return restoreStatus(loaded);
+  const run = new Advance(deps, loaded, options, (progress) => deps.backups.putRestoreProgress(progress));
+  const pollMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+  for (let first = true; ; first = false) {
+    if (!first && timeLeft(deps.clock, options.deadline) <= 0) break;
+    const outcome = await run.step();
+    if (outcome === "finished") break;
+    if (outcome === "waiting") {
+      if (timeLeft(deps.clock, options.deadline) <= pollMs) break;
+      await deps.sleeper.sleep(pollMs);
+    }
+  }
+  return restoreStatus({ stored: loaded.stored, progress: run.progress });
+}
+
+/** One advance: the restore's progress, changed and saved step by step. */
+class Advance {
+  progress: RestoreProgress;
+  private readonly plan: RestorePlan;
+  /** Jobs whose CSV this advance has uploaded: not uploaded again while waiting for a free job slot. */
+  private readonly uploaded = new Set<string>();
+
+  constructor(
+    private readonly deps: RestoreDeps,
+    private readonly loaded: LoadedRestore,
+    private readonly options: AdvanceOptions,
+    private readonly persist: (progress: RestoreProgress) => Promise<void>,
+  ) {
+    this.progress = loaded.progress;
+    this.plan = loaded.stored.plan;
+  }
+
+  async step(): Promise<StepOutcome> {
+    const index = this.progress.chunks.findIndex((chunk) => chunk.status !== "done");
+    if (index < 0) return this.finalizeStep();
+    return this.plan.strategy === "admin-create" ? this.adminCreateStep(index) : this.importStep(index);
+  }
+
+  // ---- admin-create: one chunk per step ----
+
+  private async adminCreateStep(index: number): Promise<StepOutcome> {
+    const chunk = this.chunk(index);
+    const planned = this.loaded.stored.chunks[index] as RestoreChunk;
+    const offset = this.loaded.stored.chunks.slice(0, index).reduce((total, c) => total + c.users, 0);
+    const users = this.plan.users.slice(offset, offset + planned.users);
+    // A chunk already `running` was begun by an advance that did not finish it: a user it created is there.
+    const resumed = chunk.status === "running";
+    if (!resumed) await this.saveChunk(index, { ...chunk, status: "running" });
+    let created = 0;
+    const failureCodes: Record<string, number> = {};
+    for (const user of users) {
+      try {
+        await this.deps.directory.createUser(withLegacySub(user));
+        created += 1;
+      } catch (error) {
+        const code = errorCode(error);
+        if (resumed && code === "DIRECTORY.USER_EXISTS") created += 1;
+        else addCounts(failureCodes, { [code]: 1 });
+      }
+    }
+    await this.saveChunk(index, { ...chunk, status: "done", created, failureCodes });
+    return "progressed";
+  }
+
+  // ---- import-job: one job action per step ----
+
+  private async importStep(index: number): Promise<StepOutcome> {
+    const importer = requireImporter(this.deps);
+    const chunk = this.chunk(index);
+    if (!chunk.job) {
+      const attempt = (chunk.abandonedJobIds?.length ?? 0) + 1;
+      const name = `${this.plan.planId}-${chunk.index}${attempt > 1 ? `-${attempt}` : ""}`;
+      const job = await importer.createImportJob(name);
+      // Saved before the upload: after a crash from here on, the resume finds this job and never makes another.
+      await this.saveChunk(index, { ...chunk, status: "running", job, jobCreatedAt: this.deps.clock.now() });
+      return this.uploadAndStart(index, job);
+    }
+    const job = await importer.describeImportJob(chunk.job.jobId);
+    if (job.status === "Created") {
+      const createdAt = chunk.jobCreatedAt ?? this.plan.createdAt;
+      if (this.deps.clock.now().getTime() - createdAt.getTime() > UPLOAD_WINDOW_MS) {
+        return this.abandonJob(index, job);
+      }
+      return this.uploadAndStart(index, job);
+    }
+    // Expired: created and never started (Cognito's words: "not started within 24-48 hours").
+    if (job.status === "Expired") return this.abandonJob(index, job);
+    if (TERMINAL_IMPORT_JOB_STATUSES.includes(job.status)) {
+      await this.saveChunk(index, { ...chunk, status: "done", job });
+      return "progressed";
+    }
+    if (!sameJob(job, chunk.job)) await this.saveChunk(index, { ...chunk, job });
+    return "waiting";
+  }
+
+  private async uploadAndStart(index: number, job: ImportJob): Promise<StepOutcome> {
+    const importer = requireImporter(this.deps);
+    if (!this.uploaded.has(job.jobId)) {
+      await importer.uploadCsv(job.jobId, await this.chunkCsv(index));
+      this.uploaded.add(job.jobId);
+    }
+    let started: ImportJob;
+    try {
+      started = await importer.startImportJob(job.jobId);
+    } catch (error) {
+      // Another job of the account is running (one at a time): wait for it.
+      if (errorCode(error) === "IMPORT.JOB_ALREADY_ACTIVE") return "waiting";
+      throw error;
+    }
+    await this.saveChunk(index, { ...this.chunk(index), job: started });
+    return "progressed";
+  }
+
+  private async abandonJob(index: number, job: ImportJob): Promise<StepOutcome> {
+    const { job: _job, jobCreatedAt: _at, ...chunk } = this.chunk(index);
+    await this.saveChunk(index, {
+      ...chunk,
+      status: "pending",
+      abandonedJobIds: [...(chunk.abandonedJobIds ?? []), job.jobId],
+    });
+    return "progressed";
+  }
+
+  /** The chunk's CSV file, cut again exactly as at start (same users, header and limits). */
+  private async chunkCsv(index: number): Promise<string> {
+    const { stored } = this.loaded;
+    const wanted = (stored.chunks[index] as RestoreChunk).index;
+    const parts: string[] = [];
+    let users = -1;
+    let current = 0;
+    await writeImportFiles(
+      parseImportHeader(stored.csvHeader ?? []),
+      this.plan.users,
+      {
+        startFile: (fileIndex) => {
+          current = fileIndex;
+        },
+        write: (chunk) => {
+          if (current === wanted) parts.push(chunk);
+        },
+        endFile: (file) => {
+          if (file.index === wanted) users = file.users;
+        },
+      },
+      stored.importFileLimits,
+    );
+    if (users !== (stored.chunks[index] as RestoreChunk).users) {
+      throw new ValidationError(
+        "RESTORE.STATE_MALFORMED",
+        `restore ${this.plan.planId}: chunks[${index}]`,
+        "the plan's users no longer cut into this chunk",
+      );
+    }
+    return parts.join("");
+  }
+
+  // ---- finalization: groups, then slices of users ----
+
+  private async finalizeStep(): Promise<StepOutcome> {
+    const f = this.progress.finalization;
+    const failureCodes: Record<string, number> = { ...f.failureCodes };
+    const fail = (error: unknown) => addCounts(failureCodes, { [errorCode(error)]: 1 });
+    if (!f.groupsDone) {
+      let groupsCreated = 0;
+      for (const group of this.plan.groups) {
+        try {
+          if (await this.deps.directory.createGroup(group)) groupsCreated += 1;
+        } catch (error) {
+          fail(error);
+        }
+      }
+      await this.saveFinalization({ ...f, groupsDone: true, groupsCreated, failureCodes });
+      return "progressed";
+    }
+    const size = positive(this.options.finalizeChunkSize, DEFAULT_FINALIZE_CHUNK);
+    const slice = this.plan.users.slice(f.usersDone, f.usersDone + size);
+    const missing = [...f.missing];
+    const subMapping: SubMapping[] = [...f.subMapping];
+    let { membershipsAdded, disabled } = f;
+    for (const backedUp of slice) {
+      try {
+        const current = await this.deps.directory.getUser(backedUp.username);
+        if (!current) {
+          missing.push(backedUp.username);
+          continue;
+        }
+        subMapping.push({ username: backedUp.username, oldSub: stableUserId(backedUp), newSub: current.sub });
+        for (const group of backedUp.groups) {
+          await this.deps.directory.addUserToGroup(backedUp.username, group);
+          membershipsAdded += 1;
+        }
+        if (!backedUp.enabled && current.enabled) {
+          await this.deps.directory.disableUser(backedUp.username);
+          disabled += 1;
+        }
+      } catch (error) {
+        fail(error);
+      }
+    }
+    const usersDone = f.usersDone + slice.length;
+    const finished = usersDone >= this.plan.users.length;
+    await this.saveFinalization(
+      {
+        ...f,
+        usersDone,
+        restored: subMapping.length,
+        missing,
+        membershipsAdded,
+        disabled,
+        subMapping,
+        failed: sum(failureCodes),
+        failureCodes,
+      },
+      finished,
+    );
+    return finished ? "finished" : "progressed";
+  }
+
+  // ---- saving ----
+
+  private chunk(index: number): RestoreChunkProgress {
+    return this.progress.chunks[index] as RestoreChunkProgress;
+  }
+
+  private async saveChunk(index: number, chunk: RestoreChunkProgress): Promise<void> {
+    const chunks = [...this.progress.chunks];
+    chunks[index] = chunk;
+    await this.save({ ...this.progress, chunks });
+  }
+
+  private async saveFinalization(finalization: RestoreFinalizationProgress, finished = false): Promise<void> {
+    const failed = sum(finalization.failureCodes);
+    await this.save({
+      ...this.progress,
+      finalization: { ...finalization, failed },
+      ...(finished ? { finishedAt: this.deps.clock.now() } : {}),
+    });
+  }
+
+  private async save(progress: RestoreProgress): Promise<void> {
+    const next = { ...progress, updatedAt: this.deps.clock.now() };
+    await this.persist(next);
+    this.progress = next;
+  }
+}
+
+/**
+ * Brings the planned users back (the chunks only: no groups, memberships or flags), in one call, keeping the
+ * progress in memory instead of the store: for measuring the import path alone (bench). Restores go through
+ * {@link startRestore} and {@link advanceRestore}, which run the very same chunk steps and save them.
+ */
+export async function executeRestore(
+  plan: RestorePlan,
+  deps: RestoreDeps,
+  options: Pick<StartRestoreOptions, "importFileLimits" | "adminCreateChunkSize"> &
+    Pick<AdvanceOptions, "pollIntervalMs"> = {},
+): Promise<RestoreExecution> {
+  const csvHeader = plan.strategy === "import-job" ? await requireImporter(deps).getCsvHeader() : undefined;
+  const chunks =
+    plan.strategy === "import-job"
+      ? await importChunks(plan, csvHeader ?? [], options.importFileLimits)
+      : sliceChunks(plan.users.length, positive(options.adminCreateChunkSize, DEFAULT_ADMIN_CREATE_CHUNK));
+  const stored: StoredRestorePlan = {
+    version: 1,
+    plan,
+    chunks,
+    ...(csvHeader ? { csvHeader } : {}),
+    ...(options.importFileLimits ? { importFileLimits: options.importFileLimits } : {}),
+  };
+  const loaded = { stored, progress: initialProgress(plan.planId, chunks, deps.clock.now()) };
+  const run = new Advance(deps, loaded, options, async () => undefined);
+  const pollMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+  while (run.progress.chunks.some((chunk) => chunk.status !== "done")) {
+    if ((await run.step()) === "waiting") await deps.sleeper.sleep(pollMs);
+  }
+  return restoreStatus({ stored, progress: run.progress }).execution;
+}
+
+// ---- helpers ----
+
+function initialProgress(planId: string, chunks: readonly RestoreChunk[], now: Date): RestoreProgress {
+  return {
+    version: 1,
+    planId,
+    updatedAt: now,
+    chunks: chunks.map((chunk) => ({ index: chunk.index, status: "pending", created: 0, failureCodes: {} })),
+    finalization: {
+      groupsDone: false,
+      usersDone: 0,
+      restored: 0,
+      missing: [],
+      groupsCreated: 0,
+      membershipsAdded: 0,
+      disabled: 0,
+      subMapping: [],
+      failed: 0,
+      failureCodes: {},
+    },
+  };
+}
+
+/** The import files the plan's users make, counted (one file in memory at a time is not even needed here). */
+async function importChunks(
+  plan: RestorePlan,
+  csvHeader: readonly string[],
+  limits: Partial<ImportFileLimits> | undefined,
+): Promise<RestoreChunk[]> {
+  if (plan.users.length === 0) return [];
+  const summary = await writeImportFiles(
+    parseImportHeader([...csvHeader]),
+    plan.users,
+    { startFile: () => undefined, write: () => undefined, endFile: () => undefined },
+    limits,
+  );
+  return summary.files.map((file) => ({ index: file.index, users: file.users }));
+}
+
+function sliceChunks(users: number, size: number): RestoreChunk[] {
+  const chunks: RestoreChunk[] = [];
+  for (let from = 0; from < users; from += size) {
+    chunks.push({ index: chunks.length + 1, users: Math.min(size, users - from) });
+  }
+  return chunks;
+}
+
+async function freePlanId(backups: BackupStore, base: string): Promise<string> {
+  for (let n = 1; n <= MAX_ID_SUFFIX; n += 1) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    try {
+      await backups.getRestorePlan(candidate);
+    } catch (error) {
+      if (error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND") return candidate;
+      throw error;
+    }
+  }
+  throw new ValidationError("RESTORE.INVALID_PLAN", "planId", `${MAX_ID_SUFFIX} restores share this instant`);
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < 1) {
+    throw new ValidationError("RESTORE.INVALID_PLAN", "chunk size", "must be a whole number of at least 1");
+  }
+  return chosen;
+}
+
+function timeLeft(clock: Clock, deadline: Date | undefined): number {
+  return deadline === undefined ? Number.POSITIVE_INFINITY : remainingMs(clock, deadline);
+}
+
+function sameJob(a: ImportJob, b: ImportJob): boolean {
+  return (
+    a.status === b.status && a.imported === b.imported && a.skipped === b.skipped && a.failed === b.failed
+  );
+}
+
+function jobFailureCode(job: ImportJob): string {
+  return `IMPORT.JOB_${job.status.toUpperCase()}`;
+}
+
+function addCounts(into: Record<string, number>, counts: Readonly<Record<string, number>>): void {
+  for (const [code, n] of Object.entries(counts)) into[code] = (into[code] ?? 0) + n;
+}
+
+function sum(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((total, n) => total + n, 0);
+}
