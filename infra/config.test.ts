@@ -3,15 +3,7 @@ import { ValidationError } from "../core/errors.js";
 import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { errorOf } from "../core/testing/errors.js";
 import { PROJECT, parseStackConfig } from "./config.js";
-import { runProgram, stackConfigFile } from "./testing/program.js";
-
-function ownKeys(stack: string): Record<string, string> {
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries(stackConfigFile(stack))) {
-    if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
-  }
-  return raw;
-}
+import { loadStackConfig, runProgram } from "./testing/program.js";
 
 function failure(raw: Record<string, string>): ValidationError {
   const error = errorOf(() => parseStackConfig(raw));
@@ -51,11 +43,11 @@ describe("parseStackConfig", () => {
   });
 
   it.each(["dev", "prod"])("accepts Pulumi.%s.yaml", (stack) => {
-    expect(() => parseStackConfig(ownKeys(stack))).not.toThrow();
+    expect(() => loadStackConfig(stack)).not.toThrow();
   });
 
   it("reads the production settings of Pulumi.prod.yaml", () => {
-    const config = parseStackConfig(ownKeys("prod"));
+    const config = loadStackConfig("prod");
     expect(config).toMatchObject({
       deletionProtection: true,
       identity: { mfa: "on" },

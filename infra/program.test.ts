@@ -5,13 +5,14 @@ import { OUTPUT_KEYS } from "../cli/target.js";
 import { Container, dependencies } from "../handlers/composition-root.js";
 import { RecordingObservability } from "../handlers/testing/recording-observability.js";
 import { HANDLERS, type HandlerName } from "../handlers/functions.js";
-import { PROJECT, parseStackConfig, type StackConfig } from "./config.js";
+import type { StackConfig } from "./config.js";
 import {
   ACCOUNT_ID,
   type DeclaredResource,
   type ProgramRun,
+  loadStackConfig,
   runProgram,
-  stackConfigFile,
+  stackNames,
 } from "./testing/program.js";
 
 type Json = Record<string, unknown>;
@@ -28,14 +29,6 @@ const asArray = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 const document = (text: unknown): { Statement: Statement[] } =>
   JSON.parse(String(text)) as { Statement: Statement[] };
-
-function configOf(stack: string): StackConfig {
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries(stackConfigFile(stack))) {
-    if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
-  }
-  return parseStackConfig(raw);
-}
 
 /** The Lambda function of a handler (its Pulumi name is the handler's). */
 function functionOf(run: ProgramRun, handler: HandlerName): DeclaredResource {
@@ -80,12 +73,12 @@ function allPolicies(run: ProgramRun): { where: string; kind: string; statements
   return out;
 }
 
-describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
+describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
   let run: ProgramRun;
   let config: StackConfig;
 
   beforeAll(async () => {
-    config = configOf(stack);
+    config = loadStackConfig(stack);
     run = await runProgram(stack);
   }, 60_000);
 
@@ -295,11 +288,7 @@ describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
     });
   });
 
-  describe("accounts database", () => {
-    it("is enabled by this stack", () => {
-      expect(config.accountsDatabase.enabled).toBe(true);
-    });
-
+  describe.runIf(loadStackConfig(stack).accountsDatabase.enabled)("accounts database", () => {
     it("is encrypted, private, password managed by RDS, and protected as configured", () => {
       const db = run.named("aws:rds/instance:Instance", "accounts-mysql").inputs;
       expect(db).toMatchObject({
@@ -427,7 +416,9 @@ describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
       const expected: [HandlerName, string][] = [
         ["purge-unconfirmed-identities", config.schedules.purgeIdentities],
         ["snapshot-and-reconcile", config.schedules.snapshot],
-        ["purge-unconfirmed-accounts", config.schedules.purgeAccounts],
+        ...(config.accountsDatabase.enabled
+          ? [["purge-unconfirmed-accounts", config.schedules.purgeAccounts] as [HandlerName, string]]
+          : []),
       ];
       const schedules = run.ofType("aws:scheduler/schedule:Schedule");
       expect(schedules).toHaveLength(expected.length);
@@ -477,10 +468,9 @@ describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
 
     it("alarms when a purge deletes more than the configured threshold, or refuses to run", () => {
       const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
-      for (const [service, prefix] of [
-        ["purge-unconfirmed-identities", "Identities"],
-        ["purge-unconfirmed-accounts", "Accounts"],
-      ]) {
+      const purges = [["purge-unconfirmed-identities", "Identities"]];
+      if (config.accountsDatabase.enabled) purges.push(["purge-unconfirmed-accounts", "Accounts"]);
+      for (const [service, prefix] of purges) {
         const deleted = alarms.find((a) => a.inputs.metricName === `${prefix}Deleted`);
         expect(deleted?.inputs).toMatchObject({
           namespace: "CognitoUserLifecycle",
@@ -536,7 +526,12 @@ describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
 
   describe("outputs", () => {
     it("exports every key the CLI reads from `pulumi stack output --json`", () => {
+      const databaseKeys = ["accountsDbSecretArn", "accountsDbHost", "accountsDbName"];
       for (const key of Object.keys(OUTPUT_KEYS)) {
+        if (!config.accountsDatabase.enabled && databaseKeys.includes(key)) {
+          expect(run.outputs[key], key).toBeUndefined();
+          continue;
+        }
         expect(typeof run.outputs[key], key).toBe("string");
         expect(run.outputs[key], key).not.toBe("");
       }
@@ -545,7 +540,9 @@ describe.each(["dev", "prod"])("the program with Pulumi.%s.yaml", (stack) => {
         userPoolClientId: expect.any(String),
         alarmTopicArn: expect.stringMatching(/^arn:aws:sns:/),
       });
-      expect(Object.keys(run.outputs.functionNames as Json).sort()).toEqual([...HANDLERS].sort());
+      expect(Object.keys(run.outputs.functionNames as Json).sort()).toEqual(
+        HANDLERS.filter((h) => config.accountsDatabase.enabled || h !== "purge-unconfirmed-accounts").sort(),
+      );
     });
   });
 });

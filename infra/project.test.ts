@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { HANDLERS } from "../handlers/functions.js";
 import { PROJECT } from "./config.js";
-import { REPO_ROOT } from "./testing/program.js";
+import { REPO_ROOT, stackNames } from "./testing/program.js";
 
 const run = promisify(execFile);
 
@@ -74,10 +74,7 @@ describe(".github/workflows", () => {
     const preview = parse(text("preview.yml")) as Workflow;
     expect(Object.keys(preview.on)).toEqual(["pull_request"]);
     const job = preview.jobs.preview!;
-    const stacks = readdirSync(REPO_ROOT)
-      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-      .filter((s): s is string => s !== undefined);
-    expect([...(job.strategy?.matrix.stack ?? [])].sort()).toEqual(stacks.sort());
+    expect([...(job.strategy?.matrix.stack ?? [])].sort()).toEqual(stackNames());
     const pulumi = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
     expect(pulumi?.with).toMatchObject({ command: "preview", "comment-on-pr": true });
     expect(preview.permissions).toMatchObject({ "id-token": "write", "pull-requests": "write" });

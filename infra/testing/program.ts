@@ -7,11 +7,11 @@
  * is built here, after it); awsx's Vpc is a remote component (no children under mocks: its outputs come from
  * here); Pulumi reads a FileArchive only when deploying (the program checks the bundles itself).
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { PROJECT, readStackConfig } from "../config.js";
+import { PROJECT, parseStackConfig, readStackConfig, type StackConfig } from "../config.js";
 import { lookupAwsContext } from "../context.js";
 import { createLifecycleStack } from "../stack.js";
 
@@ -36,6 +36,14 @@ export interface ProgramRun {
   named(type: string, name: string): DeclaredResource;
   /** The resource whose computed state holds `value` at `key` (an ARN, a name, an id). */
   byState(type: string, key: string, value: unknown): DeclaredResource;
+}
+
+/** Every stack with a config file in the repository (`Pulumi.<stack>.yaml`). */
+export function stackNames(): string[] {
+  return readdirSync(REPO_ROOT)
+    .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+    .filter((stack): stack is string => stack !== undefined)
+    .sort();
 }
 
 /** A stack's `config:` map, as the Pulumi CLI hands it to the program: strings, objects as JSON. */
@@ -107,6 +115,15 @@ export async function installMocks(
   );
   pulumi.runtime.setAllConfig(config, []);
   return { resources, region };
+}
+
+/** A stack's validated configuration, read from its config file as the program would. */
+export function loadStackConfig(stack: string): StackConfig {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stackConfigFile(stack))) {
+    if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
+  }
+  return parseStackConfig(raw);
 }
 
 /** Runs the program (as infra/index.ts does) for `stack` under mocks; see {@link installMocks}. */
