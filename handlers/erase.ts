@@ -1,5 +1,6 @@
 /** Manual invoke: erases one person from the pool, the profile table, every backup version and every snapshot. */
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../core/validation.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
@@ -7,16 +8,21 @@ import { type EraseReport, eraseUser } from "../core/use-cases/erase-user.js";
 import { parseEvent } from "./event.js";
 import { type InvocationContext, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
-import { dependencies, lambdaHandler } from "./composition-root.js";
+import { type Container, lambdaHandler } from "./container.js";
+import { backupStore } from "./wiring/backups.js";
+import { userDirectory } from "./wiring/cognito.js";
+import { profileStore } from "./wiring/profiles.js";
 
 export const eraseEventSchema = z
   .strictObject({
-    username: z.string().min(1).optional(),
-    userId: z.string().min(1).optional(),
+    username: z.optional(z.string().check(z.minLength(1))),
+    userId: z.optional(z.string().check(z.minLength(1))),
   })
-  .refine((event) => event.username !== undefined || event.userId !== undefined, {
-    message: "give a username, a userId, or both",
-  });
+  .check(
+    z.refine((event) => event.username !== undefined || event.userId !== undefined, {
+      message: "give a username, a userId, or both",
+    }),
+  );
 
 export interface EraseHandlerDeps {
   readonly directory: UserDirectory;
@@ -36,5 +42,15 @@ export function eraseHandler(deps: EraseHandlerDeps) {
     );
 }
 
+/** What the function needs, built from the environment (see `wiring/`). */
+export function eraseDependencies(container: Container): EraseHandlerDeps {
+  return {
+    directory: userDirectory(container),
+    profiles: profileStore(container),
+    backups: backupStore(container),
+    observability: container.observability("erase"),
+  };
+}
+
 /** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) => eraseHandler(dependencies.erase(container)));
+export const handler = lambdaHandler((container) => eraseHandler(eraseDependencies(container)));

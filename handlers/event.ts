@@ -1,11 +1,11 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { issuePath, ValidationError } from "../core/errors.js";
 
 /**
  * Parses a manual-invoke event strictly: unknown keys and wrong types are refused with an `EVENT.INVALID`
  * error naming the first bad field (as a path, e.g. `usernames[2]`), so nothing runs on a mistyped request.
  */
-export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, name: string): z.infer<S> {
+export function parseEvent<S extends z.ZodMiniType>(schema: S, event: unknown, name: string): z.infer<S> {
   const result = schema.safeParse(event ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];

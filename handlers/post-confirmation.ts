@@ -15,7 +15,9 @@ import { syncConfirmedUser } from "../core/use-cases/sync-confirmed-user.js";
 import { maskIdentifier } from "../core/user/mask.js";
 import { type ConfirmationEvent, parsePostConfirmationEvent } from "../core/user/post-confirmation.js";
 import type { Observability } from "./observability.js";
-import { dependencies, lambdaHandler } from "./composition-root.js";
+import { type Container, lambdaHandler } from "./container.js";
+import { backupStore } from "./wiring/backups.js";
+import { profileStore } from "./wiring/profiles.js";
 
 export type SyncFailureMode = "continue" | "fail";
 
@@ -98,7 +100,19 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+/** What the function needs, built from the environment (see `wiring/`). */
+export function postConfirmationDependencies(container: Container): PostConfirmationDeps {
+  return {
+    profiles: profileStore(container),
+    backups: backupStore(container),
+    clock: container.clock,
+    observability: container.observability("post-confirmation"),
+    failureMode: container.env.choice("SYNC_FAILURE_MODE", ["continue", "fail"], "continue"),
+    deadlineMs: container.env.integer("SYNC_DEADLINE_MS", 3_000, 500, 4_500),
+  };
+}
+
 /** The Lambda entry point: the handler built from the environment, once per container. */
 export const handler = lambdaHandler((container) =>
-  postConfirmationHandler(dependencies.postConfirmation(container)),
+  postConfirmationHandler(postConfirmationDependencies(container)),
 );

@@ -11,7 +11,8 @@ import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-ac
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
-import { dependencies, lambdaHandler } from "./composition-root.js";
+import { type Container, lambdaHandler } from "./container.js";
+import { accountStore } from "./wiring/accounts.js";
 
 export interface PurgeAccountsHandlerDeps {
   /** Opens the store; `refreshCredentials` asks for the secret to be read again. */
@@ -55,7 +56,18 @@ export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) 
     );
 }
 
+/** What the function needs, built from the environment (see `wiring/`). */
+export function purgeUnconfirmedAccountsDependencies(container: Container): PurgeAccountsHandlerDeps {
+  return {
+    accounts: (options) => accountStore(container, options),
+    clock: container.clock,
+    observability: container.observability("purge-unconfirmed-accounts"),
+    policy: container.env.purgePolicy("PURGE_POLICY"),
+    batchSize: container.env.integer("PURGE_BATCH_SIZE", 500, 1, 10_000),
+  };
+}
+
 /** The Lambda entry point: the handler built from the environment, once per container. */
 export const handler = lambdaHandler((container) =>
-  purgeUnconfirmedAccountsHandler(dependencies.purgeUnconfirmedAccounts(container)),
+  purgeUnconfirmedAccountsHandler(purgeUnconfirmedAccountsDependencies(container)),
 );

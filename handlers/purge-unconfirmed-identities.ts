@@ -6,7 +6,8 @@ import { purgeUnconfirmedIdentities } from "../core/use-cases/purge-unconfirmed-
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
-import { dependencies, lambdaHandler } from "./composition-root.js";
+import { type Container, lambdaHandler } from "./container.js";
+import { userDirectory } from "./wiring/cognito.js";
 
 export interface PurgeIdentitiesHandlerDeps {
   readonly directory: UserDirectory;
@@ -33,7 +34,17 @@ export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDe
     );
 }
 
+/** What the function needs, built from the environment (see `wiring/`). */
+export function purgeUnconfirmedIdentitiesDependencies(container: Container): PurgeIdentitiesHandlerDeps {
+  return {
+    directory: userDirectory(container),
+    clock: container.clock,
+    observability: container.observability("purge-unconfirmed-identities"),
+    policy: container.env.purgePolicy("PURGE_POLICY"),
+  };
+}
+
 /** The Lambda entry point: the handler built from the environment, once per container. */
 export const handler = lambdaHandler((container) =>
-  purgeUnconfirmedIdentitiesHandler(dependencies.purgeUnconfirmedIdentities(container)),
+  purgeUnconfirmedIdentitiesHandler(purgeUnconfirmedIdentitiesDependencies(container)),
 );

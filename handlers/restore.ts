@@ -13,7 +13,8 @@
  * The answer is a summary (counts, skipped users with reasons, what is missing); the log gets counts only
  * (usernames can be emails), and the full plan never goes into either.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../core/validation.js";
 import { RESTORE_PLAN_ID } from "../core/backup/restore-state.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
@@ -34,30 +35,34 @@ import {
 import { parseEvent } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
-import { dependencies, lambdaHandler } from "./composition-root.js";
+import { type Container, lambdaHandler } from "./container.js";
+import { backupStore } from "./wiring/backups.js";
+import { userDirectory, userImporter } from "./wiring/cognito.js";
 
+const nonEmpty = z.string().check(z.minLength(1));
 const planFields = {
-  source: z
-    .union([z.enum(["latest", "user-backups"]), z.strictObject({ snapshotId: z.string().min(1) })])
-    .default("latest"),
-  strategy: z.enum(["import-job", "admin-create"]).default("import-job"),
-  usernames: z.array(z.string().min(1)).min(1).optional(),
+  source: z._default(
+    z.union([z.enum(["latest", "user-backups"]), z.strictObject({ snapshotId: nonEmpty })]),
+    "latest",
+  ),
+  strategy: z._default(z.enum(["import-job", "admin-create"]), "import-job"),
+  usernames: z.optional(z.array(nonEmpty).check(z.minLength(1))),
   /** Another pool to restore into; the stack's own pool when absent. */
-  targetUserPoolId: z
-    .string()
-    .regex(/^[\w-]+_[0-9a-zA-Z]+$/, "must be a user pool id like eu-west-1_AbC123xyz")
-    .optional(),
+  targetUserPoolId: z.optional(
+    z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/, "must be a user pool id like eu-west-1_AbC123xyz")),
+  ),
 };
 const planId = z
   .string()
-  .regex(RESTORE_PLAN_ID, "must be a restore plan id like restore-2026-06-10T12-00-00-000Z");
+  .check(z.regex(RESTORE_PLAN_ID, "must be a restore plan id like restore-2026-06-10T12-00-00-000Z"));
 
 /** Events without `action` plan. Each action takes its own fields only: a stray field is refused. */
-export const restoreEventSchema = z.preprocess(
-  (event) =>
+export const restoreEventSchema = z.pipe(
+  z.transform((event: unknown) =>
     typeof event === "object" && event !== null && !Array.isArray(event) && !("action" in event)
       ? { ...event, action: "plan" }
       : event,
+  ),
   z.discriminatedUnion("action", [
     z.strictObject({ action: z.literal("plan"), ...planFields }),
     z.strictObject({ action: z.literal("start"), ...planFields }),
@@ -219,5 +224,20 @@ function mergeCounts(
   return merged;
 }
 
+/** What the function needs, built from the environment (see `wiring/`). */
+export function restoreDependencies(container: Container): RestoreHandlerDeps {
+  return {
+    backups: backupStore(container),
+    // The import service (and its role variable) only when the restore uses import jobs.
+    target: (userPoolId, strategy) => ({
+      directory: userDirectory(container, userPoolId),
+      ...(strategy === "import-job" ? { importer: userImporter(container, userPoolId) } : {}),
+    }),
+    clock: container.clock,
+    sleeper: container.sleeper,
+    observability: container.observability("restore"),
+  };
+}
+
 /** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) => restoreHandler(dependencies.restore(container)));
+export const handler = lambdaHandler((container) => restoreHandler(restoreDependencies(container)));

@@ -11,7 +11,10 @@ import { type ReconcileReport, reconcile } from "../core/use-cases/reconcile.js"
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
-import { dependencies, lambdaHandler } from "./composition-root.js";
+import { type Container, lambdaHandler } from "./container.js";
+import { backupStore } from "./wiring/backups.js";
+import { userDirectory } from "./wiring/cognito.js";
+import { profileStore } from "./wiring/profiles.js";
 
 export interface SnapshotAndReconcileDeps {
   readonly directory: UserDirectory;
@@ -66,7 +69,19 @@ export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
     );
 }
 
+/** What the function needs, built from the environment (see `wiring/`). */
+export function snapshotAndReconcileDependencies(container: Container): SnapshotAndReconcileDeps {
+  return {
+    directory: userDirectory(container),
+    profiles: profileStore(container),
+    backups: backupStore(container),
+    clock: container.clock,
+    observability: container.observability("snapshot-and-reconcile"),
+    userPoolId: container.userPoolId,
+  };
+}
+
 /** The Lambda entry point: the handler built from the environment, once per container. */
 export const handler = lambdaHandler((container) =>
-  snapshotAndReconcileHandler(dependencies.snapshotAndReconcile(container)),
+  snapshotAndReconcileHandler(snapshotAndReconcileDependencies(container)),
 );

@@ -1,5 +1,6 @@
 import type { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../../core/validation.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
 import { asUnreachable } from "../shared/network-errors.js";
 
@@ -15,15 +16,16 @@ export interface DatabaseCredentials {
 /** How long a container keeps the credentials before it reads the secret again (rotation picks up within it). */
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().check(z.minLength(1));
 const credentialsSchema = z.object({
   username: nonEmpty,
   password: nonEmpty,
   host: nonEmpty,
   // RDS-generated secrets hold the port as a number; hand-made ones often as a string.
-  port: z
-    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-    .pipe(z.number().int().min(1).max(65535)),
+  port: z.pipe(
+    z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))]),
+    z.number().check(z.int(), z.minimum(1), z.maximum(65535)),
+  ),
   dbname: nonEmpty,
 });
 

@@ -1,0 +1,9 @@
+/**
+ * Schema validation for code that ships in Lambda bundles: `zod/mini` (tree-shakeable, a few KB) with its
+ * English messages, instead of classic zod (whose `z` namespace drags every locale into a bundle). Import
+ * the schema builders as `import * as z from "zod/mini"` and this module once for the messages.
+ */
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+
+z.config(en());
