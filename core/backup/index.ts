@@ -16,6 +16,7 @@ export {
   type CompletedPart,
   describePart,
   parseManifest,
+  forEachSnapshotRecord,
   parseSnapshotPart,
   SNAPSHOT_FORMAT,
   type SnapshotManifest,

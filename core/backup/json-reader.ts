@@ -153,6 +153,8 @@ const ISO_DATE_TIME =
 
 /** The instant an ISO 8601 date-time names, or `undefined` when it is not one (or names no real day). */
 export function parseIsoDateTime(text: string): Date | undefined {
+  const time = canonicalIsoTime(text);
+  if (time !== undefined) return new Date(time);
   const match = ISO_DATE_TIME.exec(text);
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s, fraction, zulu, sign, oh, om] = match;
@@ -176,6 +178,47 @@ export function parseIsoDateTime(text: string): Date | undefined {
   date.setUTCHours(hour, minute, second, millis);
   const offset = (sign === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
   return new Date(date.getTime() - offset * 60_000);
+}
+
+/**
+ * The instant of a date-time written exactly as `toISOString` writes it for years 0100-9999
+ * (`2026-01-31T12:00:00.000Z`), the form every document of this project holds, read without a regular
+ * expression; `undefined` for any other text, which takes the general reader ({@link parseIsoDateTime}), as
+ * does an impossible date or time (2026-02-30, 24:00:00).
+ */
+function canonicalIsoTime(text: string): number | undefined {
+  if (text.length !== 24) return undefined;
+  for (let i = 0; i < 24; i++) {
+    const unit = text.charCodeAt(i);
+    const expected = CANONICAL_SEPARATORS[i];
+    if (expected === 0 ? unit < 48 || unit > 57 : unit !== expected) return undefined;
+  }
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  // Date.UTC reads years 0-99 as 1900-1999: those take the general reader.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, digits(text, 20, 3));
+}
+
+// `YYYY-MM-DDTHH:MM:SS.sssZ`: 0 where a digit goes, else the character's code.
+const CANONICAL_SEPARATORS = [...Array.from("0000-00-00T00:00:00.000Z")].map((character) =>
+  character === "0" ? 0 : character.charCodeAt(0),
+);
+
+function digits(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 // Year 10000 and later cannot be written back as a four-digit ISO year; epoch milliseconds mistaken for

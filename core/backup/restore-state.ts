@@ -48,7 +48,7 @@ export interface RestorePlan {
   };
   /** Groups the restored users belong to, to create in the target pool first. */
   readonly groups: readonly Group[];
-  /** Users to restore, as backed up. */
+  /** Users to restore, as backed up, but without their creation and modification dates, which a restore cannot set. */
   readonly users: readonly User[];
   /** Usernames already in the target pool: left untouched. */
   readonly existing: readonly string[];

@@ -9,6 +9,7 @@ import { type BackupRecord, serializeBackupRecord } from "./backup-record.js";
 import {
   type CompletedPart,
   describePart,
+  forEachSnapshotRecord,
   parseManifest,
   parseSnapshotPart,
   type SnapshotManifest,
@@ -215,6 +216,27 @@ describe("parseSnapshotPart", () => {
 
   it("reads an empty part as no records", () => {
     expect(parseSnapshotPart("", "part-00001.jsonl")).toEqual([]);
+  });
+});
+
+describe("forEachSnapshotRecord", () => {
+  it("hands over the records parseSnapshotPart reads, in order", () => {
+    fc.assert(
+      fc.property(fc.array(arbBackupRecord(), { maxLength: 5 }), (list) => {
+        const text = list.map(serializeSnapshotLine).join("");
+        const seen: BackupRecord[] = [];
+        forEachSnapshotRecord(text, "part-00001.jsonl", (record) => seen.push(record));
+        expect(seen).toEqual(parseSnapshotPart(text, "part-00001.jsonl"));
+      }),
+    );
+  });
+
+  it("refuses a truncated part before handing over any record", () => {
+    const text = records(3).map(serializeSnapshotLine).join("").slice(0, -1);
+    let handed = 0;
+    const error = errorOf(() => forEachSnapshotRecord(text, "part-00002.jsonl", () => (handed += 1)));
+    expect(error).toMatchObject({ code: "SNAPSHOT.MALFORMED", field: "part-00002.jsonl line 3" });
+    expect(handed).toBe(0);
   });
 });
 

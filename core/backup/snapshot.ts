@@ -104,22 +104,13 @@ export function serializeSnapshotLine(record: BackupRecord): string {
   return `${serializeBackupRecord(record)}\n`;
 }
 
-/** Bytes of `text` in UTF-8, counted without encoding it. A lone surrogate counts 3, as it is written U+FFFD. */
+/**
+ * Bytes of `text` in UTF-8, counted without encoding it. A lone surrogate counts 3, as it is written U+FFFD.
+ * V8's own count (what `Buffer.byteLength` returns) follows the same rule and is many times faster than a
+ * loop over the code units: it runs over every snapshot part before its hash is checked.
+ */
 export function utf8ByteLength(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i += 1;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
+  return Buffer.byteLength(text, "utf8");
 }
 
 /**
@@ -229,22 +220,42 @@ function positiveLimit(value: number | undefined, fallback: number, name: string
  *   or a last line without its `\n` (a truncated part).
  */
 export function parseSnapshotPart(text: string, partName: string): BackupRecord[] {
-  if (text === "") return [];
-  const lines = text.split("\n");
-  // split leaves "" after the final "\n"; anything else there is a line cut short.
-  const last = lines.pop();
-  if (last !== "") {
+  const records: BackupRecord[] = [];
+  forEachSnapshotRecord(text, partName, (record) => {
+    records.push(record);
+  });
+  return records;
+}
+
+/**
+ * {@link parseSnapshotPart} one record at a time, without holding the part's records: each is handed to
+ * `onRecord` as soon as it is read, so what the caller does not keep of it is short-lived garbage. The part is
+ * checked for truncation before any record is read; the errors are the same.
+ */
+export function forEachSnapshotRecord(
+  text: string,
+  partName: string,
+  onRecord: (record: BackupRecord) => void,
+): void {
+  if (text === "") return;
+  if (!text.endsWith("\n")) {
+    let lines = 1;
+    for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) lines += 1;
     throw new ValidationError(
       "SNAPSHOT.MALFORMED",
-      `${partName} line ${lines.length + 1}`,
+      `${partName} line ${lines}`,
       "the last line does not end with a newline (the part is truncated)",
     );
   }
-  return lines.map((line, index) => {
-    const location = `${partName} line ${index + 1}`;
-    if (line === "") throw new ValidationError("SNAPSHOT.MALFORMED", location, "empty line");
-    return parseBackupRecord(line, location);
-  });
+  let line = 0;
+  for (let start = 0; start < text.length;) {
+    const end = text.indexOf("\n", start);
+    line += 1;
+    const location = `${partName} line ${line}`;
+    if (end === start) throw new ValidationError("SNAPSHOT.MALFORMED", location, "empty line");
+    onRecord(parseBackupRecord(text.slice(start, end), location));
+    start = end + 1;
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ const BOM = "\uFEFF";
 /** Characters that take a backslash in front of them inside a field. */
 const ESCAPED_CHARACTERS = new Set([",", BACKSLASH, '"', "\r", "\n", BOM]);
 const NEEDS_ESCAPE = /[\\,"\r\n]/g;
+const HAS_ESCAPE = /[\\,"\r\n]/;
 
 /**
  * Escapes one field value: `,` becomes `\,` (the documented rule); `\`, `"`, CR and LF, and U+FEFF at the start
@@ -30,6 +31,8 @@ const NEEDS_ESCAPE = /[\\,"\r\n]/g;
  * accepts every string.
  */
 export function escapeCsvField(value: string): string {
+  // Most values need nothing: answer them without building a new string.
+  if (!HAS_ESCAPE.test(value)) return value.charCodeAt(0) === 0xfeff ? `${BACKSLASH}${value}` : value;
   const escaped = value.replace(NEEDS_ESCAPE, (character) => `${BACKSLASH}${character}`);
   // A field that starts the file must not look like a byte order mark, which the parser refuses.
   return escaped.startsWith(BOM) ? `${BACKSLASH}${escaped}` : escaped;

@@ -11,7 +11,7 @@ import { ValidationError } from "../errors.js";
 import type { User } from "../user/user.js";
 import { formatCsvRow } from "./escape.js";
 import { type ImportHeader, USERNAME_COLUMN } from "./import-header.js";
-import { mapUserToRow, type SkippedUser, type SkipReason } from "./map-user.js";
+import { droppedAttributesOf, importRowOf, type SkippedUser, type SkipReason } from "./map-user.js";
 
 export interface ImportFileLimits {
   /** Rows per file, header excluded. At most 500,000. */
@@ -104,7 +104,7 @@ export async function writeImportFiles(
   };
 
   for await (const user of users) {
-    const mapped = mapUserToRow(header, user);
+    const mapped = importRowOf(header, user);
     if (mapped.kind === "skip") {
       skip(mapped.skipped);
       continue;
@@ -117,8 +117,8 @@ export async function writeImportFiles(
       });
       continue;
     }
-    const row = `${mapped.line}\n`;
-    const rowBytes = utf8Length(row);
+    const row = mapped.text;
+    const rowBytes = mapped.bytes;
     if (headerBytes + rowBytes > maxBytesPerFile) {
       skip({
         username: user.username,
@@ -143,7 +143,7 @@ export async function writeImportFiles(
     current.bytes += rowBytes;
     rows += 1;
     written.add(user.username);
-    for (const name of mapped.droppedAttributes) dropped.set(name, (dropped.get(name) ?? 0) + 1);
+    for (const name of droppedAttributesOf(header, user)) dropped.set(name, (dropped.get(name) ?? 0) + 1);
   }
   if (current) await closeFile(current);
 

@@ -22,8 +22,12 @@ export {
 export {
   MAX_ATTRIBUTE_BYTES,
   MAX_ROW_LENGTH,
+  droppedAttributesOf,
+  type ImportRow,
+  importRowOf,
   type MappedUser,
   mapUserToRow,
+  type SkippedRow,
   type SkippedUser,
   type SkipReason,
 } from "./map-user.js";

@@ -1,10 +1,12 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { arbUser } from "../testing/arbitraries.js";
 import { aUser } from "../testing/builders.js";
 import { A_POOL_CSV_HEADER, anImportHeader } from "../testing/csv.js";
 import type { User, UserStatus } from "../user/user.js";
 import { parseCsv } from "./escape.js";
-import { parseImportHeader } from "./import-header.js";
-import { type MappedUser, mapUserToRow, type SkipReason } from "./map-user.js";
+import { type MfaConfiguration, parseImportHeader } from "./import-header.js";
+import { importRowOf, type MappedUser, mapUserToRow, type SkipReason } from "./map-user.js";
 
 const header = anImportHeader();
 
@@ -291,5 +293,41 @@ describe("mapUserToRow — users that cannot be imported", () => {
     expect(skipped.detail).not.toContain(email);
     const quoted = skipOf(mapUserToRow(header, aUser({ attributes: { nickname: 'Secret "Nick"' } })));
     expect(quoted.detail).not.toContain("Secret");
+  });
+});
+
+describe("importRowOf — the row as written into files", () => {
+  it("is mapUserToRow's line with its terminator, or the same skip", () => {
+    fc.assert(
+      fc.property(
+        arbUser(),
+        fc.constantFrom("OPTIONAL", "ON", "OFF") as fc.Arbitrary<MfaConfiguration>,
+        (user, mfa) => {
+          const poolHeader = anImportHeader({ mfaConfiguration: mfa });
+          const mapped = mapUserToRow(poolHeader, user);
+          const row = importRowOf(poolHeader, user);
+          if (mapped.kind === "skip") {
+            expect(row).toEqual(mapped);
+            return;
+          }
+          const text = `${mapped.line}\n`;
+          expect(row).toEqual({ kind: "row", text, bytes: Buffer.byteLength(text, "utf8") });
+          // Asked again (the cached row), also through another header object with the same content.
+          expect(importRowOf(poolHeader, user)).toEqual(row);
+          expect(importRowOf(anImportHeader({ mfaConfiguration: mfa }), user)).toEqual(row);
+        },
+      ),
+    );
+  });
+
+  it("works the row out again for a header with other columns or pool settings", () => {
+    const user = aUser({ mfaEnabled: false, attributes: { "custom:tenant": "acme" } });
+    const optional = importRowOf(header, user);
+    const forced = importRowOf(anImportHeader({ mfaConfiguration: "ON" }), user);
+    const wider = importRowOf(anImportHeader({ extraColumns: ["custom:tenant"] }), user);
+    expect(optional.kind === "row" && optional.text).toContain(",false,");
+    expect(forced.kind === "row" && forced.text).not.toContain(",false,false");
+    expect(forced).not.toEqual(optional);
+    expect(wider.kind === "row" && wider.text).toMatch(/,acme\n$/);
   });
 });

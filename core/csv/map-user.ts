@@ -8,7 +8,7 @@
  * - "Quotas in Amazon Cognito": https://docs.aws.amazon.com/cognito/latest/developerguide/limits.html
  */
 import { LEGACY_SUB_ATTRIBUTE, stableUserId, type User, type UserStatus } from "../user/user.js";
-import { formatCsvRow } from "./escape.js";
+import { escapeCsvField, formatCsvRow } from "./escape.js";
 import {
   type ImportHeader,
   MFA_ENABLED_COLUMN,
@@ -115,9 +115,175 @@ const UNDOCUMENTED = [
  * Pure and total: never throws for any user.
  */
 export function mapUserToRow(header: ImportHeader, user: User): MappedUser {
-  const skip = (reason: SkipReason, detail: string): MappedUser => ({
-    kind: "skip",
-    skipped: { username: user.username, reason, detail },
+  const compiled = compileHeader(header);
+  const fields: string[] = [];
+  const problem = fillFields(compiled, user, fields);
+  if (problem !== undefined) return { kind: "skip", skipped: problem };
+  const line = formatCsvRow(fields);
+  if (line.length > MAX_ROW_LENGTH) return { kind: "skip", skipped: rowTooLong(user, line) };
+  return { kind: "row", fields, line, droppedAttributes: droppedAttributes(compiled.columnSet, user) };
+}
+
+/** A user's import row as {@link writeImportFiles} needs it: the line with its `\n`, and its UTF-8 size. */
+export interface ImportRow {
+  readonly kind: "row";
+  /** The escaped record followed by `\n`. */
+  readonly text: string;
+  readonly bytes: number;
+}
+
+/**
+ * {@link mapUserToRow}, for writing files: the row as text plus its size, or why the user is skipped. The row
+ * of a user that can be imported is remembered for that user object and header (the same columns and pool
+ * settings), so mapping it again costs a lookup.
+ */
+export function importRowOf(header: ImportHeader, user: User): ImportRow | SkippedRow {
+  const compiled = compileHeader(header);
+  const cached = compiled.rows.get(user);
+  if (cached !== undefined) return { kind: "row", text: cached, bytes: utf8Length(cached) };
+  const fields: string[] = [];
+  const problem = fillFields(compiled, user, fields);
+  if (problem !== undefined) return { kind: "skip", skipped: problem };
+  // formatCsvRow's record with the terminator joined in, so the remembered text is one flat string.
+  const escaped = fields.map(escapeCsvField);
+  escaped[escaped.length - 1] += "\n";
+  const text = escaped.join(",");
+  if (text.length - 1 > MAX_ROW_LENGTH) {
+    return { kind: "skip", skipped: rowTooLong(user, text.slice(0, -1)) };
+  }
+  compiled.rows.set(user, text);
+  return { kind: "row", text, bytes: utf8Length(text) };
+}
+
+export interface SkippedRow {
+  readonly kind: "skip";
+  readonly skipped: SkippedUser;
+}
+
+/** Names of the user's attributes the header has no column for (see {@link MappedUser}). */
+export function droppedAttributesOf(header: ImportHeader, user: User): string[] {
+  return droppedAttributes(compileHeader(header).columnSet, user);
+}
+
+function rowTooLong(user: User, line: string): SkippedUser {
+  return {
+    username: user.username,
+    reason: "ROW_TOO_LONG",
+    detail: `row: ${line.length} characters, Cognito accepts at most ${MAX_ROW_LENGTH}`,
+  };
+}
+
+const enum ColumnKind {
+  Username,
+  MfaEnabled,
+  LegacySub,
+  VerifiedFlag,
+  PhoneNumber,
+  UpdatedAt,
+  Birthdate,
+  Other,
+}
+
+/** What mapping needs from a header, worked out once per header rather than once per user. */
+interface CompiledHeader {
+  readonly columns: readonly string[];
+  readonly kinds: readonly ColumnKind[];
+  readonly columnSet: ReadonlySet<string>;
+  /** The mfa value forced by the pool, or undefined when each user's own flag is written. */
+  readonly forcedMfa: string | undefined;
+  /** Per verifiable contact the header carries (flag and value column), their indices. */
+  readonly contactColumns: readonly {
+    readonly contact: VerifiableContact;
+    readonly flag: number;
+    readonly value: number;
+  }[];
+  readonly contacts: readonly VerifiableContact[];
+  /** Required attributes with their column index (-1: no such column, so never written). */
+  readonly required: readonly { readonly name: string; readonly index: number }[];
+  /**
+   * Rows already worked out for this header, by user object (the text only: the least memory per user). A
+   * restore maps every user once while planning (to know whom it skips) and writes the same rows into its
+   * files later, possibly more than once (counting the chunks, then one file per step). Users are immutable,
+   * so a row stays right for as long as its user lives; the map holds users weakly, so a row goes with its
+   * user.
+   */
+  readonly rows: WeakMap<User, string>;
+}
+
+// Compiled headers by header object, and by content so that two equal headers (parsed twice from the same
+// GetCSVHeader answer) share one, and the rows remembered for one serve the other.
+const compiledByHeader = new WeakMap<ImportHeader, CompiledHeader>();
+const compiledByKey = new Map<string, CompiledHeader>();
+const MAX_COMPILED_BY_KEY = 64;
+
+function compileHeader(header: ImportHeader): CompiledHeader {
+  const known = compiledByHeader.get(header);
+  if (known !== undefined && sameColumns(known.columns, header.columns)) return known;
+  const key = JSON.stringify([
+    header.columns,
+    header.verifiedContacts ?? null,
+    header.requiredAttributes ?? [],
+    header.mfaConfiguration ?? null,
+  ]);
+  let compiled = compiledByKey.get(key);
+  if (compiled === undefined) {
+    compiled = buildCompiledHeader(header);
+    if (compiledByKey.size >= MAX_COMPILED_BY_KEY) compiledByKey.clear();
+    compiledByKey.set(key, compiled);
+  }
+  compiledByHeader.set(header, compiled);
+  return compiled;
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function buildCompiledHeader(header: ImportHeader): CompiledHeader {
+  const columns = [...header.columns];
+  const columnSet = new Set(columns);
+  const kinds = columns.map((column): ColumnKind => {
+    if (column === USERNAME_COLUMN) return ColumnKind.Username;
+    if (column === MFA_ENABLED_COLUMN) return ColumnKind.MfaEnabled;
+    if (column === LEGACY_SUB_ATTRIBUTE) return ColumnKind.LegacySub;
+    if (BOOLEAN_COLUMNS.has(column)) return ColumnKind.VerifiedFlag;
+    if (column === "phone_number") return ColumnKind.PhoneNumber;
+    if (column === "updated_at") return ColumnKind.UpdatedAt;
+    if (column === "birthdate") return ColumnKind.Birthdate;
+    return ColumnKind.Other;
+  });
+  const contactColumns = (["email", "phone_number"] as const)
+    .filter((contact) => columnSet.has(VERIFIED_FLAG_COLUMN[contact]))
+    .map((contact) => ({
+      contact,
+      flag: columns.indexOf(VERIFIED_FLAG_COLUMN[contact]),
+      value: columns.indexOf(contact),
+    }));
+  return {
+    columns,
+    kinds,
+    columnSet,
+    forcedMfa:
+      header.mfaConfiguration === "ON" ? "true" : header.mfaConfiguration === "OFF" ? "false" : undefined,
+    contactColumns,
+    contacts: [...(header.verifiedContacts ?? carriedContacts(columnSet))],
+    required: (header.requiredAttributes ?? []).map((name) => ({ name, index: columns.indexOf(name) })),
+    rows: new WeakMap(),
+  };
+}
+
+/**
+ * Fills `fields` with the user's values in header order (see {@link mapUserToRow}); returns why the user is
+ * skipped instead, checking in the documented order.
+ */
+function fillFields(header: CompiledHeader, user: User, fields: string[]): SkippedUser | undefined {
+  const skip = (reason: SkipReason, detail: string): SkippedUser => ({
+    username: user.username,
+    reason,
+    detail,
   });
 
   if (user.status === "UNCONFIRMED") {
@@ -140,96 +306,108 @@ export function mapUserToRow(header: ImportHeader, user: User): MappedUser {
   if (usernameProblem !== undefined)
     return skip("INVALID_USERNAME", `${USERNAME_COLUMN}: ${usernameProblem}`);
 
-  const columns = new Set(header.columns);
-  const contacts = header.verifiedContacts ?? carriedContacts(columns);
-  const verified = new Set<VerifiableContact>();
-  const fields: string[] = [];
-
-  for (const column of header.columns) {
-    const value = columnValue(header, user, column);
-    if (value.kind === "skip") return skip(value.reason, `${column}: ${value.rule}`);
-    fields.push(value.value);
+  const { columns, kinds } = header;
+  for (let i = 0; i < columns.length; i++) {
+    const value = columnValue(header, kinds[i] as ColumnKind, user, columns[i] as string);
+    if (typeof value !== "string") return skip(value.reason, `${columns[i]}: ${value.rule}`);
+    fields.push(value);
   }
-  const written = (column: string): string => fields[header.columns.indexOf(column)] ?? "";
 
   // "At least one of the auto-verified attributes must be true for each user", and "email (if email_verified
   // is true)" / "phone_number (if phone_number_verified is true)" are required.
-  for (const contact of ["email", "phone_number"] as const) {
-    const flagColumn = VERIFIED_FLAG_COLUMN[contact];
-    if (!columns.has(flagColumn) || written(flagColumn) !== "true") continue;
-    if (written(contact) === "") {
-      fields[header.columns.indexOf(flagColumn)] = "false";
+  let verifiedEmail = false;
+  let verifiedPhone = false;
+  for (const { contact, flag, value } of header.contactColumns) {
+    if (fields[flag] !== "true") continue;
+    if ((fields[value] ?? "") === "") {
+      fields[flag] = "false";
+    } else if (contact === "email") {
+      verifiedEmail = true;
     } else {
-      verified.add(contact);
+      verifiedPhone = true;
     }
   }
-  if (!contacts.some((contact) => verified.has(contact))) {
-    const flags = contacts.map((contact) => VERIFIED_FLAG_COLUMN[contact]).join(" or ");
+  if (!header.contacts.some((contact) => (contact === "email" ? verifiedEmail : verifiedPhone))) {
+    const flags = header.contacts.map((contact) => VERIFIED_FLAG_COLUMN[contact]).join(" or ");
     return skip("NO_VERIFIED_CONTACT", `${flags}: none is true with its value present`);
   }
 
-  for (const required of header.requiredAttributes ?? []) {
-    if (written(required) === "") {
-      return skip(
-        "MISSING_REQUIRED_ATTRIBUTE",
-        `${required}: the pool requires it and the user has no value`,
-      );
+  for (const { name, index } of header.required) {
+    if ((fields[index] ?? "") === "") {
+      return skip("MISSING_REQUIRED_ATTRIBUTE", `${name}: the pool requires it and the user has no value`);
     }
   }
-
-  const line = formatCsvRow(fields);
-  if (line.length > MAX_ROW_LENGTH) {
-    return skip("ROW_TOO_LONG", `row: ${line.length} characters, Cognito accepts at most ${MAX_ROW_LENGTH}`);
-  }
-
-  return { kind: "row", fields, line, droppedAttributes: droppedAttributes(columns, user) };
+  return undefined;
 }
 
-type ColumnValue = { kind: "value"; value: string } | { kind: "skip"; reason: SkipReason; rule: string };
+type ColumnProblem = { reason: SkipReason; rule: string };
 
-function columnValue(header: ImportHeader, user: User, column: string): ColumnValue {
-  const ok = (value: string): ColumnValue => ({ kind: "value", value });
-  const invalid = (rule: string, reason: SkipReason = "INVALID_VALUE"): ColumnValue => ({
-    kind: "skip",
-    reason,
-    rule,
-  });
+// One test for the characters of UNDOCUMENTED: most values hold none of them.
+const ANY_UNDOCUMENTED = /[\r\n"\\]/;
 
-  if (column === USERNAME_COLUMN) return ok(user.username);
-  if (column === MFA_ENABLED_COLUMN) {
+/** The value written for one column, or why the user cannot be imported. */
+function columnValue(
+  header: CompiledHeader,
+  kind: ColumnKind,
+  user: User,
+  column: string,
+): string | ColumnProblem {
+  if (kind === ColumnKind.Username) return user.username;
+  if (kind === ColumnKind.MfaEnabled) {
     // "If you've set MFA to be required in your user pool, this field must be true for all users. If you've set
     // MFA to be off, this field must be false for all users. [If optional] it can't be empty."
-    if (header.mfaConfiguration === "ON") return ok("true");
-    if (header.mfaConfiguration === "OFF") return ok("false");
-    return ok(user.mfaEnabled ? "true" : "false");
+    return header.forcedMfa ?? (user.mfaEnabled ? "true" : "false");
   }
 
-  const raw = column === LEGACY_SUB_ATTRIBUTE ? stableUserId(user) : (user.attributes[column] ?? "");
+  const raw = kind === ColumnKind.LegacySub ? stableUserId(user) : user.attributes[column];
+  if (raw === undefined || raw === "") return emptyValue(kind);
   const value = raw.trim();
-  for (const { pattern, rule } of UNDOCUMENTED) {
-    if (pattern.test(value)) return invalid(rule);
+  if (ANY_UNDOCUMENTED.test(value)) {
+    for (const { pattern, rule } of UNDOCUMENTED) {
+      if (pattern.test(value)) return { reason: "INVALID_VALUE", rule };
+    }
   }
-  if (utf8Length(value) > MAX_ATTRIBUTE_BYTES) return invalid(`is longer than ${MAX_ATTRIBUTE_BYTES} bytes`);
+  // At most 3 UTF-8 bytes per UTF-16 code unit: only long values need counting.
+  if (value.length * 3 > MAX_ATTRIBUTE_BYTES && utf8Length(value) > MAX_ATTRIBUTE_BYTES) {
+    return { reason: "INVALID_VALUE", rule: `is longer than ${MAX_ATTRIBUTE_BYTES} bytes` };
+  }
+  if (value === "") return emptyValue(kind);
 
-  if (column === LEGACY_SUB_ATTRIBUTE && value === "") return invalid("the user has no sub to carry over");
-  if (BOOLEAN_COLUMNS.has(column)) {
-    if (value === "") return ok("false");
-    const lower = value.toLowerCase();
-    if (lower !== "true" && lower !== "false") return invalid("must be true or false");
-    return ok(lower);
+  switch (kind) {
+    case ColumnKind.VerifiedFlag: {
+      const lower = value.toLowerCase();
+      if (lower !== "true" && lower !== "false")
+        return { reason: "INVALID_VALUE", rule: "must be true or false" };
+      return lower;
+    }
+    case ColumnKind.PhoneNumber:
+      return E164.test(value)
+        ? value
+        : {
+            reason: "INVALID_PHONE_NUMBER",
+            rule: "is not an E.164 number (+, country code, at most 15 digits)",
+          };
+    case ColumnKind.UpdatedAt:
+      return EPOCH_SECONDS.test(value)
+        ? value
+        : { reason: "INVALID_VALUE", rule: "must be epoch time in seconds" };
+    case ColumnKind.Birthdate: {
+      if (BIRTHDATE_CSV.test(value)) return value;
+      const iso = BIRTHDATE_ISO.exec(value);
+      if (!iso) return { reason: "INVALID_VALUE", rule: "must be a date as YYYY-MM-DD or mm/dd/yyyy" };
+      return `${iso[2]}/${iso[3]}/${iso[1]}`;
+    }
+    default:
+      return value;
   }
-  if (value === "") return ok("");
-  if (column === "phone_number" && !E164.test(value)) {
-    return invalid("is not an E.164 number (+, country code, at most 15 digits)", "INVALID_PHONE_NUMBER");
-  }
-  if (column === "updated_at" && !EPOCH_SECONDS.test(value)) return invalid("must be epoch time in seconds");
-  if (column === "birthdate") {
-    if (BIRTHDATE_CSV.test(value)) return ok(value);
-    const iso = BIRTHDATE_ISO.exec(value);
-    if (!iso) return invalid("must be a date as YYYY-MM-DD or mm/dd/yyyy");
-    return ok(`${iso[2]}/${iso[3]}/${iso[1]}`);
-  }
-  return ok(value);
+}
+
+/** The value written for a column the user has no value for (after trimming). */
+function emptyValue(kind: ColumnKind): string | ColumnProblem {
+  if (kind === ColumnKind.LegacySub)
+    return { reason: "INVALID_VALUE", rule: "the user has no sub to carry over" };
+  if (kind === ColumnKind.VerifiedFlag) return "false";
+  return "";
 }
 
 function checkUsername(username: string): string | undefined {

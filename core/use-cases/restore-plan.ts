@@ -2,10 +2,9 @@
  * Planning a restore: which users come back, which are already in the target pool, which cannot be restored
  * and why. Planning changes nothing.
  */
-import type { BackupRecord } from "../backup/backup-record.js";
 import type { RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
-import { parseSnapshotPart, verifyPart } from "../backup/snapshot.js";
-import { mapUserToRow, parseImportHeader, type SkippedUser } from "../csv/index.js";
+import { forEachSnapshotRecord, verifyPart } from "../backup/snapshot.js";
+import { importRowOf, parseImportHeader, type SkippedUser } from "../csv/index.js";
 import { ValidationError } from "../errors.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock, Sleeper } from "../ports/clock.js";
@@ -61,7 +60,9 @@ export async function planWithHeader(
   const source = options.source ?? { kind: "latest" };
   const strategy = options.strategy ?? "import-job";
   const createdAt = deps.clock.now();
-  const byId = new Map<string, BackupRecord>();
+  // Only what the restore needs of each backup: the user, and when it was captured (to let a later per-user
+  // backup win). The records themselves (source, version, a Date per record) are dropped as they are read.
+  const byId = new Map<string, Candidate>();
   const groups = new Map<string, Group>();
   let snapshotId: string | undefined;
 
@@ -74,7 +75,13 @@ export async function planWithHeader(
       for (const entry of manifest.parts) {
         const text = await deps.backups.getSnapshotPart(snapshotId, entry.name);
         verifyPart(entry, text);
-        for (const record of parseSnapshotPart(text, entry.name)) byId.set(stableUserId(record.user), record);
+        // Record by record: only the slimmed user outlives its line.
+        forEachSnapshotRecord(text, entry.name, (record) => {
+          byId.set(stableUserId(record.user), {
+            user: restorable(record.user),
+            capturedAt: record.capturedAt.getTime(),
+          });
+        });
       }
     }
   }
@@ -88,8 +95,9 @@ export async function planWithHeader(
         continue;
       }
       const known = byId.get(entry.userId);
-      if (!known || known.capturedAt.getTime() < entry.record.capturedAt.getTime()) {
-        byId.set(entry.userId, entry.record);
+      const capturedAt = entry.record.capturedAt.getTime();
+      if (!known || known.capturedAt < capturedAt) {
+        byId.set(entry.userId, { user: restorable(entry.record.user), capturedAt });
         userBackupsUsed += 1;
       }
     }
@@ -113,7 +121,8 @@ export async function planWithHeader(
       existing.push(user.username);
       continue;
     }
-    const reason = header ? csvSkip(mapUserToRow(header, user)) : adminCreateSkip(user);
+    // The row is remembered for this user and header (importRowOf), so the restore's files reuse it.
+    const reason = header ? csvSkip(importRowOf(header, user)) : adminCreateSkip(user);
     if (reason) {
       skipped.push(reason);
       continue;
@@ -137,6 +146,23 @@ export async function planWithHeader(
   return { plan, ...(csvHeader ? { csvHeader } : {}) };
 }
 
+/**
+ * The user as the restore needs it: without its creation and modification dates, which neither an import job
+ * nor AdminCreateUser can set (Cognito gives the restored user its own). Two Date objects per user are a large
+ * share of a plan of 100,000s of users.
+ */
+function restorable(user: User): User {
+  if (user.createdAt === undefined && user.modifiedAt === undefined) return user;
+  const { createdAt: _createdAt, modifiedAt: _modifiedAt, ...rest } = user;
+  return rest;
+}
+
+/** A user some backup holds, with the time that backup was captured (epoch milliseconds). */
+interface Candidate {
+  readonly user: User;
+  readonly capturedAt: number;
+}
+
 export function requireImporter(deps: Pick<RestoreDeps, "importer">): UserImportService {
   if (!deps.importer) {
     throw new ValidationError(
@@ -148,7 +174,7 @@ export function requireImporter(deps: Pick<RestoreDeps, "importer">): UserImport
   return deps.importer;
 }
 
-function csvSkip(result: ReturnType<typeof mapUserToRow>): SkippedUser | undefined {
+function csvSkip(result: ReturnType<typeof importRowOf>): SkippedUser | undefined {
   return result.kind === "skip" ? result.skipped : undefined;
 }
 
