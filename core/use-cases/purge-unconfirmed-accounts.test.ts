@@ -57,6 +57,36 @@ describe("purgeUnconfirmedAccounts", () => {
     expect(accounts.all().map((r) => r.id)).toEqual([first?.id]);
   });
 
+  it("runs the two counts one after the other, never side by side", async () => {
+    const accounts = table(10, 0, 190);
+    let inFlight = 0;
+    let most = 0;
+    const counted =
+      <T>(call: () => Promise<T>) =>
+      async (): Promise<T> => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        try {
+          return await call();
+        } finally {
+          inFlight -= 1;
+        }
+      };
+    const store = {
+      countAll: counted(() => accounts.countAll()),
+      countExpiredUnconfirmed: (cutoff: Date) => counted(() => accounts.countExpiredUnconfirmed(cutoff))(),
+      deleteExpiredUnconfirmed: (cutoff: Date, limit: number) =>
+        accounts.deleteExpiredUnconfirmed(cutoff, limit),
+    };
+    const report = await purgeUnconfirmedAccounts(
+      { accounts: store, clock: new ManualClock(NOW) },
+      { policy: policy({ maxShareOfPool: 0.05 }) },
+    );
+    expect(most).toBe(1);
+    expect(report).toMatchObject({ eligible: 10, deleted: 10 });
+  });
+
   it("stops at the per-run cap", async () => {
     const accounts = table(50);
     const report = await purgeUnconfirmedAccounts(
