@@ -12,6 +12,7 @@ import type { UserImportService } from "../core/ports/user-import.js";
 import type { PurgePolicy } from "../core/purge/index.js";
 import { Container, type Environment } from "../handlers/composition-root.js";
 import type { Observability } from "../handlers/observability.js";
+import { purgePolicyOf } from "../handlers/purge-policy.js";
 
 export interface Connection {
   /** The stack's pool (throws a `CONFIG.INVALID` naming USER_POOL_ID when unknown). */
@@ -54,7 +55,7 @@ export const containerConnection: Connect = (env) => {
     accounts: (options) => container.accounts(options),
     clock: container.clock,
     sleeper: container.sleeper,
-    purgePolicy: () => container.env.purgePolicy("PURGE_POLICY"),
+    purgePolicy: () => purgePolicyOf(container.env),
     purgeBatchSize: () => container.env.integer("PURGE_BATCH_SIZE", 500, 1, 10_000),
     close: () => container.close(),
   };

@@ -2,8 +2,7 @@
  * The environment each function reads at cold start, validated once: a missing or bad variable stops the
  * container with an error that names the variable (never its value, which may be a secret's ARN or a key).
  */
-import { ValidationError } from "../core/errors.js";
-import { type PurgePolicy, parsePurgePolicy } from "../core/purge/index.js";
+import { type ErrorCode, ValidationError } from "../core/errors.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -52,17 +51,20 @@ export class EnvReader {
     return parsed;
   }
 
-  /** A JSON purge policy (`{"minAge":"24h","maxDeletionsPerRun":1000,…}`), the defaults when absent. */
-  purgePolicy(name: string): PurgePolicy {
+  /**
+   * A JSON value read by `parse` (which names `name` in its errors); `parse(undefined)` when the variable
+   * is absent, so the parser supplies the defaults.
+   */
+  json<T>(name: string, parse: (value: unknown, key: string) => T, code: ErrorCode = "CONFIG.INVALID"): T {
     const value = this.optionalText(name);
-    if (value === undefined) return parsePurgePolicy(undefined, name);
+    if (value === undefined) return parse(undefined, name);
     let parsed: unknown;
     try {
       parsed = JSON.parse(value);
     } catch {
-      throw new ValidationError("CONFIG.INVALID_POLICY", name, "is not valid JSON");
+      throw new ValidationError(code, name, "is not valid JSON");
     }
-    return parsePurgePolicy(parsed, name);
+    return parse(parsed, name);
   }
 
   /** An ARN of the given service (`arn:aws:<service>:…`). */

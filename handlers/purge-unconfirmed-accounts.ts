@@ -13,6 +13,7 @@ import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { accountStore } from "./wiring/accounts.js";
+import { purgePolicyOf } from "./purge-policy.js";
 
 export interface PurgeAccountsHandlerDeps {
   /** Opens the store; `refreshCredentials` asks for the secret to be read again. */
@@ -62,7 +63,7 @@ export function purgeUnconfirmedAccountsDependencies(container: Container): Purg
     accounts: (options) => accountStore(container, options),
     clock: container.clock,
     observability: container.observability("purge-unconfirmed-accounts"),
-    policy: container.env.purgePolicy("PURGE_POLICY"),
+    policy: purgePolicyOf(container.env),
     batchSize: container.env.integer("PURGE_BATCH_SIZE", 500, 1, 10_000),
   };
 }

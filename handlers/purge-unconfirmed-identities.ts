@@ -8,6 +8,7 @@ import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { userDirectory } from "./wiring/cognito.js";
+import { purgePolicyOf } from "./purge-policy.js";
 
 export interface PurgeIdentitiesHandlerDeps {
   readonly directory: UserDirectory;
@@ -40,7 +41,7 @@ export function purgeUnconfirmedIdentitiesDependencies(container: Container): Pu
     directory: userDirectory(container),
     clock: container.clock,
     observability: container.observability("purge-unconfirmed-identities"),
-    policy: container.env.purgePolicy("PURGE_POLICY"),
+    policy: purgePolicyOf(container.env),
   };
 }
 

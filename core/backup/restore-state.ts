@@ -13,7 +13,9 @@
  * already in the pool. Both documents hold usernames and user attributes: they are personal data, and are
  * never logged.
  */
-import { z } from "zod";
+// No message locale is loaded here: these are the system's own documents, and an error names the field.
+// Processes that show zod's messages to people (the restore handler, the CLI) load core/validation.ts.
+import * as z from "zod/mini";
 import type { ImportFileLimits, SkippedUser } from "../csv/index.js";
 import { issuePath, ValidationError } from "../errors.js";
 import { IMPORT_JOB_STATUSES, type ImportJob } from "../ports/user-import.js";
@@ -141,15 +143,16 @@ export interface RestoreProgress {
 // ---- schemas: the documents' wire shape ----
 
 const date = z.iso.datetime();
-const count = z.number().int().nonnegative();
+const count = z.number().check(z.int(), z.nonnegative());
 const counts = z.record(z.string(), count);
-const planId = z.string().regex(RESTORE_PLAN_ID, "letters, digits, - and _ only");
+const positive = z.number().check(z.int(), z.positive());
+const planId = z.string().check(z.regex(RESTORE_PLAN_ID, "letters, digits, - and _ only"));
 
 const groupWire = z.strictObject({
-  name: z.string().min(1).max(128),
-  description: z.string().max(2048).optional(),
-  precedence: count.optional(),
-  roleArn: z.string().optional(),
+  name: z.string().check(z.minLength(1), z.maxLength(128)),
+  description: z.optional(z.string().check(z.maxLength(2048))),
+  precedence: z.optional(count),
+  roleArn: z.optional(z.string()),
 });
 
 const skippedWire = z.strictObject({
@@ -172,31 +175,31 @@ const planWire = z.strictObject({
   strategy: z.enum(RESTORE_STRATEGIES),
   source: z.strictObject({
     kind: z.enum(RESTORE_SOURCE_KINDS),
-    snapshotId: z.string().optional(),
+    snapshotId: z.optional(z.string()),
     userBackupsUsed: count,
   }),
-  targetUserPoolId: z.string().optional(),
+  targetUserPoolId: z.optional(z.string()),
   groups: z.array(groupWire),
   existing: z.array(z.string()),
   skipped: z.array(skippedWire),
   malformedBackups: z.array(z.string()),
   notFound: z.array(z.string()),
-  chunks: z.array(z.strictObject({ index: z.number().int().positive(), users: count })),
-  csvHeader: z.array(z.string()).optional(),
-  importFileLimits: z
-    .strictObject({ maxUsersPerFile: count.optional(), maxBytesPerFile: count.optional() })
-    .optional(),
+  chunks: z.array(z.strictObject({ index: positive, users: count })),
+  csvHeader: z.optional(z.array(z.string())),
+  importFileLimits: z.optional(
+    z.strictObject({ maxUsersPerFile: z.optional(count), maxBytesPerFile: z.optional(count) }),
+  ),
   users: z.array(userWire),
 });
 
 const jobWire = z.strictObject({
-  jobId: z.string().min(1),
+  jobId: z.string().check(z.minLength(1)),
   jobName: z.string(),
   status: z.enum(IMPORT_JOB_STATUSES),
   imported: count,
   skipped: count,
   failed: count,
-  completionMessage: z.string().optional(),
+  completionMessage: z.optional(z.string()),
 });
 
 const progressWire = z.strictObject({
@@ -204,14 +207,14 @@ const progressWire = z.strictObject({
   version: z.literal(1),
   planId,
   updatedAt: date,
-  finishedAt: date.optional(),
+  finishedAt: z.optional(date),
   chunks: z.array(
     z.strictObject({
-      index: z.number().int().positive(),
+      index: positive,
       status: z.enum(["pending", "running", "done"]),
-      job: jobWire.optional(),
-      jobCreatedAt: date.optional(),
-      abandonedJobIds: z.array(z.string()).optional(),
+      job: z.optional(jobWire),
+      jobCreatedAt: z.optional(date),
+      abandonedJobIds: z.optional(z.array(z.string())),
       created: count,
       failureCodes: counts,
     }),
@@ -394,7 +397,7 @@ function fail(ctx: ReadContext, path: string, problem: string): never {
   throw new ValidationError("RESTORE.STATE_MALFORMED", fieldName(ctx, path), problem);
 }
 
-function readWire<S extends z.ZodType>(schema: S, text: string, ctx: ReadContext): z.infer<S> {
+function readWire<S extends z.ZodMiniType>(schema: S, text: string, ctx: ReadContext): z.infer<S> {
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
