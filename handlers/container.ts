@@ -77,9 +77,10 @@ export class Container {
     return this.cache.get(key) as T | undefined;
   }
 
-  /** Forgets what `once` holds for `key`. */
-  forget(key: string): void {
-    this.cache.delete(key);
+  /** Replaces what `once` holds for `key` (`undefined` forgets it). */
+  remember(key: string, value: unknown): void {
+    if (value === undefined) this.cache.delete(key);
+    else this.cache.set(key, value);
   }
 }
 

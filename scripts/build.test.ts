@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildHandlers, HANDLERS } from "./build.js";
+import { HANDLERS } from "../handlers/functions.js";
+import { buildHandlers } from "./build.js";
 
 let outDir: string;
 let outputs: string[];

@@ -8,8 +8,6 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { HANDLERS } from "../handlers/functions.js";
 
-export { HANDLERS, type HandlerName } from "../handlers/functions.js";
-
 const root = path.resolve(__dirname, "..");
 
 export async function buildHandlers(outDir = path.join(root, "dist", "handlers")): Promise<string[]> {

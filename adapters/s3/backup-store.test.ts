@@ -24,17 +24,17 @@ import type { BackupEntry } from "../../core/ports/backup-store.js";
 import { arbBackupRecord, arbSnapshotManifest } from "../../core/testing/arbitraries.js";
 import { aBackupRecord } from "../../core/testing/backup.js";
 import { stableUserId } from "../../core/user/user.js";
-import type { RestoreProgress } from "../../core/backup/restore-state.js";
+import { newRestoreProgress, type RestoreProgress } from "../../core/backup/restore-state.js";
 import {
   restorePlanKey,
   restoreProgressKey,
-  S3_BACKUP_STORE_ACTIONS,
   S3BackupStore,
   snapshotManifestKey,
   snapshotPartKey,
   userBackupKey,
 } from "./backup-store.js";
 import { S3DeleteError } from "./errors.js";
+import { S3_BACKUP_STORE_ACTIONS } from "./permissions.js";
 
 const BUCKET = "backups";
 const client = new S3Client({
@@ -137,24 +137,7 @@ function aManifest(snapshotId: string, parts: readonly CompletedPart[] = []) {
 }
 
 function aRestoreProgress(planId: string): RestoreProgress {
-  return {
-    version: 1,
-    planId,
-    updatedAt: new Date("2026-06-10T12:00:00.000Z"),
-    chunks: [{ index: 1, status: "pending", created: 0, failureCodes: {} }],
-    finalization: {
-      groupsDone: false,
-      usersDone: 0,
-      restored: 0,
-      missing: [],
-      groupsCreated: 0,
-      membershipsAdded: 0,
-      disabled: 0,
-      subMapping: [],
-      failed: 0,
-      failureCodes: {},
-    },
-  };
+  return newRestoreProgress(planId, [1], new Date("2026-06-10T12:00:00.000Z"));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -35,8 +35,6 @@ import { asUnreachable } from "../shared/network-errors.js";
 import { type DeleteFailure, isNoSuchKey, S3DeleteError } from "./errors.js";
 import { BACKUP_KEY_PREFIXES } from "./permissions.js";
 
-export { S3_BACKUP_STORE_ACTIONS } from "./permissions.js";
-
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 

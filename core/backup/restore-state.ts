@@ -325,6 +325,32 @@ export function parseRestorePlan(text: string, location?: string): StoredRestore
  *
  * @throws ValidationError `RESTORE.STATE_MALFORMED` when the document would not read back.
  */
+/** The progress of a restore that has not started: every chunk pending, nothing finalized. */
+export function newRestoreProgress(
+  planId: string,
+  chunkIndexes: readonly number[],
+  now: Date,
+): RestoreProgress {
+  return {
+    version: 1,
+    planId,
+    updatedAt: now,
+    chunks: chunkIndexes.map((index) => ({ index, status: "pending", created: 0, failureCodes: {} })),
+    finalization: {
+      groupsDone: false,
+      usersDone: 0,
+      restored: 0,
+      missing: [],
+      groupsCreated: 0,
+      membershipsAdded: 0,
+      disabled: 0,
+      subMapping: [],
+      failed: 0,
+      failureCodes: {},
+    },
+  };
+}
+
 export function serializeRestoreProgress(progress: RestoreProgress): string {
   const ctx = malformed();
   const wire = {

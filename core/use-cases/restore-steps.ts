@@ -14,6 +14,7 @@
  * store has no lock); one after the other, in any number, is what they are made for.
  */
 import {
+  newRestoreProgress,
   type RestoreChunk,
   type RestoreChunkProgress,
   type RestoreFinalization,
@@ -134,7 +135,11 @@ export async function startRestore(
     ...(planned.csvHeader ? { csvHeader: planned.csvHeader } : {}),
     ...(options.importFileLimits ? { importFileLimits: options.importFileLimits } : {}),
   };
-  const progress = initialProgress(plan.planId, chunks, deps.clock.now());
+  const progress = newRestoreProgress(
+    plan.planId,
+    chunks.map((c) => c.index),
+    deps.clock.now(),
+  );
   await deps.backups.putRestorePlan(stored);
   await deps.backups.putRestoreProgress(progress);
   return { stored, progress };
@@ -153,7 +158,11 @@ export async function loadRestore(backups: BackupStore, planId: string): Promise
     progress = await backups.getRestoreProgress(planId);
   } catch (error) {
     if (!(error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND")) throw error;
-    progress = initialProgress(planId, stored.chunks, stored.plan.createdAt);
+    progress = newRestoreProgress(
+      planId,
+      stored.chunks.map((c) => c.index),
+      stored.plan.createdAt,
+    );
   }
   if (progress.planId !== planId || progress.chunks.length !== stored.chunks.length) {
     throw new ValidationError(
@@ -494,7 +503,14 @@ export async function executeRestore(
     ...(csvHeader ? { csvHeader } : {}),
     ...(options.importFileLimits ? { importFileLimits: options.importFileLimits } : {}),
   };
-  const loaded = { stored, progress: initialProgress(plan.planId, chunks, deps.clock.now()) };
+  const loaded = {
+    stored,
+    progress: newRestoreProgress(
+      plan.planId,
+      chunks.map((c) => c.index),
+      deps.clock.now(),
+    ),
+  };
   const run = new Advance(deps, loaded, options, async () => undefined);
   const pollMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
   while (run.progress.chunks.some((chunk) => chunk.status !== "done")) {
@@ -504,27 +520,6 @@ export async function executeRestore(
 }
 
 // ---- helpers ----
-
-function initialProgress(planId: string, chunks: readonly RestoreChunk[], now: Date): RestoreProgress {
-  return {
-    version: 1,
-    planId,
-    updatedAt: now,
-    chunks: chunks.map((chunk) => ({ index: chunk.index, status: "pending", created: 0, failureCodes: {} })),
-    finalization: {
-      groupsDone: false,
-      usersDone: 0,
-      restored: 0,
-      missing: [],
-      groupsCreated: 0,
-      membershipsAdded: 0,
-      disabled: 0,
-      subMapping: [],
-      failed: 0,
-      failureCodes: {},
-    },
-  };
-}
 
 /** The import files the plan's users make, counted (one file in memory at a time is not even needed here). */
 async function importChunks(

@@ -38,8 +38,7 @@ export async function accountStore(
     ...optional("table", env.optionalText("ACCOUNTS_TABLE")),
     columns,
   });
-  container.forget("accounts");
-  container.once("accounts", () => ({ store, pool }));
+  container.remember("accounts", { store, pool } satisfies Built);
   return store;
 }
 
@@ -47,7 +46,7 @@ export async function accountStore(
 export async function closeAccountStore(container: Container): Promise<void> {
   const cached = container.cached<Built>("accounts");
   if (cached) await end(cached.pool);
-  container.forget("accounts");
+  container.remember("accounts", undefined);
 }
 
 async function accountsLogin(container: Container, refresh: boolean) {
