@@ -7,6 +7,7 @@ import type { AccountStore } from "../core/ports/account-store.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
+import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
 import type { PurgePolicy } from "../core/purge/index.js";
@@ -22,6 +23,8 @@ export interface Connection {
   importer(userPoolId?: string): UserImportService;
   profiles(): ProfileStore;
   backups(): BackupStore;
+  /** Restores' plans and progress (in the backup bucket). */
+  restores(): RestoreStateStore;
   accounts(options: { refreshCredentials: boolean }): Promise<AccountStore>;
   readonly clock: Clock;
   readonly sleeper: Sleeper;
@@ -52,6 +55,7 @@ export const containerConnection: Connect = (env) => {
     importer: (userPoolId) => lazy(() => container.importer(userPoolId)),
     profiles: () => container.profiles,
     backups: () => container.backups,
+    restores: () => container.restores,
     accounts: (options) => container.accounts(options),
     clock: container.clock,
     sleeper: container.sleeper,

@@ -36,6 +36,7 @@ function world() {
       importer: () => directory,
       profiles: () => profiles,
       backups: () => backups,
+      restores: () => backups,
       accounts: async () => accounts,
       clock,
       sleeper: clock,
@@ -46,7 +47,17 @@ function world() {
       },
     };
   };
-  return { clock, directory, profiles, backups, accounts, connect, environments, closed: () => closed };
+  return {
+    clock,
+    directory,
+    profiles,
+    backups,
+    restores: backups,
+    accounts,
+    connect,
+    environments,
+    closed: () => closed,
+  };
 }
 
 function fakeIo(options: { tty?: boolean; answer?: string; cwd?: string } = {}) {

@@ -768,6 +768,7 @@ async function restoreCommand(ctx: Context, options: RestoreOptions): Promise<Ou
   const backups = watchedBackups(ctx.conn.backups(), ctx.progress);
   const handler = restoreHandler({
     backups,
+    restores: ctx.conn.restores(),
     target: (userPoolId) => ({
       directory: watchedDirectory(ctx.conn.directory(userPoolId), ctx.progress),
       importer: ctx.conn.importer(userPoolId),

@@ -7,6 +7,7 @@
 import type { AccountStore } from "../core/ports/account-store.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
+import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
 import { Container as FunctionContainer } from "./container.js";
@@ -18,6 +19,7 @@ import { restoreDependencies } from "./restore.js";
 import { snapshotAndReconcileDependencies } from "./snapshot-and-reconcile.js";
 import { accountStore, closeAccountStore } from "./wiring/accounts.js";
 import { backupStore } from "./wiring/backups.js";
+import { restoreStateStore } from "./wiring/restores.js";
 import { userDirectory, userImporter } from "./wiring/cognito.js";
 import { profileStore } from "./wiring/profiles.js";
 
@@ -41,6 +43,10 @@ export class Container extends FunctionContainer {
 
   get backups(): BackupStore {
     return backupStore(this);
+  }
+
+  get restores(): RestoreStateStore {
+    return restoreStateStore(this);
   }
 
   /** The accounts store (see `wiring/accounts.ts` for where its credentials come from). */

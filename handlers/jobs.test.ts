@@ -29,7 +29,7 @@ function world() {
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
   const observability = new RecordingObservability();
-  return { clock, sleeper: clock, directory, profiles, backups, observability };
+  return { clock, sleeper: clock, directory, profiles, backups, restores: backups, observability };
 }
 
 const old = new Date("2026-06-01T00:00:00.000Z");

@@ -55,7 +55,15 @@ function world() {
   const directory = new InMemoryUserDirectory({ clock });
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
-  return { clock, sleeper: clock, directory, profiles, backups, observability: new RecordingObservability() };
+  return {
+    clock,
+    sleeper: clock,
+    directory,
+    profiles,
+    backups,
+    restores: backups,
+    observability: new RecordingObservability(),
+  };
 }
 
 /**
@@ -140,6 +148,7 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
         const handler = restoreHandler({
           ...w,
           backups: r.wrap("backups", w.backups),
+          restores: r.wrap("restores", w.restores),
           target: () => ({
             directory: r.wrap("directory", w.directory),
             importer: r.wrap("importer", w.directory),
@@ -176,7 +185,7 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
 
 function declared(uses: PortUses): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const port of ["directory", "importer", "profiles", "backups"] as const) {
+  for (const port of ["directory", "importer", "profiles", "backups", "restores"] as const) {
     const methods = uses[port];
     if (methods && methods.length > 0) out[port] = [...methods].sort();
   }

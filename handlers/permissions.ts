@@ -9,6 +9,7 @@
  */
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
+import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
 import type { HandlerName } from "./functions.js";
@@ -22,6 +23,8 @@ export interface PortUses {
   readonly profiles?: readonly (keyof ProfileStore)[];
   /** The backup bucket and its KMS key. */
   readonly backups?: readonly (keyof BackupStore)[];
+  /** A restore's own state in the backup bucket (`restores/<planId>/`), kept between its steps. */
+  readonly restores?: readonly (keyof RestoreStateStore)[];
   /** Reads the accounts database secret, from inside the VPC. */
   readonly accountsSecret?: boolean;
 }
@@ -45,17 +48,8 @@ export const FUNCTION_PORT_USES = {
   restore: {
     directory: ["listUsers", "getUser", "createUser", "createGroup", "addUserToGroup", "disableUser"],
     importer: ["getCsvHeader", "createImportJob", "uploadCsv", "startImportJob", "describeImportJob"],
-    backups: [
-      "listSnapshots",
-      "getSnapshotManifest",
-      "getSnapshotPart",
-      "listUserBackups",
-      // The restore's own state (restores/<planId>/), kept between its steps.
-      "getRestorePlan",
-      "putRestorePlan",
-      "getRestoreProgress",
-      "putRestoreProgress",
-    ],
+    backups: ["listSnapshots", "getSnapshotManifest", "getSnapshotPart", "listUserBackups"],
+    restores: ["getRestorePlan", "putRestorePlan", "getRestoreProgress", "putRestoreProgress"],
   },
   erase: {
     directory: ["getUser", "deleteUser"],

@@ -17,6 +17,7 @@ import * as z from "zod/mini";
 import "../core/validation.js";
 import { RESTORE_PLAN_ID } from "../core/backup/restore-state.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
+import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
@@ -37,6 +38,7 @@ import { type InvocationContext, invocationDeadline, runJob } from "./invocation
 import type { Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { backupStore } from "./wiring/backups.js";
+import { restoreStateStore } from "./wiring/restores.js";
 import { userDirectory, userImporter } from "./wiring/cognito.js";
 
 const nonEmpty = z.string().check(z.minLength(1));
@@ -83,6 +85,8 @@ export interface RestoreTarget {
 
 export interface RestoreHandlerDeps {
   readonly backups: BackupStore;
+  /** Where the restore keeps its plan and progress between invocations. */
+  readonly restores: RestoreStateStore;
   /** The directory and import service of a pool (the stack's own when `userPoolId` is undefined). */
   readonly target: (userPoolId: string | undefined, strategy: RestoreStrategy) => RestoreTarget;
   readonly clock: Clock;
@@ -128,14 +132,19 @@ export function restoreHandler(deps: RestoreHandlerDeps) {
       context,
       async () => {
         const request = parseEvent(restoreEventSchema, event, "event");
-        const common = { backups: deps.backups, clock: deps.clock, sleeper: deps.sleeper };
+        const common = {
+          backups: deps.backups,
+          restores: deps.restores,
+          clock: deps.clock,
+          sleeper: deps.sleeper,
+        };
         if (request.action === "status") {
-          return summarize(request.action, restoreStatus(await loadRestore(deps.backups, request.planId)));
+          return summarize(request.action, restoreStatus(await loadRestore(deps.restores, request.planId)));
         }
         // Taken before any work, so the whole invocation counts against it.
         const deadline = invocationDeadline(deps.clock, context, RESTORE_FALLBACK_MS);
         if (request.action === "resume") {
-          const loaded = await loadRestore(deps.backups, request.planId);
+          const loaded = await loadRestore(deps.restores, request.planId);
           const { targetUserPoolId, plan } = loaded.stored;
           const target = deps.target(targetUserPoolId, plan.strategy);
           return summarize(
@@ -228,6 +237,7 @@ function mergeCounts(
 export function restoreDependencies(container: Container): RestoreHandlerDeps {
   return {
     backups: backupStore(container),
+    restores: restoreStateStore(container),
     // The import service (and its role variable) only when the restore uses import jobs.
     target: (userPoolId, strategy) => ({
       directory: userDirectory(container, userPoolId),

@@ -8,7 +8,7 @@ import { isWildcardOnlyAction, runSimulation, type Simulation } from "@cloud-cop
 import { beforeAll, describe, expect, it } from "vitest";
 import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
-import { S3_BACKUP_STORE_ACTIONS } from "../adapters/s3/permissions.js";
+import { S3_BACKUP_STORE_ACTIONS, S3_RESTORE_STATE_STORE_ACTIONS } from "../adapters/s3/permissions.js";
 import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
 import { FUNCTION_PORT_USES, type PortUses } from "../handlers/permissions.js";
 import { HANDLERS, type HandlerName } from "../handlers/functions.js";
@@ -73,8 +73,11 @@ function callsOf(uses: PortUses, arns: Arns): Call[] {
   for (const method of uses.profiles ?? []) {
     for (const action of DYNAMO_PROFILE_STORE_ACTIONS[method]) calls.push({ action, resource: arns.table });
   }
-  for (const method of uses.backups ?? []) {
-    const use = S3_BACKUP_STORE_ACTIONS[method];
+  const bucketUses = [
+    ...(uses.backups ?? []).map((method) => S3_BACKUP_STORE_ACTIONS[method]),
+    ...(uses.restores ?? []).map((method) => S3_RESTORE_STATE_STORE_ACTIONS[method]),
+  ];
+  for (const use of bucketUses) {
     for (const action of use.s3) {
       const bucketLevel = action === "s3:ListBucket" || action === "s3:ListBucketVersions";
       calls.push({
@@ -98,6 +101,7 @@ function everyAdapterCall(arns: Arns): Call[] {
     importer: all(COGNITO_IMPORT_ACTIONS).filter((m) => m !== "passLogsRole") as PortUses["importer"],
     profiles: all(DYNAMO_PROFILE_STORE_ACTIONS),
     backups: Object.keys(S3_BACKUP_STORE_ACTIONS) as PortUses["backups"],
+    restores: Object.keys(S3_RESTORE_STATE_STORE_ACTIONS) as PortUses["restores"],
     accountsSecret: true,
   };
   return callsOf(everything, arns);

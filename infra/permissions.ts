@@ -8,7 +8,11 @@
  */
 import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
-import { S3_BACKUP_STORE_ACTIONS } from "../adapters/s3/permissions.js";
+import {
+  S3_BACKUP_STORE_ACTIONS,
+  S3_RESTORE_STATE_STORE_ACTIONS,
+  type S3Use,
+} from "../adapters/s3/permissions.js";
 import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
 import type { PortUses } from "../handlers/permissions.js";
 
@@ -86,13 +90,17 @@ export function functionPolicy(uses: PortUses, targets: GrantTargets): PolicyDoc
     statements.push(allow("ProfileTable", actions, [required(targets.profileTableArn, "profileTableArn")]));
   }
 
-  if (uses.backups?.length) {
+  // Both stores live in the backup bucket: one set of statements for the two.
+  const bucketUses: S3Use[] = [
+    ...(uses.backups ?? []).map((method) => S3_BACKUP_STORE_ACTIONS[method]),
+    ...(uses.restores ?? []).map((method) => S3_RESTORE_STATE_STORE_ACTIONS[method]),
+  ];
+  if (bucketUses.length) {
     const bucket = required(targets.backupBucketArn, "backupBucketArn");
     const bucketActions: string[] = [];
     const objectActions = new Map<string, string[]>();
     const keyActions: string[] = [];
-    for (const method of uses.backups) {
-      const use = S3_BACKUP_STORE_ACTIONS[method];
+    for (const use of bucketUses) {
       for (const action of use.s3) {
         if (BUCKET_LEVEL_S3_ACTIONS.has(action)) bucketActions.push(action);
         else objectActions.set(use.keyPrefix, [...(objectActions.get(use.keyPrefix) ?? []), action]);

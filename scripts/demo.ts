@@ -32,7 +32,16 @@ async function main(): Promise<void> {
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
   const accounts = new InMemoryAccountStore();
-  const deps = { clock, directory, profiles, backups, accounts, importer: directory, sleeper: clock };
+  const deps = {
+    clock,
+    directory,
+    profiles,
+    backups,
+    restores: backups,
+    accounts,
+    importer: directory,
+    sleeper: clock,
+  };
 
   step("Schedules are checked before anything is deployed");
   show("cron(0 16 * * ? *)", parseScheduleExpression("cron(0 16 * * ? *)").kind);

@@ -19,6 +19,7 @@ import {
 } from "../../core/backup/snapshot.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
 import type { BackupEntry, BackupStore } from "../../core/ports/backup-store.js";
+import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
 import { stableUserId } from "../../core/user/user.js";
 import { Outage } from "./outage.js";
 
@@ -26,7 +27,7 @@ import { Outage } from "./outage.js";
  * Backups as text objects in a versioned "bucket" in memory: what is stored is the serialized form, so reads
  * go through the same parser as real objects and a corrupt object can be planted with {@link putRaw}.
  */
-export class InMemoryBackupStore implements BackupStore {
+export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   /** Object key → versions, oldest first. */
   private readonly objects = new Map<string, string[]>();
   readonly outage = new Outage();

@@ -1,5 +1,6 @@
 import { describeAccountStoreContract } from "../../core/ports/account-store.contract.js";
 import { describeBackupStoreContract } from "../../core/ports/backup-store.contract.js";
+import { describeRestoreStateStoreContract } from "../../core/ports/restore-state-store.contract.js";
 import { describeProfileStoreContract } from "../../core/ports/profile-store.contract.js";
 import { describeUserDirectoryContract } from "../../core/ports/user-directory.contract.js";
 import { describeUserImportContract } from "../../core/ports/user-import.contract.js";
@@ -21,6 +22,13 @@ describeBackupStoreContract("in-memory", async () => {
   return {
     store,
     plantMalformed: async (userId, text) => store.putRaw(InMemoryBackupStore.userKey(userId), text),
+  };
+});
+
+describeRestoreStateStoreContract("in-memory", async () => {
+  const store = new InMemoryBackupStore();
+  return {
+    store,
     plantMalformedRestoreProgress: async (planId) =>
       store.putRaw(
         InMemoryBackupStore.restoreProgressKey(planId),

@@ -11,11 +11,13 @@ import {
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { SnapshotPartWriter } from "../../core/backup/snapshot.js";
 import { describeBackupStoreContract } from "../../core/ports/backup-store.contract.js";
+import { describeRestoreStateStoreContract } from "../../core/ports/restore-state-store.contract.js";
 import { aBackupRecord } from "../../core/testing/backup.js";
 import { stableUserId } from "../../core/user/user.js";
 import { freePort } from "../../local/services/process.js";
 import { S3RVER_CREDENTIALS } from "../../local/services/s3rver.js";
-import { restoreProgressKey, S3BackupStore, snapshotPartKey, userBackupKey } from "./backup-store.js";
+import { S3BackupStore, snapshotPartKey, userBackupKey } from "./backup-store.js";
+import { restoreProgressKey, S3RestoreStateStore } from "./restore-state-store.js";
 
 const clientOptions = {
   region: "us-east-1",
@@ -64,15 +66,23 @@ describeBackupStoreContract(
       plantMalformed: async (userId, text) => {
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: userBackupKey(userId), Body: text }));
       },
-      plantMalformedRestoreProgress: async (planId) => {
-        await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: restoreProgressKey(planId), Body: "not gzip" }),
-        );
-      },
     };
   },
   { versionListing: false, versionListingGap: "s3rver implements no ListObjectVersions" },
 );
+
+describeRestoreStateStoreContract("S3 (s3rver)", async () => {
+  const bucket = await aBucket();
+  return {
+    store: new S3RestoreStateStore(client, bucket),
+    close: () => dropBucket(bucket),
+    plantMalformedRestoreProgress: async (planId) => {
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: restoreProgressKey(planId), Body: "not gzip" }),
+      );
+    },
+  };
+});
 
 describe("S3BackupStore on s3rver", () => {
   it("stores a part as a gzip file under its name plus .gz", async () => {

@@ -25,16 +25,10 @@ import { arbBackupRecord, arbSnapshotManifest } from "../../core/testing/arbitra
 import { aBackupRecord } from "../../core/testing/backup.js";
 import { stableUserId } from "../../core/user/user.js";
 import { newRestoreProgress, type RestoreProgress } from "../../core/backup/restore-state.js";
-import {
-  restorePlanKey,
-  restoreProgressKey,
-  S3BackupStore,
-  snapshotManifestKey,
-  snapshotPartKey,
-  userBackupKey,
-} from "./backup-store.js";
+import { S3BackupStore, snapshotManifestKey, snapshotPartKey, userBackupKey } from "./backup-store.js";
 import { S3DeleteError } from "./errors.js";
-import { S3_BACKUP_STORE_ACTIONS } from "./permissions.js";
+import { S3_BACKUP_STORE_ACTIONS, S3_RESTORE_STATE_STORE_ACTIONS } from "./permissions.js";
+import { restorePlanKey, restoreProgressKey, S3RestoreStateStore } from "./restore-state-store.js";
 
 const BUCKET = "backups";
 const client = new S3Client({
@@ -143,21 +137,25 @@ function aRestoreProgress(planId: string): RestoreProgress {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("S3BackupStore: writes", () => {
-  /** The inputs of the PutObject calls of one write of each kind: a backup, a part, a manifest. */
-  async function putsOfEachKind(store: S3BackupStore): Promise<PutObjectCommandInput[]> {
+  /**
+   * The inputs of the PutObject calls of one write of each kind: a backup, a part, a manifest (backup store
+   * made with `options`), a restore's progress (restore state store made with the same key).
+   */
+  async function putsOfEachKind(options: { kmsKeyId?: string } = {}): Promise<PutObjectCommandInput[]> {
     fakeBucket();
+    const store = new S3BackupStore(client, BUCKET, options);
     const part = aPart();
     await store.putUserBackup(aBackupRecord());
     await store.putSnapshotPart("s-1", part);
     await store.putSnapshotManifest(aManifest("s-1", [part]));
-    await store.putRestoreProgress(aRestoreProgress("restore-1"));
+    await new S3RestoreStateStore(client, BUCKET, options).putRestoreProgress(aRestoreProgress("restore-1"));
     const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(puts).toHaveLength(4);
     return puts;
   }
 
   it("sends SSE-KMS with the configured key on every put", async () => {
-    const puts = await putsOfEachKind(new S3BackupStore(client, BUCKET, { kmsKeyId: "alias/backups" }));
+    const puts = await putsOfEachKind({ kmsKeyId: "alias/backups" });
     for (const put of puts) {
       expect(put).toMatchObject({
         Bucket: BUCKET,
@@ -168,7 +166,7 @@ describe("S3BackupStore: writes", () => {
   });
 
   it("leaves encryption to the bucket's default when no key is configured", async () => {
-    for (const put of await putsOfEachKind(new S3BackupStore(client, BUCKET))) {
+    for (const put of await putsOfEachKind()) {
       expect(put).not.toHaveProperty("ServerSideEncryption");
       expect(put).not.toHaveProperty("SSEKMSKeyId");
     }
@@ -241,10 +239,10 @@ describe("S3BackupStore: writes", () => {
   });
 });
 
-describe("S3BackupStore: restore state", () => {
+describe("S3RestoreStateStore", () => {
   it("keeps a restore's progress gzipped at restores/<planId>/progress.json.gz and reads it back", async () => {
     const { objects, plant } = fakeBucket();
-    const store = new S3BackupStore(client, BUCKET);
+    const store = new S3RestoreStateStore(client, BUCKET);
     await store.putRestoreProgress(aRestoreProgress("restore-1"));
     const stored = objects.get(restoreProgressKey("restore-1"));
     expect(restoreProgressKey("restore-1")).toBe("restores/restore-1/progress.json.gz");
@@ -614,8 +612,8 @@ describe("S3_BACKUP_STORE_ACTIONS", () => {
       S3_BACKUP_STORE_ACTIONS.getUserBackup,
       S3_BACKUP_STORE_ACTIONS.getSnapshotManifest,
       S3_BACKUP_STORE_ACTIONS.getSnapshotPart,
-      S3_BACKUP_STORE_ACTIONS.getRestorePlan,
-      S3_BACKUP_STORE_ACTIONS.getRestoreProgress,
+      S3_RESTORE_STATE_STORE_ACTIONS.getRestorePlan,
+      S3_RESTORE_STATE_STORE_ACTIONS.getRestoreProgress,
     ]) {
       expect(use.s3).toEqual(expect.arrayContaining(["s3:GetObject", "s3:ListBucket"]));
       expect(use.kms).toEqual(["kms:Decrypt"]);

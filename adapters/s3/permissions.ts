@@ -3,6 +3,14 @@
  * the adapter (plain data: the Pulumi program builds least-privilege policies and lifecycle rules from it).
  */
 import type { BackupStore } from "../../core/ports/backup-store.js";
+import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
+
+/** What one method needs: `s3` actions on `keyPrefix` objects (or the bucket), `kms` actions on the key. */
+export interface S3Use {
+  readonly s3: readonly string[];
+  readonly kms: readonly string[];
+  readonly keyPrefix: string;
+}
 
 /** The key prefix of each kind of object in the backup bucket. */
 export const BACKUP_KEY_PREFIXES = {
@@ -49,13 +57,14 @@ export const S3_BACKUP_STORE_ACTIONS = {
   listSnapshots: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
   getSnapshotManifest: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
   getSnapshotPart: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
-  // Restore state is replaced in place (older versions deleted): a restore's plan holds users' attributes,
-  // which must not linger as old versions once the restore is over.
+} as const satisfies Record<keyof BackupStore, S3Use>;
+
+/** The same for the restore state store, in the same bucket under `restores/`. */
+export const S3_RESTORE_STATE_STORE_ACTIONS = {
+  // Restore state is replaced in place (older versions deleted): a restore's plan holds users' data, which
+  // must not linger as old versions once the restore is over.
   putRestorePlan: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
   getRestorePlan: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
   putRestoreProgress: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
   getRestoreProgress: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
-} as const satisfies Record<
-  keyof BackupStore,
-  { s3: readonly string[]; kms: readonly string[]; keyPrefix: string }
->;
+} as const satisfies Record<keyof RestoreStateStore, S3Use>;

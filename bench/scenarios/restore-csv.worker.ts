@@ -9,8 +9,7 @@ import { performance } from "node:perf_hooks";
 import { DEFAULT_CSV_HEADER, InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
 import { systemClock, timerSleeper } from "../../adapters/shared/time.js";
 import type { ImportJob, UserImportService } from "../../core/ports/user-import.js";
-import { parseImportHeader, writeImportFiles } from "../../core/csv/index.js";
-import { planRestore } from "../../core/use-cases/restore-users.js";
+import { importFileText, startRestore } from "../../core/use-cases/restore-steps.js";
 import { peakRssBytes } from "../lib/rss.js";
 import { FIXTURE_SNAPSHOT_ID, FixtureSnapshotStore, writeFixtureSnapshot } from "./snapshot-fixture.js";
 
@@ -22,7 +21,11 @@ export interface CsvWorkerResult {
   readonly finished: boolean;
   readonly ms: number;
   readonly planMs?: number;
+  /** Storing the plan: serializing, checking it reads back, gzip. */
+  readonly storeMs?: number;
   readonly csvMs?: number;
+  /** The stored plan's size (gzip). */
+  readonly planBytes?: number;
   readonly files: number;
   readonly rows: number;
   readonly bytes: number;
@@ -58,8 +61,9 @@ class HeaderOnlyImporter implements UserImportService {
 }
 
 /**
- * planRestore, then the restore's CSV step: writeImportFiles over the planned users, one file's text in
- * memory at a time (as the restore builds each file just before its import job), handed to a sink that only
+ * What the restore Lambda does before its first upload: startRestore (plan every user into its CSV row, cut the
+ * files, store the plan as the S3 store does: serialized, checked to read back, gzipped), then each file's text
+ * as a step builds it just before its import job (one file in memory at a time), handed to a sink that only
  * counts it.
  */
 async function ours(dir: string): Promise<Omit<CsvWorkerResult, "side" | "startRssBytes" | "peakRssBytes">> {
@@ -67,39 +71,37 @@ async function ours(dir: string): Promise<Omit<CsvWorkerResult, "side" | "startR
   const importer = new HeaderOnlyImporter();
   const deps = {
     backups,
+    restores: backups,
     directory: new InMemoryUserDirectory(),
     importer,
     clock: systemClock,
     sleeper: timerSleeper,
   };
   const started = performance.now();
-  const plan = await planRestore(deps, { source: { kind: "snapshot", snapshotId: FIXTURE_SNAPSHOT_ID } });
-  const planned = performance.now();
-  let chunks: string[] = [];
-  let bytes = 0;
-  const summary = await writeImportFiles(parseImportHeader(await importer.getCsvHeader()), plan.users, {
-    startFile: () => {
-      chunks = [];
-    },
-    write: (chunk) => {
-      chunks.push(chunk);
-    },
-    endFile: () => {
-      bytes += Buffer.byteLength(chunks.join(""), "utf8");
-      chunks = [];
-    },
+  const { stored } = await startRestore(deps, {
+    source: { kind: "snapshot", snapshotId: FIXTURE_SNAPSHOT_ID },
   });
+  const planned = performance.now();
+  let bytes = 0;
+  let rows = 0;
+  for (let index = 0; index < stored.chunks.length; index += 1) {
+    const text = importFileText(stored, index);
+    bytes += Buffer.byteLength(text, "utf8");
+    rows += (stored.chunks[index] as { users: number }).users;
+  }
   const done = performance.now();
   return {
     finished: true,
     ms: done - started,
-    planMs: planned - started,
+    planMs: planned - started - backups.planStoreMs,
+    storeMs: backups.planStoreMs,
     csvMs: done - planned,
-    files: summary.files.length,
-    rows: summary.rows,
+    files: stored.chunks.length,
+    rows,
     bytes,
+    planBytes: backups.planBytes,
     badRows: 0,
-    skipped: plan.skipped.length + summary.skipped.length,
+    skipped: stored.plan.skipped.length,
   };
 }
 

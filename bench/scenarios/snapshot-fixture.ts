@@ -4,8 +4,12 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import type { BackupRecord } from "../../core/backup/backup-record.js";
+import { type StoredRestorePlan, serializeRestorePlan } from "../../core/backup/restore-state.js";
 import {
   describePart,
   type SnapshotManifest,
@@ -15,6 +19,7 @@ import {
 } from "../../core/backup/snapshot.js";
 import { makeUser, type User } from "../../core/user/user.js";
 
+const gzipAsync = promisify(gzip);
 const CAPTURED_AT = new Date("2026-03-01T00:00:00.000Z");
 const CREATED_AT = new Date("2025-06-01T00:00:00.000Z");
 export const FIXTURE_POOL_ID = "us-east-1_BenchPool1";
@@ -117,6 +122,16 @@ export class FixtureSnapshotStore extends InMemoryBackupStore {
   override async getSnapshotManifest(): Promise<SnapshotManifest> {
     return this.manifest;
   }
+
+  /** Storing a restore plan as the S3 store does (serialize, check, gzip), keeping only its size. */
+  override async putRestorePlan(stored: StoredRestorePlan): Promise<void> {
+    const started = performance.now();
+    this.planBytes = (await gzipAsync(Buffer.from(serializeRestorePlan(stored), "utf8"))).length;
+    this.planStoreMs += performance.now() - started;
+  }
+
+  planBytes = 0;
+  planStoreMs = 0;
 
   override async getSnapshotPart(_snapshotId: string, partName: string): Promise<string> {
     if (!this.manifest.parts.some((part) => part.name === partName)) throw new Error(`no part ${partName}`);

@@ -4,7 +4,9 @@
  *
  * - the **plan** (`cognito-user-lifecycle/restore-plan`): what the restore brings back and how the users are
  *   cut into chunks. Written once, when the restore starts; it can hold 100,000+ users, so it is never
- *   rewritten.
+ *   rewritten. With import jobs, each user is kept as its import CSV row (plus username, old sub, groups and
+ *   enabled flag for the finalization): a resume cuts the very files the start cut, and a plan of 500,000
+ *   users stays a fraction of the size of their backups.
  * - the **progress** (`cognito-user-lifecycle/restore-progress`): per chunk, the import job (id, status,
  *   counts) or the users created; then how far the finalization (groups, memberships, disabled flags, new
  *   subs) got. Rewritten after every step, so it stays small until the finalization's results pile up.
@@ -25,6 +27,8 @@ import type { ReadContext } from "./json-reader.js";
 
 export const RESTORE_PLAN_FORMAT = "cognito-user-lifecycle/restore-plan";
 export const RESTORE_PROGRESS_FORMAT = "cognito-user-lifecycle/restore-progress";
+/** 2: users as {@link PlannedUser} (import-job: their CSV row). 1 held every user's full record. */
+export const RESTORE_PLAN_VERSION = 2;
 
 /**
  * `import-job` (default): Cognito user import jobs — no messages, no monthly-active-user cost, users must
@@ -50,8 +54,11 @@ export interface RestorePlan {
   };
   /** Groups the restored users belong to, to create in the target pool first. */
   readonly groups: readonly Group[];
-  /** Users to restore, as backed up, but without their creation and modification dates, which a restore cannot set. */
-  readonly users: readonly User[];
+  /**
+   * Users to restore, in the order they are restored (by username): for import jobs, consecutive runs of them
+   * are the chunks' files.
+   */
+  readonly users: readonly PlannedUser[];
   /** Usernames already in the target pool: left untouched. */
   readonly existing: readonly string[];
   /** Users that cannot be restored, with the reason. */
@@ -60,6 +67,25 @@ export interface RestorePlan {
   readonly malformedBackups: readonly string[];
   /** Requested usernames (`options.usernames`) that no backup holds: nothing can bring them back. */
   readonly notFound: readonly string[];
+}
+
+/**
+ * A user the restore brings back, as much of it as the restore needs — and no more, since a plan can hold
+ * 100,000s of them: what the import job or AdminCreateUser is given, then what the finalization needs
+ * (groups, enabled flag, the sub to map to the new one).
+ */
+export interface PlannedUser {
+  readonly username: string;
+  /** The user's stable id before the restore (see `stableUserId`), carried in `custom:legacy_sub`. */
+  readonly sub: string;
+  /** Groups to add the user to once restored, sorted. */
+  readonly groups: readonly string[];
+  /** False: the user is disabled once restored. */
+  readonly enabled: boolean;
+  /** import-job: the user's record in the import CSV, escaped, followed by `\n`. */
+  readonly row?: string;
+  /** admin-create: the user as backed up, without its creation and modification dates (a restore cannot set them). */
+  readonly user?: User;
 }
 
 /** One chunk of the plan's users: an import CSV file (import-job) or a slice of users (admin-create). */
@@ -72,13 +98,13 @@ export interface RestoreChunk {
 
 /** A started restore's plan, as stored: written once. */
 export interface StoredRestorePlan {
-  readonly version: 1;
+  readonly version: typeof RESTORE_PLAN_VERSION;
   readonly plan: RestorePlan;
   /** The pool the restore writes into, as the caller named it; absent: the caller's own pool. */
   readonly targetUserPoolId?: string;
-  /** How the users are cut: admin-create chunks are consecutive slices of `plan.users`. */
+  /** How the users are cut: each chunk is the next `users` of `plan.users`. */
   readonly chunks: readonly RestoreChunk[];
-  /** import-job: the pool's CSV header at start, so every file is cut again exactly as it was at start. */
+  /** import-job: the pool's CSV header at start, the first line of every file. */
   readonly csvHeader?: readonly string[];
   /** import-job: the file limits the chunks were cut with. */
   readonly importFileLimits?: Partial<ImportFileLimits>;
@@ -161,15 +187,22 @@ const skippedWire = z.strictObject({
   detail: z.string(),
 });
 
-const userWire = z.strictObject({
-  user: z.unknown(),
-  groups: z.array(z.string()),
-  mfaEnabled: z.boolean(),
+const groupNames = z.array(z.string().check(z.minLength(1)));
+/** import-job: one record of the CSV, ending with its only line break (values never hold one). */
+const rowWire = z.string().check(z.regex(/^[^\n]+\n$/, "must be one CSV record ending with a line break"));
+const plannedWire = z.strictObject({
+  username: z.string().check(z.minLength(1)),
+  sub: z.string().check(z.minLength(1)),
+  groups: groupNames,
+  enabled: z.boolean(),
+  row: z.optional(rowWire),
+  user: z.optional(z.unknown()),
+  mfaEnabled: z.optional(z.boolean()),
 });
 
 const planWire = z.strictObject({
   format: z.literal(RESTORE_PLAN_FORMAT),
-  version: z.literal(1),
+  version: z.literal(RESTORE_PLAN_VERSION),
   planId,
   createdAt: date,
   strategy: z.enum(RESTORE_STRATEGIES),
@@ -189,7 +222,7 @@ const planWire = z.strictObject({
   importFileLimits: z.optional(
     z.strictObject({ maxUsersPerFile: z.optional(count), maxBytesPerFile: z.optional(count) }),
   ),
-  users: z.array(userWire),
+  users: z.array(plannedWire),
 });
 
 const jobWire = z.strictObject({
@@ -236,18 +269,20 @@ const progressWire = z.strictObject({
 // ---- plan ----
 
 /**
- * The plan document as compact JSON. Users are written in Cognito's `UserType` shape, as backup records hold
- * them, with their groups and MFA flag beside.
+ * The plan document as compact JSON. Import-job users are written as their CSV row beside username, sub,
+ * groups and enabled flag; admin-create users also carry their record in Cognito's `UserType` shape, as backup
+ * records hold them, with their MFA flag.
  *
  * @throws ValidationError `RESTORE.STATE_MALFORMED` when the document would not read back (a key-unsafe plan
- *   id, an invalid date...): nothing a resume would refuse is ever written.
+ *   id, an invalid date, a user without what its strategy needs...): nothing a resume would refuse is ever
+ *   written.
  */
 export function serializeRestorePlan(stored: StoredRestorePlan): string {
   const { plan } = stored;
   const ctx = malformed();
   const wire = {
     format: RESTORE_PLAN_FORMAT,
-    version: 1,
+    version: RESTORE_PLAN_VERSION,
     planId: plan.planId,
     createdAt: isoDate(plan.createdAt, "createdAt", ctx),
     strategy: plan.strategy,
@@ -261,10 +296,15 @@ export function serializeRestorePlan(stored: StoredRestorePlan): string {
     chunks: stored.chunks,
     ...(stored.csvHeader === undefined ? {} : { csvHeader: stored.csvHeader }),
     ...(stored.importFileLimits === undefined ? {} : { importFileLimits: stored.importFileLimits }),
-    users: plan.users.map((user) => ({
-      user: toUserType(user),
-      groups: [...user.groups],
-      mfaEnabled: user.mfaEnabled,
+    users: plan.users.map((planned) => ({
+      username: planned.username,
+      sub: planned.sub,
+      groups: planned.groups,
+      enabled: planned.enabled,
+      ...(planned.row === undefined ? {} : { row: planned.row }),
+      ...(planned.user === undefined
+        ? {}
+        : { user: toUserType(planned.user), mfaEnabled: planned.user.mfaEnabled }),
     })),
   };
   const text = JSON.stringify(wire);
@@ -281,18 +321,42 @@ export function serializeRestorePlan(stored: StoredRestorePlan): string {
  */
 export function parseRestorePlan(text: string, location?: string): StoredRestorePlan {
   const ctx = malformed(location);
-  const wire = readWire(planWire, text, ctx);
-  const users = wire.users.map((entry, index) => {
-    const user = readUserType(entry.user, `users[${index}].user`, ctx);
-    return { ...user, groups: normalizeGroups(entry.groups), mfaEnabled: entry.mfaEnabled };
+  const value = parseJson(text, ctx);
+  const version = (value as { version?: unknown } | null)?.version;
+  if (typeof version === "number" && version < RESTORE_PLAN_VERSION) {
+    fail(
+      ctx,
+      "version",
+      `${version} was written by an earlier release, which this one does not resume: start the restore again ` +
+        "(users it brought back already are left as they are)",
+    );
+  }
+  const wire = checkWire(planWire, value, ctx);
+  const users = wire.users.map((entry, index): PlannedUser => {
+    const path = `users[${index}]`;
+    const groups = normalizeGroups(entry.groups);
+    if (wire.strategy === "import-job") {
+      if (entry.row === undefined)
+        fail(ctx, `${path}.row`, "is missing (import-job users are written as rows)");
+      if (entry.user !== undefined) fail(ctx, `${path}.user`, "is not part of an import-job user");
+      return { username: entry.username, sub: entry.sub, groups, enabled: entry.enabled, row: entry.row };
+    }
+    if (entry.row !== undefined) fail(ctx, `${path}.row`, "is not part of an admin-create user");
+    if (entry.mfaEnabled === undefined) fail(ctx, `${path}.mfaEnabled`, "is missing");
+    const user = { ...readUserType(entry.user, `${path}.user`, ctx), groups, mfaEnabled: entry.mfaEnabled };
+    if (user.username !== entry.username) fail(ctx, `${path}.username`, "differs from the user's");
+    return { username: entry.username, sub: entry.sub, groups, enabled: entry.enabled, user };
   });
   const planned = wire.chunks.reduce((total, chunk) => total + chunk.users, 0);
   wire.chunks.forEach((chunk, index) => {
     if (chunk.index !== index + 1) fail(ctx, `chunks[${index}].index`, `expected ${index + 1}`);
   });
-  if (planned > users.length) fail(ctx, "chunks", `hold ${planned} users, the plan ${users.length}`);
+  if (planned !== users.length) fail(ctx, "chunks", `hold ${planned} users, the plan ${users.length}`);
+  if (wire.strategy === "import-job" && users.length > 0 && wire.csvHeader === undefined) {
+    fail(ctx, "csvHeader", "is missing (import-job files start with it)");
+  }
   return {
-    version: 1,
+    version: RESTORE_PLAN_VERSION,
     plan: {
       planId: wire.planId,
       createdAt: new Date(wire.createdAt),
@@ -424,13 +488,19 @@ function fail(ctx: ReadContext, path: string, problem: string): never {
 }
 
 function readWire<S extends z.ZodMiniType>(schema: S, text: string, ctx: ReadContext): z.infer<S> {
-  let value: unknown;
+  return checkWire(schema, parseJson(text, ctx), ctx);
+}
+
+function parseJson(text: string, ctx: ReadContext): unknown {
   try {
-    value = JSON.parse(text) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     // The parser's message quotes the text around the error, which may be an email: it is dropped.
     return fail(ctx, "", "not valid JSON");
   }
+}
+
+function checkWire<S extends z.ZodMiniType>(schema: S, value: unknown, ctx: ReadContext): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

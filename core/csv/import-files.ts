@@ -56,11 +56,9 @@ export interface ImportCsvSummary {
 }
 
 /**
- * Maps each user (see `mapUserToRow`) and writes the rows to the sink, file after file. A file is closed and the
- * next one started — with the header again — before a row would take it over either limit. A user whose
- * username was already written is skipped as DUPLICATE_USERNAME ("must be unique within your user pool"), also
- * across files; the first one wins. A row too large for even an empty file is skipped as ROW_TOO_LONG. No file
- * is started when no user can be written. No byte order mark is ever written.
+ * Maps each user (see `mapUserToRow`) and writes the rows to the sink, file after file (see
+ * {@link writeImportRows} for how files are cut, duplicates and rows too large for a file). No byte order mark
+ * is ever written.
  *
  * Streams: holds one user and one row at a time, plus the set of usernames written (for the duplicate rule)
  * and the skipped users' descriptions.
@@ -75,79 +73,141 @@ export async function writeImportFiles(
   sink: CsvFileSink,
   limits: Partial<ImportFileLimits> = {},
 ): Promise<ImportCsvSummary> {
-  const { maxUsersPerFile, maxBytesPerFile } = resolveLimits(limits);
-  const headerLine = `${formatCsvRow(header.columns)}\n`;
-  const headerBytes = utf8Length(headerLine);
-  if (headerBytes >= maxBytesPerFile) {
-    throw new ValidationError(
-      "CSV.LIMIT_EXCEEDED",
-      "limits.maxBytesPerFile",
-      `leaves no room for a row after the ${headerBytes}-byte header line`,
-    );
-  }
-
-  const files: ImportFileInfo[] = [];
-  const skipped: SkippedUser[] = [];
-  const skippedByReason: Partial<Record<SkipReason, number>> = {};
+  const cutter = new FileCutter(header, sink, limits);
   const dropped = new Map<string, number>();
-  const written = new Set<string>();
-  let rows = 0;
-  let current: ImportFileInfo | undefined;
-
-  const skip = (entry: SkippedUser): void => {
-    skipped.push(entry);
-    skippedByReason[entry.reason] = (skippedByReason[entry.reason] ?? 0) + 1;
-  };
-  const closeFile = async (file: ImportFileInfo): Promise<void> => {
-    await sink.endFile({ ...file });
-    files.push(file);
-  };
-
   for await (const user of users) {
     const mapped = importRowOf(header, user);
     if (mapped.kind === "skip") {
-      skip(mapped.skipped);
+      cutter.skip(mapped.skipped);
       continue;
     }
-    if (written.has(user.username)) {
-      skip({
-        username: user.username,
+    if (await cutter.write(user.username, mapped.text, mapped.bytes)) {
+      for (const name of droppedAttributesOf(header, user)) dropped.set(name, (dropped.get(name) ?? 0) + 1);
+    }
+  }
+  return { ...(await cutter.end()), droppedAttributes: Object.fromEntries(dropped) };
+}
+
+/** A user's import row, mapped already (see `importRowOf`): what {@link writeImportRows} cuts into files. */
+export interface ImportRowEntry {
+  readonly username: string;
+  /** The escaped record followed by `\n`. */
+  readonly row: string;
+}
+
+/**
+ * Writes rows mapped beforehand to the sink, file after file. A file is closed and the next one started — with
+ * the header again — before a row would take it over either limit. A row whose username was already written is
+ * skipped as DUPLICATE_USERNAME ("must be unique within your user pool"), also across files; the first one
+ * wins. A row too large for even an empty file is skipped as ROW_TOO_LONG. No file is started when no row can
+ * be written.
+ *
+ * @throws ValidationError `CSV.LIMIT_EXCEEDED`, as {@link writeImportFiles}.
+ */
+export async function writeImportRows(
+  header: ImportHeader,
+  rows: AsyncIterable<ImportRowEntry> | Iterable<ImportRowEntry>,
+  sink: CsvFileSink,
+  limits: Partial<ImportFileLimits> = {},
+): Promise<Omit<ImportCsvSummary, "droppedAttributes">> {
+  const cutter = new FileCutter(header, sink, limits);
+  for await (const entry of rows) await cutter.write(entry.username, entry.row, utf8Length(entry.row));
+  return cutter.end();
+}
+
+/** The header line of every import file with these columns (GetCSVHeader's), with its terminator. */
+export function importHeaderLine(columns: readonly string[]): string {
+  return `${formatCsvRow(columns)}\n`;
+}
+
+/** Cuts rows into files under the limits: the one place the file rules live. */
+class FileCutter {
+  private readonly maxUsersPerFile: number;
+  private readonly maxBytesPerFile: number;
+  private readonly headerLine: string;
+  private readonly headerBytes: number;
+  private readonly files: ImportFileInfo[] = [];
+  private readonly skipped: SkippedUser[] = [];
+  private readonly skippedByReason: Partial<Record<SkipReason, number>> = {};
+  private readonly written = new Set<string>();
+  private rows = 0;
+  private current: ImportFileInfo | undefined;
+
+  constructor(
+    header: ImportHeader,
+    private readonly sink: CsvFileSink,
+    limits: Partial<ImportFileLimits>,
+  ) {
+    ({ maxUsersPerFile: this.maxUsersPerFile, maxBytesPerFile: this.maxBytesPerFile } =
+      resolveLimits(limits));
+    this.headerLine = importHeaderLine(header.columns);
+    this.headerBytes = utf8Length(this.headerLine);
+    if (this.headerBytes >= this.maxBytesPerFile) {
+      throw new ValidationError(
+        "CSV.LIMIT_EXCEEDED",
+        "limits.maxBytesPerFile",
+        `leaves no room for a row after the ${this.headerBytes}-byte header line`,
+      );
+    }
+  }
+
+  skip(entry: SkippedUser): void {
+    this.skipped.push(entry);
+    this.skippedByReason[entry.reason] = (this.skippedByReason[entry.reason] ?? 0) + 1;
+  }
+
+  /** Writes the row, or skips it (false) as a duplicate or too large for any file. */
+  async write(username: string, row: string, rowBytes: number): Promise<boolean> {
+    if (this.written.has(username)) {
+      this.skip({
+        username,
         reason: "DUPLICATE_USERNAME",
         detail: `${USERNAME_COLUMN}: already written for an earlier user`,
       });
-      continue;
+      return false;
     }
-    const row = mapped.text;
-    const rowBytes = mapped.bytes;
-    if (headerBytes + rowBytes > maxBytesPerFile) {
-      skip({
-        username: user.username,
+    if (this.headerBytes + rowBytes > this.maxBytesPerFile) {
+      this.skip({
+        username,
         reason: "ROW_TOO_LONG",
-        detail: `row: ${rowBytes} bytes do not fit in a file of at most ${maxBytesPerFile} bytes`,
+        detail: `row: ${rowBytes} bytes do not fit in a file of at most ${this.maxBytesPerFile} bytes`,
       });
-      continue;
+      return false;
     }
-
-    if (current && (current.users + 1 > maxUsersPerFile || current.bytes + rowBytes > maxBytesPerFile)) {
-      await closeFile(current);
-      current = undefined;
+    const open = this.current;
+    if (open && (open.users + 1 > this.maxUsersPerFile || open.bytes + rowBytes > this.maxBytesPerFile)) {
+      await this.closeFile(open);
     }
-    if (!current) {
-      const file: ImportFileInfo = { index: files.length + 1, users: 0, bytes: headerBytes };
-      await sink.startFile(file.index);
-      await sink.write(headerLine);
-      current = file;
+    let file = this.current;
+    if (!file) {
+      file = { index: this.files.length + 1, users: 0, bytes: this.headerBytes };
+      await this.sink.startFile(file.index);
+      await this.sink.write(this.headerLine);
+      this.current = file;
     }
-    await sink.write(row);
-    current.users += 1;
-    current.bytes += rowBytes;
-    rows += 1;
-    written.add(user.username);
-    for (const name of droppedAttributesOf(header, user)) dropped.set(name, (dropped.get(name) ?? 0) + 1);
+    await this.sink.write(row);
+    file.users += 1;
+    file.bytes += rowBytes;
+    this.rows += 1;
+    this.written.add(username);
+    return true;
   }
-  if (current) await closeFile(current);
 
-  return { files, rows, skipped, skippedByReason, droppedAttributes: Object.fromEntries(dropped) };
+  async end(): Promise<Omit<ImportCsvSummary, "droppedAttributes">> {
+    if (this.current) await this.closeFile(this.current);
+    return {
+      files: this.files,
+      rows: this.rows,
+      skipped: this.skipped,
+      skippedByReason: this.skippedByReason,
+    };
+  }
+
+  private async closeFile(file: ImportFileInfo): Promise<void> {
+    this.current = undefined;
+    await this.sink.endFile({ ...file });
+    this.files.push(file);
+  }
 }
 
 /**

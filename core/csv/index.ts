@@ -7,7 +7,10 @@ export {
   type ImportCsvSummary,
   type ImportFileInfo,
   type ImportFileLimits,
+  importHeaderLine,
+  type ImportRowEntry,
   writeImportFiles,
+  writeImportRows,
 } from "./import-files.js";
 export {
   type ImportHeader,

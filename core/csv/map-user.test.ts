@@ -312,7 +312,7 @@ describe("importRowOf — the row as written into files", () => {
           }
           const text = `${mapped.line}\n`;
           expect(row).toEqual({ kind: "row", text, bytes: Buffer.byteLength(text, "utf8") });
-          // Asked again (the cached row), also through another header object with the same content.
+          // Asked again, also through another header object with the same content (one compiled header).
           expect(importRowOf(poolHeader, user)).toEqual(row);
           expect(importRowOf(anImportHeader({ mfaConfiguration: mfa }), user)).toEqual(row);
         },

@@ -133,14 +133,11 @@ export interface ImportRow {
 }
 
 /**
- * {@link mapUserToRow}, for writing files: the row as text plus its size, or why the user is skipped. The row
- * of a user that can be imported is remembered for that user object and header (the same columns and pool
- * settings), so mapping it again costs a lookup.
+ * {@link mapUserToRow}, for writing files: the row as text plus its size, or why the user is skipped. Only the
+ * text is built (no field array or dropped-attribute list is kept): a restore plan holds this text per user.
  */
 export function importRowOf(header: ImportHeader, user: User): ImportRow | SkippedRow {
   const compiled = compileHeader(header);
-  const cached = compiled.rows.get(user);
-  if (cached !== undefined) return { kind: "row", text: cached, bytes: utf8Length(cached) };
   const fields: string[] = [];
   const problem = fillFields(compiled, user, fields);
   if (problem !== undefined) return { kind: "skip", skipped: problem };
@@ -151,7 +148,6 @@ export function importRowOf(header: ImportHeader, user: User): ImportRow | Skipp
   if (text.length - 1 > MAX_ROW_LENGTH) {
     return { kind: "skip", skipped: rowTooLong(user, text.slice(0, -1)) };
   }
-  compiled.rows.set(user, text);
   return { kind: "row", text, bytes: utf8Length(text) };
 }
 
@@ -200,18 +196,10 @@ interface CompiledHeader {
   readonly contacts: readonly VerifiableContact[];
   /** Required attributes with their column index (-1: no such column, so never written). */
   readonly required: readonly { readonly name: string; readonly index: number }[];
-  /**
-   * Rows already worked out for this header, by user object (the text only: the least memory per user). A
-   * restore maps every user once while planning (to know whom it skips) and writes the same rows into its
-   * files later, possibly more than once (counting the chunks, then one file per step). Users are immutable,
-   * so a row stays right for as long as its user lives; the map holds users weakly, so a row goes with its
-   * user.
-   */
-  readonly rows: WeakMap<User, string>;
 }
 
 // Compiled headers by header object, and by content so that two equal headers (parsed twice from the same
-// GetCSVHeader answer) share one, and the rows remembered for one serve the other.
+// GetCSVHeader answer) share one.
 const compiledByHeader = new WeakMap<ImportHeader, CompiledHeader>();
 const compiledByKey = new Map<string, CompiledHeader>();
 const MAX_COMPILED_BY_KEY = 64;
@@ -271,7 +259,6 @@ function buildCompiledHeader(header: ImportHeader): CompiledHeader {
     contactColumns,
     contacts: [...(header.verifiedContacts ?? carriedContacts(columnSet))],
     required: (header.requiredAttributes ?? []).map((name) => ({ name, index: columns.indexOf(name) })),
-    rows: new WeakMap(),
   };
 }
 

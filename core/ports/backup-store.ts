@@ -1,5 +1,4 @@
 import type { BackupRecord } from "../backup/backup-record.js";
-import type { RestoreProgress, StoredRestorePlan } from "../backup/restore-state.js";
 import type { CompletedPart, SnapshotManifest } from "../backup/snapshot.js";
 import type { ValidationError } from "../errors.js";
 
@@ -9,9 +8,9 @@ export type BackupEntry =
   | { readonly kind: "malformed"; readonly location: string; readonly error: ValidationError };
 
 /**
- * Where backups live: one current backup per user (older ones kept as versions until erased or expired),
- * whole-pool snapshots made of parts plus a manifest, and the state of restores in progress (a plan written
- * once, and its progress, rewritten after every step) so a restore can run over several invocations.
+ * Where backups live: one current backup per user (older ones kept as versions until erased or expired), and
+ * whole-pool snapshots made of parts plus a manifest. (The state of restores in progress is a port of its
+ * own, `RestoreStateStore`: only the restore uses it.)
  */
 export interface BackupStore {
   /**
@@ -52,37 +51,4 @@ export interface BackupStore {
 
   /** The part's JSON Lines text, as stored; callers check it against the manifest. */
   getSnapshotPart(snapshotId: string, partName: string): Promise<string>;
-
-  /**
-   * Stores a started restore's plan under its `plan.planId`. Written once per restore; writing it again
-   * replaces it.
-   *
-   * @throws ValidationError `RESTORE.STATE_MALFORMED` when the plan cannot be serialized (nothing is written).
-   */
-  putRestorePlan(stored: StoredRestorePlan): Promise<void>;
-
-  /**
-   * The restore's plan, as stored.
-   *
-   * @throws LifecycleError `RESTORE.NOT_FOUND` (naming the plan id) when no restore has that id;
-   *   ValidationError `RESTORE.STATE_MALFORMED` when the stored plan cannot be read.
-   */
-  getRestorePlan(planId: string): Promise<StoredRestorePlan>;
-
-  /**
-   * Stores the restore's progress under its `planId`, replacing the previous progress (older versions are
-   * not kept). Whole-document writes: a reader sees the old progress or the new one, never a mix.
-   *
-   * @throws ValidationError `RESTORE.STATE_MALFORMED` when the progress cannot be serialized (nothing is
-   *   written).
-   */
-  putRestoreProgress(progress: RestoreProgress): Promise<void>;
-
-  /**
-   * The restore's latest progress. Reads only.
-   *
-   * @throws LifecycleError `RESTORE.NOT_FOUND` (naming the plan id) when the restore has no progress;
-   *   ValidationError `RESTORE.STATE_MALFORMED` when it cannot be read.
-   */
-  getRestoreProgress(planId: string): Promise<RestoreProgress>;
 }

@@ -2,9 +2,18 @@
  * Planning a restore: which users come back, which are already in the target pool, which cannot be restored
  * and why. Planning changes nothing.
  */
-import type { RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
+import type { PlannedUser, RestoreChunk, RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
 import { forEachSnapshotRecord, verifyPart } from "../backup/snapshot.js";
-import { importRowOf, parseImportHeader, type SkippedUser } from "../csv/index.js";
+import {
+  type CsvFileSink,
+  type ImportFileLimits,
+  type ImportHeader,
+  type ImportRowEntry,
+  importRowOf,
+  parseImportHeader,
+  type SkippedUser,
+  writeImportRows,
+} from "../csv/index.js";
 import { ValidationError } from "../errors.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock, Sleeper } from "../ports/clock.js";
@@ -12,7 +21,7 @@ import { allUsers, type UserDirectory } from "../ports/user-directory.js";
 import type { UserImportService } from "../ports/user-import.js";
 import { type Group, LEGACY_SUB_ATTRIBUTE, stableUserId, type User } from "../user/user.js";
 
-export type { RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
+export type { PlannedUser, RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
 
 /** Where the users to restore come from. */
 export type RestoreSource =
@@ -28,6 +37,8 @@ export interface RestoreOptions {
   readonly strategy?: RestoreStrategy;
   /** Restore only these usernames (e.g. one user deleted by accident). */
   readonly usernames?: readonly string[];
+  /** import-job: smaller CSV files than Cognito's maxima (500,000 users, 100 MB), e.g. to keep each job short. */
+  readonly importFileLimits?: Partial<ImportFileLimits>;
 }
 
 export interface RestoreDeps {
@@ -46,23 +57,47 @@ export interface RestoreDeps {
  * first: a corrupt part stops the plan (naming the part) before anything is imported.
  */
 export async function planRestore(deps: RestoreDeps, options: RestoreOptions = {}): Promise<RestorePlan> {
-  return (await planWithHeader(deps, options)).plan;
+  return (await preparePlan(deps, options)).plan;
+}
+
+/** A plan with what starting it needs besides: the import CSV header it was made with, and its files. */
+export interface PreparedPlan {
+  readonly plan: RestorePlan;
+  /** import-job: the pool's CSV header the rows were made for. */
+  readonly csvHeader?: string[];
+  /** import-job: the files the planned users make under `options.importFileLimits`, in order. */
+  readonly importChunks?: RestoreChunk[];
 }
 
 /**
- * {@link planRestore}, with the import CSV header the plan was made with (import-job strategy), so the
- * restore's files are cut with the very header its skip decisions used.
+ * {@link planRestore}, with the import CSV header the plan was made with and the files it cuts into
+ * (import-job strategy).
+ *
+ * Memory: each backup is turned into what the restore needs of it (for import jobs, its CSV row) as soon as it
+ * is read, so the full records of a snapshot are never all held at once; a user whose newer backup comes
+ * later is replaced.
  */
-export async function planWithHeader(
-  deps: RestoreDeps,
-  options: RestoreOptions = {},
-): Promise<{ plan: RestorePlan; csvHeader?: string[] }> {
+export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {}): Promise<PreparedPlan> {
   const source = options.source ?? { kind: "latest" };
   const strategy = options.strategy ?? "import-job";
   const createdAt = deps.clock.now();
-  // Only what the restore needs of each backup: the user, and when it was captured (to let a later per-user
-  // backup win). The records themselves (source, version, a Date per record) are dropped as they are read.
+  const csvHeader = strategy === "import-job" ? await requireImporter(deps).getCsvHeader() : undefined;
+  const header = csvHeader ? parseImportHeader(csvHeader) : undefined;
+  const wanted = options.usernames ? new Set(options.usernames) : undefined;
+
+  // By stable id: the latest backup of each user, already turned into its planned form or its skip.
   const byId = new Map<string, Candidate>();
+  const consider = (user: User, capturedAt: number): boolean => {
+    if (wanted && !wanted.has(user.username)) return false;
+    const id = stableUserId(user);
+    const known = byId.get(id);
+    if (known && known.capturedAt >= capturedAt) return false;
+    byId.set(id, {
+      capturedAt,
+      outcome: header ? importOutcome(header, user, id) : adminCreateOutcome(user, id),
+    });
+    return true;
+  };
   const groups = new Map<string, Group>();
   let snapshotId: string | undefined;
 
@@ -75,12 +110,8 @@ export async function planWithHeader(
       for (const entry of manifest.parts) {
         const text = await deps.backups.getSnapshotPart(snapshotId, entry.name);
         verifyPart(entry, text);
-        // Record by record: only the slimmed user outlives its line.
         forEachSnapshotRecord(text, entry.name, (record) => {
-          byId.set(stableUserId(record.user), {
-            user: restorable(record.user),
-            capturedAt: record.capturedAt.getTime(),
-          });
+          consider(record.user, record.capturedAt.getTime());
         });
       }
     }
@@ -94,43 +125,56 @@ export async function planWithHeader(
         malformedBackups.push(entry.location);
         continue;
       }
-      const known = byId.get(entry.userId);
-      const capturedAt = entry.record.capturedAt.getTime();
-      if (!known || known.capturedAt < capturedAt) {
-        byId.set(entry.userId, { user: restorable(entry.record.user), capturedAt });
-        userBackupsUsed += 1;
-      }
+      if (consider(entry.record.user, entry.record.capturedAt.getTime())) userBackupsUsed += 1;
     }
   }
 
-  const wanted = options.usernames ? new Set(options.usernames) : undefined;
   const inTarget = new Set<string>();
   for await (const user of allUsers(deps.directory)) inTarget.add(user.username);
 
-  const csvHeader = strategy === "import-job" ? await requireImporter(deps).getCsvHeader() : undefined;
-  const header = csvHeader ? parseImportHeader(csvHeader) : undefined;
-  const users: User[] = [];
+  // By username; of two users sharing one (a user deleted, then another signed up with the name), the one
+  // backed up last is the pool's latest and wins.
+  const candidates = [...byId.values()].sort(
+    (a, b) => compare(usernameOf(a.outcome), usernameOf(b.outcome)) || b.capturedAt - a.capturedAt,
+  );
+  byId.clear();
+  let users: PlannedUser[] = [];
   const existing: string[] = [];
-  const skipped: SkippedUser[] = [];
-  const records = [...byId.values()].sort((a, b) => compare(a.user.username, b.user.username));
+  let skipped: SkippedUser[] = [];
   const seen = new Set<string>();
-  for (const { user } of records) {
-    if (wanted && !wanted.has(user.username)) continue;
-    seen.add(user.username);
-    if (inTarget.has(user.username)) {
-      existing.push(user.username);
+  let previous: string | undefined;
+  for (const { outcome } of candidates) {
+    const username = usernameOf(outcome);
+    seen.add(username);
+    if (username === previous) {
+      skipped.push({
+        username,
+        reason: "DUPLICATE_USERNAME",
+        detail: "a later backup holds another user (another sub) with this username",
+      });
       continue;
     }
-    // The row is remembered for this user and header (importRowOf), so the restore's files reuse it.
-    const reason = header ? csvSkip(importRowOf(header, user)) : adminCreateSkip(user);
-    if (reason) {
-      skipped.push(reason);
-      continue;
-    }
-    users.push(user);
-    for (const name of user.groups) if (!groups.has(name)) groups.set(name, { name });
+    previous = username;
+    if (inTarget.has(username)) existing.push(username);
+    else if ("reason" in outcome) skipped.push(outcome);
+    else users.push(outcome);
   }
-  const neededGroups = new Set(users.flatMap((user) => user.groups));
+
+  let importChunks: RestoreChunk[] | undefined;
+  if (header) {
+    // Cutting the files also leaves out rows no file can hold under the chosen limits: they are skipped here,
+    // so the plan's users are exactly the files' rows, file after file.
+    const cut = await writeImportRows(header, importRowsOf(users), NO_SINK, options.importFileLimits);
+    importChunks = cut.files.map((file) => ({ index: file.index, users: file.users }));
+    if (cut.skipped.length > 0) {
+      const left = new Set(cut.skipped.map((entry) => entry.username));
+      users = users.filter((planned) => !left.has(planned.username));
+      skipped = [...skipped, ...cut.skipped].sort((a, b) => compare(a.username, b.username));
+    }
+  }
+  for (const planned of users)
+    for (const name of planned.groups) if (!groups.has(name)) groups.set(name, { name });
+  const neededGroups = new Set(users.flatMap((planned) => planned.groups));
   const plan: RestorePlan = {
     planId: `restore-${createdAt.toISOString().replace(/[:.]/g, "-")}`,
     createdAt,
@@ -143,24 +187,61 @@ export async function planWithHeader(
     malformedBackups,
     notFound: [...(wanted ?? [])].filter((username) => !seen.has(username)).sort(compare),
   };
-  return { plan, ...(csvHeader ? { csvHeader } : {}) };
+  return { plan, ...(csvHeader ? { csvHeader } : {}), ...(importChunks ? { importChunks } : {}) };
+}
+
+/**
+ * The planned users as import rows, for cutting files.
+ *
+ * @throws ValidationError `RESTORE.INVALID_PLAN` for a user without a row (a plan of another strategy).
+ */
+export function* importRowsOf(users: Iterable<PlannedUser>): Generator<ImportRowEntry> {
+  for (const planned of users) {
+    if (planned.row === undefined) {
+      throw new ValidationError("RESTORE.INVALID_PLAN", "users", "an import-job plan's user has no CSV row");
+    }
+    yield planned as ImportRowEntry;
+  }
+}
+
+export const NO_SINK: CsvFileSink = {
+  startFile: () => undefined,
+  write: () => undefined,
+  endFile: () => undefined,
+};
+
+/** A user some backup holds, as the plan would take it, with when that backup was captured (epoch ms). */
+interface Candidate {
+  readonly capturedAt: number;
+  readonly outcome: PlannedUser | SkippedUser;
+}
+
+function usernameOf(outcome: PlannedUser | SkippedUser): string {
+  return outcome.username;
+}
+
+/** import-job: the user's CSV row for the pool's header, or why it cannot be imported. */
+function importOutcome(header: ImportHeader, user: User, sub: string): PlannedUser | SkippedUser {
+  const mapped = importRowOf(header, user);
+  if (mapped.kind === "skip") return mapped.skipped;
+  return { username: user.username, sub, groups: user.groups, enabled: user.enabled, row: mapped.text };
+}
+
+/** admin-create: the user to create, or why it cannot be. */
+function adminCreateOutcome(user: User, sub: string): PlannedUser | SkippedUser {
+  const skip = adminCreateSkip(user);
+  if (skip) return skip;
+  return { username: user.username, sub, groups: user.groups, enabled: user.enabled, user: restorable(user) };
 }
 
 /**
  * The user as the restore needs it: without its creation and modification dates, which neither an import job
- * nor AdminCreateUser can set (Cognito gives the restored user its own). Two Date objects per user are a large
- * share of a plan of 100,000s of users.
+ * nor AdminCreateUser can set (Cognito gives the restored user its own).
  */
 function restorable(user: User): User {
   if (user.createdAt === undefined && user.modifiedAt === undefined) return user;
   const { createdAt: _createdAt, modifiedAt: _modifiedAt, ...rest } = user;
   return rest;
-}
-
-/** A user some backup holds, with the time that backup was captured (epoch milliseconds). */
-interface Candidate {
-  readonly user: User;
-  readonly capturedAt: number;
 }
 
 export function requireImporter(deps: Pick<RestoreDeps, "importer">): UserImportService {
@@ -172,10 +253,6 @@ export function requireImporter(deps: Pick<RestoreDeps, "importer">): UserImport
     );
   }
   return deps.importer;
-}
-
-function csvSkip(result: ReturnType<typeof importRowOf>): SkippedUser | undefined {
-  return result.kind === "skip" ? result.skipped : undefined;
 }
 
 /** AdminCreateUser can recreate any user that once signed up and confirmed, but never a federated one. */

@@ -28,7 +28,7 @@ async function lostPool(users: User[] = someUsers()) {
   directory.seed(...users);
   await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
   for (const user of users) await directory.deleteUser(user.username);
-  const deps = { directory, importer: directory, backups, clock, sleeper: clock };
+  const deps = { directory, importer: directory, backups, restores: backups, clock, sleeper: clock };
   return { clock, directory, backups, users, deps };
 }
 
@@ -170,7 +170,7 @@ describe("advanceRestore after a crash", () => {
     const started = await startRestore(deps, { strategy: "admin-create", adminCreateChunkSize: 3 });
     const planId = started.stored.plan.planId;
     // The first chunk creates its users, then the invocation dies before the chunk is saved as done.
-    const dying = { ...deps, backups: savesFailingFrom(deps.backups, 2) };
+    const dying = { ...deps, restores: savesFailingFrom(deps.backups, 2) };
     expect((await rejectionOf(advanceRestore(dying, planId))).message).toContain("timed out");
     expect((await loadRestore(deps.backups, planId)).progress.chunks[0]?.status).toBe("running");
 

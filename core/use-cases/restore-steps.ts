@@ -15,6 +15,8 @@
  */
 import {
   newRestoreProgress,
+  type PlannedUser,
+  RESTORE_PLAN_VERSION,
   type RestoreChunk,
   type RestoreChunkProgress,
   type RestoreFinalization,
@@ -24,19 +26,26 @@ import {
   type StoredRestorePlan,
   type SubMapping,
 } from "../backup/restore-state.js";
-import { type ImportFileLimits, parseImportHeader, writeImportFiles } from "../csv/index.js";
+import { type ImportFileLimits, importHeaderLine, parseImportHeader, writeImportRows } from "../csv/index.js";
 import { errorCode, LifecycleError, ValidationError } from "../errors.js";
-import type { BackupStore } from "../ports/backup-store.js";
+import type { RestoreStateStore } from "../ports/restore-state-store.js";
 import { type Clock, remainingMs } from "../ports/clock.js";
 import { type ImportJob, TERMINAL_IMPORT_JOB_STATUSES } from "../ports/user-import.js";
-import { stableUserId } from "../user/user.js";
+import type { User } from "../user/user.js";
 import {
-  planWithHeader,
+  importRowsOf,
+  NO_SINK,
+  preparePlan,
   type RestoreDeps,
   type RestoreOptions,
   requireImporter,
   withLegacySub,
 } from "./restore-plan.js";
+
+/** What running a restore needs besides planning it: where its state is kept between steps. */
+export interface RestoreRunDeps extends RestoreDeps {
+  readonly restores: RestoreStateStore;
+}
 
 export interface RestoreExecution {
   /** The chunks' import jobs as last seen, in chunk order (import-job strategy). */
@@ -80,8 +89,6 @@ export interface LoadedRestore {
 export interface StartRestoreOptions extends RestoreOptions {
   /** Kept with the plan, so a resume writes into the same pool: the pool id as the caller names it. */
   readonly targetUserPoolId?: string;
-  /** Smaller CSV files than Cognito's maxima (500,000 users, 100 MB), e.g. to keep each job short. */
-  readonly importFileLimits?: Partial<ImportFileLimits>;
   /** admin-create: users per chunk; the progress is saved after each. Default 100 (2 s at 50 creations/s). */
   readonly adminCreateChunkSize?: number;
 }
@@ -113,22 +120,20 @@ const MAX_ID_SUFFIX = 100;
  * Plans the restore and stores it (plan, then first progress): nothing is restored yet. Changes nothing in
  * the target pool.
  *
- * @throws whatever {@link planWithHeader} throws (a corrupt snapshot part, no import service); then nothing
+ * @throws whatever {@link preparePlan} throws (a corrupt snapshot part, no import service); then nothing
  *   is stored.
  */
 export async function startRestore(
-  deps: RestoreDeps,
+  deps: RestoreRunDeps,
   options: StartRestoreOptions = {},
 ): Promise<LoadedRestore> {
-  const planned = await planWithHeader(deps, options);
-  const planId = await freePlanId(deps.backups, planned.plan.planId);
+  const adminCreateChunk = positive(options.adminCreateChunkSize, DEFAULT_ADMIN_CREATE_CHUNK);
+  const planned = await preparePlan(deps, options);
+  const planId = await freePlanId(deps.restores, planned.plan.planId);
   const plan: RestorePlan = { ...planned.plan, planId };
-  const chunks =
-    plan.strategy === "import-job"
-      ? await importChunks(plan, planned.csvHeader ?? [], options.importFileLimits)
-      : sliceChunks(plan.users.length, positive(options.adminCreateChunkSize, DEFAULT_ADMIN_CREATE_CHUNK));
+  const chunks = planned.importChunks ?? sliceChunks(plan.users.length, adminCreateChunk);
   const stored: StoredRestorePlan = {
-    version: 1,
+    version: RESTORE_PLAN_VERSION,
     plan,
     ...(options.targetUserPoolId === undefined ? {} : { targetUserPoolId: options.targetUserPoolId }),
     chunks,
@@ -140,8 +145,8 @@ export async function startRestore(
     chunks.map((c) => c.index),
     deps.clock.now(),
   );
-  await deps.backups.putRestorePlan(stored);
-  await deps.backups.putRestoreProgress(progress);
+  await deps.restores.putRestorePlan(stored);
+  await deps.restores.putRestoreProgress(progress);
   return { stored, progress };
 }
 
@@ -151,11 +156,11 @@ export async function startRestore(
  *
  * @throws LifecycleError `RESTORE.NOT_FOUND` naming the plan id; ValidationError `RESTORE.STATE_MALFORMED`.
  */
-export async function loadRestore(backups: BackupStore, planId: string): Promise<LoadedRestore> {
-  const stored = await backups.getRestorePlan(planId);
+export async function loadRestore(restores: RestoreStateStore, planId: string): Promise<LoadedRestore> {
+  const stored = await restores.getRestorePlan(planId);
   let progress: RestoreProgress;
   try {
-    progress = await backups.getRestoreProgress(planId);
+    progress = await restores.getRestoreProgress(planId);
   } catch (error) {
     if (!(error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND")) throw error;
     progress = newRestoreProgress(
@@ -229,13 +234,13 @@ type StepOutcome = "progressed" | "waiting" | "finished";
  *   stays, and the next advance carries on from it).
  */
 export async function advanceRestore(
-  deps: RestoreDeps,
+  deps: RestoreRunDeps,
   restore: string | LoadedRestore,
   options: AdvanceOptions = {},
 ): Promise<RestoreStatus> {
-  const loaded = typeof restore === "string" ? await loadRestore(deps.backups, restore) : restore;
+  const loaded = typeof restore === "string" ? await loadRestore(deps.restores, restore) : restore;
   if (loaded.progress.finishedAt !== undefined) return restoreStatus(loaded);
-  const run = new Advance(deps, loaded, options, (progress) => deps.backups.putRestoreProgress(progress));
+  const run = new Advance(deps, loaded, options, (progress) => deps.restores.putRestoreProgress(progress));
   const pollMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
   for (let first = true; ; first = false) {
     if (!first && timeLeft(deps.clock, options.deadline) <= 0) break;
@@ -276,17 +281,15 @@ class Advance {
 
   private async adminCreateStep(index: number): Promise<StepOutcome> {
     const chunk = this.chunk(index);
-    const planned = this.loaded.stored.chunks[index] as RestoreChunk;
-    const offset = this.loaded.stored.chunks.slice(0, index).reduce((total, c) => total + c.users, 0);
-    const users = this.plan.users.slice(offset, offset + planned.users);
+    const users = this.chunkUsers(index);
     // A chunk already `running` was begun by an advance that did not finish it: a user it created is there.
     const resumed = chunk.status === "running";
     if (!resumed) await this.saveChunk(index, { ...chunk, status: "running" });
     let created = 0;
     const failureCodes: Record<string, number> = {};
-    for (const user of users) {
+    for (const planned of users) {
       try {
-        await this.deps.directory.createUser(withLegacySub(user));
+        await this.deps.directory.createUser(withLegacySub(this.fullUser(planned)));
         created += 1;
       } catch (error) {
         const code = errorCode(error);
@@ -332,7 +335,7 @@ class Advance {
   private async uploadAndStart(index: number, job: ImportJob): Promise<StepOutcome> {
     const importer = requireImporter(this.deps);
     if (!this.uploaded.has(job.jobId)) {
-      await importer.uploadCsv(job.jobId, await this.chunkCsv(index));
+      await importer.uploadCsv(job.jobId, this.chunkCsv(index));
       this.uploaded.add(job.jobId);
     }
     let started: ImportJob;
@@ -357,37 +360,26 @@ class Advance {
     return "progressed";
   }
 
-  /** The chunk's CSV file, cut again exactly as at start (same users, header and limits). */
-  private async chunkCsv(index: number): Promise<string> {
-    const { stored } = this.loaded;
-    const wanted = (stored.chunks[index] as RestoreChunk).index;
-    const parts: string[] = [];
-    let users = -1;
-    let current = 0;
-    await writeImportFiles(
-      parseImportHeader(stored.csvHeader ?? []),
-      this.plan.users,
-      {
-        startFile: (fileIndex) => {
-          current = fileIndex;
-        },
-        write: (chunk) => {
-          if (current === wanted) parts.push(chunk);
-        },
-        endFile: (file) => {
-          if (file.index === wanted) users = file.users;
-        },
-      },
-      stored.importFileLimits,
-    );
-    if (users !== (stored.chunks[index] as RestoreChunk).users) {
+  /** The chunk's CSV file (see {@link importFileText}). */
+  private chunkCsv(index: number): string {
+    return importFileText(this.loaded.stored, index);
+  }
+
+  /** The chunk's users (see {@link chunkUsers}). */
+  private chunkUsers(index: number): readonly PlannedUser[] {
+    return chunkUsers(this.loaded.stored, index);
+  }
+
+  /** What the strategy needs of a planned user; a plan read from the store always has it (checked on read). */
+  private fullUser(planned: PlannedUser): User {
+    if (planned.user === undefined) {
       throw new ValidationError(
         "RESTORE.STATE_MALFORMED",
-        `restore ${this.plan.planId}: chunks[${index}]`,
-        "the plan's users no longer cut into this chunk",
+        `restore ${this.plan.planId}: users`,
+        `a ${this.plan.strategy} plan's user has no user record`,
       );
     }
-    return parts.join("");
+    return planned.user;
   }
 
   // ---- finalization: groups, then slices of users ----
@@ -420,7 +412,7 @@ class Advance {
           missing.push(backedUp.username);
           continue;
         }
-        subMapping.push({ username: backedUp.username, oldSub: stableUserId(backedUp), newSub: current.sub });
+        subMapping.push({ username: backedUp.username, oldSub: backedUp.sub, newSub: current.sub });
         for (const group of backedUp.groups) {
           await this.deps.directory.addUserToGroup(backedUp.username, group);
           membershipsAdded += 1;
@@ -497,7 +489,7 @@ export async function executeRestore(
       ? await importChunks(plan, csvHeader ?? [], options.importFileLimits)
       : sliceChunks(plan.users.length, positive(options.adminCreateChunkSize, DEFAULT_ADMIN_CREATE_CHUNK));
   const stored: StoredRestorePlan = {
-    version: 1,
+    version: RESTORE_PLAN_VERSION,
     plan,
     chunks,
     ...(csvHeader ? { csvHeader } : {}),
@@ -519,22 +511,58 @@ export async function executeRestore(
   return restoreStatus({ stored, progress: run.progress }).execution;
 }
 
+/** The users of chunk `index` (from 0): the next `users` of the plan after the chunks before it. */
+export function chunkUsers(stored: StoredRestorePlan, index: number): readonly PlannedUser[] {
+  const { chunks } = stored;
+  const chunk = chunks[index];
+  if (chunk === undefined) {
+    throw new ValidationError(
+      "RESTORE.INVALID_PLAN",
+      "chunk",
+      `the plan has ${chunks.length} chunks, not ${index + 1}`,
+    );
+  }
+  const offset = chunks.slice(0, index).reduce((total, c) => total + c.users, 0);
+  return stored.plan.users.slice(offset, offset + chunk.users);
+}
+
+/**
+ * The import CSV file of chunk `index` (from 0) of an import-job plan: the header line, then the chunk's rows
+ * as planned — the very file the start cut, whenever it is asked for.
+ *
+ * @throws ValidationError `RESTORE.INVALID_PLAN` for a plan of another strategy.
+ */
+export function importFileText(stored: StoredRestorePlan, index: number): string {
+  const lines = [importHeaderLine(stored.csvHeader ?? [])];
+  for (const { row } of importRowsOf(chunkUsers(stored, index))) lines.push(row);
+  return lines.join("");
+}
+
 // ---- helpers ----
 
-/** The import files the plan's users make, counted (one file in memory at a time is not even needed here). */
+/**
+ * The import files a plan's rows make under `limits`, counted. Every row must fit: a plan is cut with the
+ * limits it is made with, so a row left out here means the plan was made for other limits.
+ */
 async function importChunks(
   plan: RestorePlan,
   csvHeader: readonly string[],
   limits: Partial<ImportFileLimits> | undefined,
 ): Promise<RestoreChunk[]> {
-  if (plan.users.length === 0) return [];
-  const summary = await writeImportFiles(
+  const cut = await writeImportRows(
     parseImportHeader([...csvHeader]),
-    plan.users,
-    { startFile: () => undefined, write: () => undefined, endFile: () => undefined },
+    importRowsOf(plan.users),
+    NO_SINK,
     limits,
   );
-  return summary.files.map((file) => ({ index: file.index, users: file.users }));
+  if (cut.skipped.length > 0) {
+    throw new ValidationError(
+      "RESTORE.INVALID_PLAN",
+      "importFileLimits",
+      `${cut.skipped.length} of the plan's rows do not fit these limits: plan with them`,
+    );
+  }
+  return cut.files.map((file) => ({ index: file.index, users: file.users }));
 }
 
 function sliceChunks(users: number, size: number): RestoreChunk[] {
@@ -545,11 +573,11 @@ function sliceChunks(users: number, size: number): RestoreChunk[] {
   return chunks;
 }
 
-async function freePlanId(backups: BackupStore, base: string): Promise<string> {
+async function freePlanId(restores: RestoreStateStore, base: string): Promise<string> {
   for (let n = 1; n <= MAX_ID_SUFFIX; n += 1) {
     const candidate = n === 1 ? base : `${base}-${n}`;
     try {
-      await backups.getRestorePlan(candidate);
+      await restores.getRestorePlan(candidate);
     } catch (error) {
       if (error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND") return candidate;
       throw error;

@@ -5,8 +5,8 @@
  * steps.
  */
 import type { ImportFileLimits } from "../csv/index.js";
-import { planRestore, type RestoreDeps, type RestoreOptions } from "./restore-plan.js";
-import { advanceRestore, type RestoreReport, startRestore } from "./restore-steps.js";
+import { planRestore, type RestoreOptions } from "./restore-plan.js";
+import { advanceRestore, type RestoreReport, type RestoreRunDeps, startRestore } from "./restore-steps.js";
 
 export type {
   RestoreChunk,
@@ -26,6 +26,7 @@ export {
   loadRestore,
   type RestoreExecution,
   type RestoreReport,
+  type RestoreRunDeps,
   type RestoreState,
   type RestoreStatus,
   restoreStatus,
@@ -45,7 +46,7 @@ export interface ExecuteOptions {
  * The restore is stored like any other, so an interrupted one can be resumed with {@link advanceRestore}.
  */
 export async function restoreUsers(
-  deps: RestoreDeps,
+  deps: RestoreRunDeps,
   options: RestoreOptions & ExecuteOptions & { readonly dryRun?: boolean } = {},
 ): Promise<RestoreReport> {
   if (options.dryRun) return { plan: await planRestore(deps, options), complete: false };

@@ -42,7 +42,7 @@ describe("snapshotUsers", () => {
 describe("restoreUsers", () => {
   it("brings deleted users back with their original sub, groups and disabled flag (import job)", async () => {
     const { clock, directory, backups, alice, bob, carol } = pool();
-    const deps = { directory, backups, clock, importer: directory, sleeper: clock };
+    const deps = { directory, backups, restores: backups, clock, importer: directory, sleeper: clock };
     await snapshotUsers(deps, { userPoolId: "eu-west-1_Pool" });
     await directory.deleteUser(alice.username);
     await directory.deleteUser(bob.username);
@@ -74,6 +74,7 @@ describe("restoreUsers", () => {
       directory: target,
       importer: target,
       backups,
+      restores: backups,
       clock,
       sleeper: clock,
     });
@@ -96,7 +97,7 @@ describe("restoreUsers", () => {
     await snapshotUsers({ directory: source, backups, clock }, { userPoolId: "eu-west-1_Pool" });
     const target = new InMemoryUserDirectory({ clock });
     const report = await restoreUsers(
-      { directory: target, importer: target, backups, clock, sleeper: clock },
+      { directory: target, importer: target, backups, restores: backups, clock, sleeper: clock },
       { importFileLimits: { maxUsersPerFile: 2 } },
     );
     expect(report.execution?.jobs.map((job) => [job.status, job.imported])).toEqual([
@@ -113,7 +114,7 @@ describe("restoreUsers", () => {
     await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
-      { directory, backups, clock, sleeper: clock },
+      { directory, backups, restores: backups, clock, sleeper: clock },
       { strategy: "admin-create", usernames: [alice.username] },
     );
     expect(report.complete).toBe(true);
@@ -129,7 +130,7 @@ describe("restoreUsers", () => {
     await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
-      { directory, importer: directory, backups, clock, sleeper: clock },
+      { directory, importer: directory, backups, restores: backups, clock, sleeper: clock },
       { usernames: [alice.username, "alcie"] },
     );
     expect(report.plan.notFound).toEqual(["alcie"]);
@@ -149,7 +150,7 @@ describe("restoreUsers", () => {
       user: changed,
     });
     await directory.deleteUser(alice.username);
-    await restoreUsers({ directory, importer: directory, backups, clock, sleeper: clock });
+    await restoreUsers({ directory, importer: directory, backups, restores: backups, clock, sleeper: clock });
     expect((await directory.getUser(alice.username))?.attributes.name).toBe("Alice Changed");
   });
 
@@ -161,7 +162,7 @@ describe("restoreUsers", () => {
     backups.putRaw(key, (backups.versions(key).at(-1) ?? "").replace("admins", "admimz"));
     await directory.deleteUser(alice.username);
     await expect(
-      restoreUsers({ directory, importer: directory, backups, clock, sleeper: clock }),
+      restoreUsers({ directory, importer: directory, backups, restores: backups, clock, sleeper: clock }),
     ).rejects.toThrow(part?.name ?? "part");
     expect(directory.calls.get("CreateUserImportJob")).toBeUndefined();
     expect(await directory.getUser(alice.username)).toBeUndefined();
@@ -178,7 +179,7 @@ describe("restoreUsers", () => {
     backups.putRaw("users/broken.json", "{not json");
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
-      { directory, importer: directory, backups, clock, sleeper: clock },
+      { directory, importer: directory, backups, restores: backups, clock, sleeper: clock },
       { source: { kind: "user-backups" }, dryRun: true },
     );
     expect(report.plan.users.map((u) => u.username)).toEqual([alice.username]);

@@ -1,0 +1,72 @@
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  parseRestorePlan,
+  parseRestoreProgress,
+  type RestoreProgress,
+  type StoredRestorePlan,
+  serializeRestorePlan,
+  serializeRestoreProgress,
+} from "../../core/backup/restore-state.js";
+import { LifecycleError } from "../../core/errors.js";
+import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
+import { S3BucketObjects } from "./bucket-objects.js";
+import { BACKUP_KEY_PREFIXES } from "./permissions.js";
+
+const gzipAsync = promisify(gzip);
+const { restores: RESTORES_PREFIX } = BACKUP_KEY_PREFIXES;
+
+/**
+ * Where a restore's plan lives: `restores/<planId>/plan.json.gz`, a gzip file (100,000 users make tens of
+ * megabytes of JSON), written once.
+ */
+export function restorePlanKey(planId: string): string {
+  return `${RESTORES_PREFIX}${planId}/plan.json.gz`;
+}
+
+/** Where a restore's progress lives: `restores/<planId>/progress.json.gz`, replaced after every step. */
+export function restoreProgressKey(planId: string): string {
+  return `${RESTORES_PREFIX}${planId}/progress.json.gz`;
+}
+
+/**
+ * Restores' state in the backup bucket: `restores/<planId>/plan.json.gz` and `progress.json.gz`, gzip JSON,
+ * both replaced in place (older versions deleted), encrypted with the KMS key when one is given (as the
+ * backups are). A lifecycle rule of the bucket expires them.
+ */
+export class S3RestoreStateStore extends S3BucketObjects implements RestoreStateStore {
+  constructor(client: S3Client, bucket: string, options: { readonly kmsKeyId?: string } = {}) {
+    super(client, bucket, options.kmsKeyId);
+  }
+
+  async putRestorePlan(stored: StoredRestorePlan): Promise<void> {
+    // Serialized (and so checked) before anything is sent.
+    const body = await gzipAsync(Buffer.from(serializeRestorePlan(stored), "utf8"));
+    await this.putReplacing(restorePlanKey(stored.plan.planId), body, "application/gzip");
+  }
+
+  async getRestorePlan(planId: string): Promise<StoredRestorePlan> {
+    const key = restorePlanKey(planId);
+    return parseRestorePlan(await this.getRestoreText(key, planId), key);
+  }
+
+  async putRestoreProgress(progress: RestoreProgress): Promise<void> {
+    const body = await gzipAsync(Buffer.from(serializeRestoreProgress(progress), "utf8"));
+    await this.putReplacing(restoreProgressKey(progress.planId), body, "application/gzip");
+  }
+
+  async getRestoreProgress(planId: string): Promise<RestoreProgress> {
+    const key = restoreProgressKey(planId);
+    return parseRestoreProgress(await this.getRestoreText(key, planId), key);
+  }
+
+  /** The unzipped text of a restore object; `RESTORE.NOT_FOUND` when absent. */
+  private async getRestoreText(key: string, planId: string): Promise<string> {
+    const text = await this.getGzipText(key, "RESTORE.STATE_MALFORMED");
+    if (text === undefined) {
+      throw new LifecycleError("RESTORE.NOT_FOUND", `No restore ${planId}`, { details: { planId } });
+    }
+    return text;
+  }
+}
