@@ -37,7 +37,7 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   }
 
   static restorePlanKey(planId: string): string {
-    return `restores/${planId}/plan.json`;
+    return `restores/${planId}/plan.jsonl`;
   }
 
   static restoreProgressKey(planId: string): string {

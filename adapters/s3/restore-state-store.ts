@@ -6,11 +6,12 @@ import {
   parseRestoreProgress,
   type RestoreProgress,
   type StoredRestorePlan,
-  serializeRestorePlan,
+  restorePlanLines,
   serializeRestoreProgress,
 } from "../../core/backup/restore-state.js";
 import { LifecycleError } from "../../core/errors.js";
 import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
+import { gzipLines } from "../shared/gzip.js";
 import { S3BucketObjects } from "./bucket-objects.js";
 import { BACKUP_KEY_PREFIXES } from "./permissions.js";
 
@@ -18,11 +19,11 @@ const gzipAsync = promisify(gzip);
 const { restores: RESTORES_PREFIX } = BACKUP_KEY_PREFIXES;
 
 /**
- * Where a restore's plan lives: `restores/<planId>/plan.json.gz`, a gzip file (100,000 users make tens of
- * megabytes of JSON), written once.
+ * Where a restore's plan lives: `restores/<planId>/plan.jsonl.gz`, a gzip JSON Lines file (a header line, then
+ * one line per user: 500,000 users make about 9 MB), written once.
  */
 export function restorePlanKey(planId: string): string {
-  return `${RESTORES_PREFIX}${planId}/plan.json.gz`;
+  return `${RESTORES_PREFIX}${planId}/plan.jsonl.gz`;
 }
 
 /** Where a restore's progress lives: `restores/<planId>/progress.json.gz`, replaced after every step. */
@@ -31,7 +32,7 @@ export function restoreProgressKey(planId: string): string {
 }
 
 /**
- * Restores' state in the backup bucket: `restores/<planId>/plan.json.gz` and `progress.json.gz`, gzip JSON,
+ * Restores' state in the backup bucket: `restores/<planId>/plan.jsonl.gz` and `progress.json.gz`, gzip files,
  * both replaced in place (older versions deleted), encrypted with the KMS key when one is given (as the
  * backups are). A lifecycle rule of the bucket expires them.
  */
@@ -41,8 +42,8 @@ export class S3RestoreStateStore extends S3BucketObjects implements RestoreState
   }
 
   async putRestorePlan(stored: StoredRestorePlan): Promise<void> {
-    // Serialized (and so checked) before anything is sent.
-    const body = await gzipAsync(Buffer.from(serializeRestorePlan(stored), "utf8"));
+    // Serialized (and so checked) line by line into the gzip file before anything is sent.
+    const body = await gzipLines(restorePlanLines(stored));
     await this.putReplacing(restorePlanKey(stored.plan.planId), body, "application/gzip");
   }
 

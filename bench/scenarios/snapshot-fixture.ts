@@ -5,11 +5,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import type { BackupRecord } from "../../core/backup/backup-record.js";
-import { type StoredRestorePlan, serializeRestorePlan } from "../../core/backup/restore-state.js";
+import { restorePlanLines, type StoredRestorePlan } from "../../core/backup/restore-state.js";
+import { gzipLines } from "../../adapters/shared/gzip.js";
 import {
   describePart,
   type SnapshotManifest,
@@ -19,7 +18,6 @@ import {
 } from "../../core/backup/snapshot.js";
 import { makeUser, type User } from "../../core/user/user.js";
 
-const gzipAsync = promisify(gzip);
 const CAPTURED_AT = new Date("2026-03-01T00:00:00.000Z");
 const CREATED_AT = new Date("2025-06-01T00:00:00.000Z");
 export const FIXTURE_POOL_ID = "us-east-1_BenchPool1";
@@ -126,7 +124,7 @@ export class FixtureSnapshotStore extends InMemoryBackupStore {
   /** Storing a restore plan as the S3 store does (serialize, check, gzip), keeping only its size. */
   override async putRestorePlan(stored: StoredRestorePlan): Promise<void> {
     const started = performance.now();
-    this.planBytes = (await gzipAsync(Buffer.from(serializeRestorePlan(stored), "utf8"))).length;
+    this.planBytes = (await gzipLines(restorePlanLines(stored))).length;
     this.planStoreMs += performance.now() - started;
   }
 

@@ -222,7 +222,8 @@ const planWire = z.strictObject({
   importFileLimits: z.optional(
     z.strictObject({ maxUsersPerFile: z.optional(count), maxBytesPerFile: z.optional(count) }),
   ),
-  users: z.array(plannedWire),
+  /** How many user lines follow the header line. */
+  users: count,
 });
 
 const jobWire = z.strictObject({
@@ -269,18 +270,21 @@ const progressWire = z.strictObject({
 // ---- plan ----
 
 /**
- * The plan document as compact JSON. Import-job users are written as their CSV row beside username, sub,
- * groups and enabled flag; admin-create users also carry their record in Cognito's `UserType` shape, as backup
- * records hold them, with their MFA flag.
+ * The plan document as JSON Lines, line by line, so a plan of 100,000s of users is never one string: a header
+ * line (everything but the users, and their number), then one line per user. Import-job users are written as
+ * their CSV row beside username, sub, groups and enabled flag; admin-create users carry their record in
+ * Cognito's `UserType` shape, as backup records hold them, with their MFA flag.
  *
- * @throws ValidationError `RESTORE.STATE_MALFORMED` when the document would not read back (a key-unsafe plan
- *   id, an invalid date, a user without what its strategy needs...): nothing a resume would refuse is ever
- *   written.
+ * Each line is checked as it is made, with the rules {@link parseRestorePlan} applies when it reads it back.
+ *
+ * @throws ValidationError `RESTORE.STATE_MALFORMED` (from the iteration) when the document would not read back
+ *   (a key-unsafe plan id, an invalid date, a user without what its strategy needs...): a writer that collects
+ *   every line before storing anything never stores a document a resume would refuse.
  */
-export function serializeRestorePlan(stored: StoredRestorePlan): string {
+export function* restorePlanLines(stored: StoredRestorePlan): Generator<string> {
   const { plan } = stored;
   const ctx = malformed();
-  const wire = {
+  const header = {
     format: RESTORE_PLAN_FORMAT,
     version: RESTORE_PLAN_VERSION,
     planId: plan.planId,
@@ -296,7 +300,14 @@ export function serializeRestorePlan(stored: StoredRestorePlan): string {
     chunks: stored.chunks,
     ...(stored.csvHeader === undefined ? {} : { csvHeader: stored.csvHeader }),
     ...(stored.importFileLimits === undefined ? {} : { importFileLimits: stored.importFileLimits }),
-    users: plan.users.map((planned) => ({
+    users: plan.users.length,
+  };
+  const headerLine = JSON.stringify(header);
+  const wire = checkHeader(readWire(planWire, headerLine, ctx), ctx);
+  yield `${headerLine}\n`;
+  let index = 0;
+  for (const planned of plan.users) {
+    const entry = {
       username: planned.username,
       sub: planned.sub,
       groups: planned.groups,
@@ -305,23 +316,32 @@ export function serializeRestorePlan(stored: StoredRestorePlan): string {
       ...(planned.user === undefined
         ? {}
         : { user: toUserType(planned.user), mfaEnabled: planned.user.mfaEnabled }),
-    })),
-  };
-  const text = JSON.stringify(wire);
-  parseRestorePlan(text);
-  return text;
+    };
+    // The entry is checked as an object: JSON.stringify of strings, booleans and arrays of them reads back as
+    // the same values.
+    readPlannedUser(checkWire(plannedWire, entry, ctx, `users[${index}]`), wire.strategy, index, ctx);
+    yield `${JSON.stringify(entry)}\n`;
+    index += 1;
+  }
+}
+
+/** {@link restorePlanLines} as one string: for small plans and tests. */
+export function serializeRestorePlan(stored: StoredRestorePlan): string {
+  return [...restorePlanLines(stored)].join("");
 }
 
 /**
- * Reads a plan document.
+ * Reads a plan document (see {@link restorePlanLines}).
  *
  * @param location where it was read from (an object key), prefixed to every error field.
  * @throws ValidationError `RESTORE.STATE_MALFORMED` naming the first bad field (never a user's value) for
- *   text that is not JSON, another format or version, or a bad field.
+ *   text that is not JSON Lines, another format or version, a bad field, or fewer or more users than its
+ *   header says.
  */
 export function parseRestorePlan(text: string, location?: string): StoredRestorePlan {
   const ctx = malformed(location);
-  const value = parseJson(text, ctx);
+  const headerEnd = text.indexOf("\n");
+  const value = parseJson(headerEnd < 0 ? text : text.slice(0, headerEnd), ctx);
   const version = (value as { version?: unknown } | null)?.version;
   if (typeof version === "number" && version < RESTORE_PLAN_VERSION) {
     fail(
@@ -331,30 +351,23 @@ export function parseRestorePlan(text: string, location?: string): StoredRestore
         "(users it brought back already are left as they are)",
     );
   }
-  const wire = checkWire(planWire, value, ctx);
-  const users = wire.users.map((entry, index): PlannedUser => {
-    const path = `users[${index}]`;
-    const groups = normalizeGroups(entry.groups);
-    if (wire.strategy === "import-job") {
-      if (entry.row === undefined)
-        fail(ctx, `${path}.row`, "is missing (import-job users are written as rows)");
-      if (entry.user !== undefined) fail(ctx, `${path}.user`, "is not part of an import-job user");
-      return { username: entry.username, sub: entry.sub, groups, enabled: entry.enabled, row: entry.row };
-    }
-    if (entry.row !== undefined) fail(ctx, `${path}.row`, "is not part of an admin-create user");
-    if (entry.mfaEnabled === undefined) fail(ctx, `${path}.mfaEnabled`, "is missing");
-    const user = { ...readUserType(entry.user, `${path}.user`, ctx), groups, mfaEnabled: entry.mfaEnabled };
-    if (user.username !== entry.username) fail(ctx, `${path}.username`, "differs from the user's");
-    return { username: entry.username, sub: entry.sub, groups, enabled: entry.enabled, user };
-  });
-  const planned = wire.chunks.reduce((total, chunk) => total + chunk.users, 0);
-  wire.chunks.forEach((chunk, index) => {
-    if (chunk.index !== index + 1) fail(ctx, `chunks[${index}].index`, `expected ${index + 1}`);
-  });
-  if (planned !== users.length) fail(ctx, "chunks", `hold ${planned} users, the plan ${users.length}`);
-  if (wire.strategy === "import-job" && users.length > 0 && wire.csvHeader === undefined) {
-    fail(ctx, "csvHeader", "is missing (import-job files start with it)");
+  const wire = checkHeader(checkWire(planWire, value, ctx), ctx);
+  const users: PlannedUser[] = [];
+  let start = headerEnd < 0 ? text.length : headerEnd + 1;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const index = users.length;
+    const entry = checkWire(
+      plannedWire,
+      parseJson(text.slice(start, end), ctx, `users[${index}]`),
+      ctx,
+      `users[${index}]`,
+    );
+    users.push(readPlannedUser(entry, wire.strategy, index, ctx));
+    start = end + 1;
   }
+  if (users.length !== wire.users) fail(ctx, "users", `${users.length} lines, the header says ${wire.users}`);
   return {
     version: RESTORE_PLAN_VERSION,
     plan: {
@@ -380,6 +393,43 @@ export function parseRestorePlan(text: string, location?: string): StoredRestore
       ? {}
       : { importFileLimits: stripUndefined(wire.importFileLimits) }),
   };
+}
+
+type PlanWire = z.infer<typeof planWire>;
+
+/** The header's own rules: chunks numbered from 1 and covering exactly the users; files need their header. */
+function checkHeader(wire: PlanWire, ctx: ReadContext): PlanWire {
+  wire.chunks.forEach((chunk, index) => {
+    if (chunk.index !== index + 1) fail(ctx, `chunks[${index}].index`, `expected ${index + 1}`);
+  });
+  const planned = wire.chunks.reduce((total, chunk) => total + chunk.users, 0);
+  if (planned !== wire.users) fail(ctx, "chunks", `hold ${planned} users, the plan ${wire.users}`);
+  if (wire.strategy === "import-job" && wire.users > 0 && wire.csvHeader === undefined) {
+    fail(ctx, "csvHeader", "is missing (import-job files start with it)");
+  }
+  return wire;
+}
+
+/** A user line's entry (schema-checked) as the plan holds it, checked against the plan's strategy. */
+function readPlannedUser(
+  entry: z.infer<typeof plannedWire>,
+  strategy: RestoreStrategy,
+  index: number,
+  ctx: ReadContext,
+): PlannedUser {
+  const path = `users[${index}]`;
+  const groups = normalizeGroups(entry.groups);
+  if (strategy === "import-job") {
+    if (entry.row === undefined)
+      fail(ctx, `${path}.row`, "is missing (import-job users are written as rows)");
+    if (entry.user !== undefined) fail(ctx, `${path}.user`, "is not part of an import-job user");
+    return { username: entry.username, sub: entry.sub, groups, enabled: entry.enabled, row: entry.row };
+  }
+  if (entry.row !== undefined) fail(ctx, `${path}.row`, "is not part of an admin-create user");
+  if (entry.mfaEnabled === undefined) fail(ctx, `${path}.mfaEnabled`, "is missing");
+  const user = { ...readUserType(entry.user, `${path}.user`, ctx), groups, mfaEnabled: entry.mfaEnabled };
+  if (user.username !== entry.username) fail(ctx, `${path}.username`, "differs from the user's");
+  return { username: entry.username, sub: entry.sub, groups, enabled: entry.enabled, user };
 }
 
 // ---- progress ----
@@ -491,20 +541,28 @@ function readWire<S extends z.ZodMiniType>(schema: S, text: string, ctx: ReadCon
   return checkWire(schema, parseJson(text, ctx), ctx);
 }
 
-function parseJson(text: string, ctx: ReadContext): unknown {
+function parseJson(text: string, ctx: ReadContext, at = ""): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
     // The parser's message quotes the text around the error, which may be an email: it is dropped.
-    return fail(ctx, "", "not valid JSON");
+    return fail(ctx, at, "not valid JSON");
   }
 }
 
-function checkWire<S extends z.ZodMiniType>(schema: S, value: unknown, ctx: ReadContext): z.infer<S> {
+/** `value` checked against `schema`; an error names the field, under `at` (a path) when given. */
+function checkWire<S extends z.ZodMiniType>(
+  schema: S,
+  value: unknown,
+  ctx: ReadContext,
+  at = "",
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = issuePath(issue?.path ?? []);
+  const inner = issuePath(issue?.path ?? []);
+  const path =
+    at === "" ? inner : inner === "" ? at : inner.startsWith("[") ? `${at}${inner}` : `${at}.${inner}`;
   // zod's messages describe the expected shape ("Invalid input: expected string, received number"), never
   // the value.
   return fail(ctx, path, issue?.message ?? "is invalid");
