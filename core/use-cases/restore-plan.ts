@@ -204,7 +204,7 @@ export function* importRowsOf(users: Iterable<PlannedUser>): Generator<ImportRow
   }
 }
 
-export const NO_SINK: CsvFileSink = {
+const NO_SINK: CsvFileSink = {
   startFile: () => undefined,
   write: () => undefined,
   endFile: () => undefined,

@@ -26,7 +26,7 @@ import {
   type StoredRestorePlan,
   type SubMapping,
 } from "../backup/restore-state.js";
-import { type ImportFileLimits, importHeaderLine, parseImportHeader, writeImportRows } from "../csv/index.js";
+import { importHeaderLine } from "../csv/index.js";
 import { errorCode, LifecycleError, ValidationError } from "../errors.js";
 import type { RestoreStateStore } from "../ports/restore-state-store.js";
 import { type Clock, remainingMs } from "../ports/clock.js";
@@ -34,7 +34,6 @@ import { type ImportJob, TERMINAL_IMPORT_JOB_STATUSES } from "../ports/user-impo
 import type { User } from "../user/user.js";
 import {
   importRowsOf,
-  NO_SINK,
   preparePlan,
   type RestoreDeps,
   type RestoreOptions,
@@ -281,7 +280,7 @@ class Advance {
 
   private async adminCreateStep(index: number): Promise<StepOutcome> {
     const chunk = this.chunk(index);
-    const users = this.chunkUsers(index);
+    const users = chunkUsers(this.loaded.stored, index);
     // A chunk already `running` was begun by an advance that did not finish it: a user it created is there.
     const resumed = chunk.status === "running";
     if (!resumed) await this.saveChunk(index, { ...chunk, status: "running" });
@@ -335,7 +334,7 @@ class Advance {
   private async uploadAndStart(index: number, job: ImportJob): Promise<StepOutcome> {
     const importer = requireImporter(this.deps);
     if (!this.uploaded.has(job.jobId)) {
-      await importer.uploadCsv(job.jobId, this.chunkCsv(index));
+      await importer.uploadCsv(job.jobId, importFileText(this.loaded.stored, index));
       this.uploaded.add(job.jobId);
     }
     let started: ImportJob;
@@ -358,16 +357,6 @@ class Advance {
       abandonedJobIds: [...(chunk.abandonedJobIds ?? []), job.jobId],
     });
     return "progressed";
-  }
-
-  /** The chunk's CSV file (see {@link importFileText}). */
-  private chunkCsv(index: number): string {
-    return importFileText(this.loaded.stored, index);
-  }
-
-  /** The chunk's users (see {@link chunkUsers}). */
-  private chunkUsers(index: number): readonly PlannedUser[] {
-    return chunkUsers(this.loaded.stored, index);
   }
 
   /** What the strategy needs of a planned user; a plan read from the store always has it (checked on read). */
@@ -472,45 +461,6 @@ class Advance {
   }
 }
 
-/**
- * Brings the planned users back (the chunks only: no groups, memberships or flags), in one call, keeping the
- * progress in memory instead of the store: for measuring the import path alone (bench). Restores go through
- * {@link startRestore} and {@link advanceRestore}, which run the very same chunk steps and save them.
- */
-export async function executeRestore(
-  plan: RestorePlan,
-  deps: RestoreDeps,
-  options: Pick<StartRestoreOptions, "importFileLimits" | "adminCreateChunkSize"> &
-    Pick<AdvanceOptions, "pollIntervalMs"> = {},
-): Promise<RestoreExecution> {
-  const csvHeader = plan.strategy === "import-job" ? await requireImporter(deps).getCsvHeader() : undefined;
-  const chunks =
-    plan.strategy === "import-job"
-      ? await importChunks(plan, csvHeader ?? [], options.importFileLimits)
-      : sliceChunks(plan.users.length, positive(options.adminCreateChunkSize, DEFAULT_ADMIN_CREATE_CHUNK));
-  const stored: StoredRestorePlan = {
-    version: RESTORE_PLAN_VERSION,
-    plan,
-    chunks,
-    ...(csvHeader ? { csvHeader } : {}),
-    ...(options.importFileLimits ? { importFileLimits: options.importFileLimits } : {}),
-  };
-  const loaded = {
-    stored,
-    progress: newRestoreProgress(
-      plan.planId,
-      chunks.map((c) => c.index),
-      deps.clock.now(),
-    ),
-  };
-  const run = new Advance(deps, loaded, options, async () => undefined);
-  const pollMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
-  while (run.progress.chunks.some((chunk) => chunk.status !== "done")) {
-    if ((await run.step()) === "waiting") await deps.sleeper.sleep(pollMs);
-  }
-  return restoreStatus({ stored, progress: run.progress }).execution;
-}
-
 /** The users of chunk `index` (from 0): the next `users` of the plan after the chunks before it. */
 export function chunkUsers(stored: StoredRestorePlan, index: number): readonly PlannedUser[] {
   const { chunks } = stored;
@@ -539,31 +489,6 @@ export function importFileText(stored: StoredRestorePlan, index: number): string
 }
 
 // ---- helpers ----
-
-/**
- * The import files a plan's rows make under `limits`, counted. Every row must fit: a plan is cut with the
- * limits it is made with, so a row left out here means the plan was made for other limits.
- */
-async function importChunks(
-  plan: RestorePlan,
-  csvHeader: readonly string[],
-  limits: Partial<ImportFileLimits> | undefined,
-): Promise<RestoreChunk[]> {
-  const cut = await writeImportRows(
-    parseImportHeader([...csvHeader]),
-    importRowsOf(plan.users),
-    NO_SINK,
-    limits,
-  );
-  if (cut.skipped.length > 0) {
-    throw new ValidationError(
-      "RESTORE.INVALID_PLAN",
-      "importFileLimits",
-      `${cut.skipped.length} of the plan's rows do not fit these limits: plan with them`,
-    );
-  }
-  return cut.files.map((file) => ({ index: file.index, users: file.users }));
-}
 
 function sliceChunks(users: number, size: number): RestoreChunk[] {
   const chunks: RestoreChunk[] = [];

@@ -4,7 +4,6 @@
  * ({@link advanceRestore}) until it is finished; {@link restoreUsers} does all of it in one call, on the same
  * steps.
  */
-import type { ImportFileLimits } from "../csv/index.js";
 import { planRestore, type RestoreOptions } from "./restore-plan.js";
 import { advanceRestore, type RestoreReport, type RestoreRunDeps, startRestore } from "./restore-steps.js";
 
@@ -21,7 +20,6 @@ export { planRestore, type RestoreDeps, type RestoreOptions, type RestoreSource 
 export {
   type AdvanceOptions,
   advanceRestore,
-  executeRestore,
   type LoadedRestore,
   loadRestore,
   type RestoreExecution,
@@ -37,8 +35,6 @@ export {
 export interface ExecuteOptions {
   /** How long to wait between two looks at a running import job. Default 5 s. */
   readonly pollIntervalMs?: number;
-  /** Smaller CSV files than Cognito's maxima (500,000 users, 100 MB), e.g. to keep each job short. */
-  readonly importFileLimits?: Partial<ImportFileLimits>;
 }
 
 /**
