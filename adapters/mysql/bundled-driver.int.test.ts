@@ -44,7 +44,12 @@ beforeAll(async () => {
 
   // utf8mb4 as on RDS; the throwaway server's own default stays latin1.
   await admin.query("CREATE DATABASE ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", [database]);
-  await migrateAccounts(drizzle({ client: createAccountsPool({ ...server, database, tls: false }) }));
+  const migrating = createAccountsPool({ ...server, database, tls: false });
+  try {
+    await migrateAccounts(drizzle({ client: migrating }));
+  } finally {
+    await new Promise<void>((resolve) => migrating.end(() => resolve()));
+  }
 }, 120_000);
 
 afterAll(async () => {
