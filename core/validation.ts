@@ -7,3 +7,7 @@ import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 
 z.config(en());
+
+// An ES module for the bundler: a file without exports is taken for CommonJS, and esbuild then wraps zod's
+// modules in lazy initializers, which keeps more of zod in the bundles that load this one.
+export {};

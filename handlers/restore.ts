@@ -16,7 +16,7 @@
 import * as z from "zod/mini";
 import "../core/validation.js";
 import { RESTORE_PLAN_ID } from "../core/backup/restore-state.js";
-import type { BackupStore } from "../core/ports/backup-store.js";
+import type { BackupReader } from "../core/ports/backup-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
@@ -37,7 +37,7 @@ import { parseEvent } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
-import { backupStore } from "./wiring/backups.js";
+import { backupReader } from "./wiring/backups.js";
 import { restoreStateStore } from "./wiring/restores.js";
 import { userDirectory, userImporter } from "./wiring/cognito.js";
 
@@ -84,7 +84,8 @@ export interface RestoreTarget {
 }
 
 export interface RestoreHandlerDeps {
-  readonly backups: BackupStore;
+  /** Read only: a restore never writes or erases a backup. */
+  readonly backups: BackupReader;
   /** Where the restore keeps its plan and progress between invocations. */
   readonly restores: RestoreStateStore;
   /** The directory and import service of a pool (the stack's own when `userPoolId` is undefined). */
@@ -236,7 +237,7 @@ function mergeCounts(
 /** What the function needs, built from the environment (see `wiring/`). */
 export function restoreDependencies(container: Container): RestoreHandlerDeps {
   return {
-    backups: backupStore(container),
+    backups: backupReader(container),
     restores: restoreStateStore(container),
     // The import service (and its role variable) only when the restore uses import jobs.
     target: (userPoolId, strategy) => ({

@@ -25,7 +25,13 @@ import { arbBackupRecord, arbSnapshotManifest } from "../../core/testing/arbitra
 import { aBackupRecord } from "../../core/testing/backup.js";
 import { stableUserId } from "../../core/user/user.js";
 import { newRestoreProgress, type RestoreProgress } from "../../core/backup/restore-state.js";
-import { S3BackupStore, snapshotManifestKey, snapshotPartKey, userBackupKey } from "./backup-store.js";
+import {
+  S3BackupReader,
+  S3BackupStore,
+  snapshotManifestKey,
+  snapshotPartKey,
+  userBackupKey,
+} from "./backup-store.js";
 import { S3DeleteError } from "./errors.js";
 import { S3_BACKUP_STORE_ACTIONS, S3_RESTORE_STATE_STORE_ACTIONS } from "./permissions.js";
 import { restorePlanKey, restoreProgressKey, S3RestoreStateStore } from "./restore-state-store.js";
@@ -408,6 +414,37 @@ describe("S3BackupStore: reads", () => {
       NextVersionIdMarker: "v",
     });
     await expect(store.eraseUserBackups("abc")).rejects.toThrow(/same page token twice/);
+  });
+});
+
+describe("S3BackupReader", () => {
+  it("reads what the store wrote, at the same keys", async () => {
+    fakeBucket();
+    const store = new S3BackupStore(client, BUCKET);
+    const record = aBackupRecord();
+    const part = aPart();
+    const manifest = aManifest("s-1", [part]);
+    await store.putUserBackup(record);
+    await store.putSnapshotPart("s-1", part);
+    await store.putSnapshotManifest(manifest);
+    const reader = new S3BackupReader(client, BUCKET, { readConcurrency: 2 });
+    expect(await reader.getUserBackup(stableUserId(record.user))).toEqual(record);
+    expect(await collect(reader.listUserBackups())).toEqual([
+      { kind: "record", userId: stableUserId(record.user), record },
+    ]);
+    expect(await reader.listSnapshots()).toEqual(["s-1"]);
+    expect(await reader.getSnapshotManifest("s-1")).toEqual(manifest);
+    expect(await reader.getSnapshotPart("s-1", part.name)).toBe(part.text);
+  });
+
+  it("has none of the store's writes, and refuses a bad readConcurrency as the store does", () => {
+    const reader = new S3BackupReader(client, BUCKET);
+    for (const write of ["putUserBackup", "eraseUserBackups", "putSnapshotPart", "putSnapshotManifest"]) {
+      expect(write in reader).toBe(false);
+    }
+    expect(() => new S3BackupReader(client, BUCKET, { readConcurrency: 0 })).toThrow(
+      expect.objectContaining({ code: "CONFIG.INVALID", field: "readConcurrency" }),
+    );
   });
 });
 

@@ -13,7 +13,7 @@ import {
   serializeManifest,
 } from "../../core/backup/snapshot.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
-import type { BackupEntry, BackupStore } from "../../core/ports/backup-store.js";
+import type { BackupEntry, BackupReader, BackupStore } from "../../core/ports/backup-store.js";
 import { stableUserId } from "../../core/user/user.js";
 import { decodeUtf8, type ListedObject, S3BucketObjects } from "./bucket-objects.js";
 import { BACKUP_KEY_PREFIXES } from "./permissions.js";
@@ -66,27 +66,20 @@ export interface S3BackupStoreOptions {
 type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 /**
- * Backups in an S3 bucket, meant to be versioned:
- * - `users/<stableUserId>.json`: the user's current backup record as JSON; older ones are older versions.
- * - `snapshots/<snapshotId>/part-00001.jsonl.gz`…: the parts, gzip files (`Content-Type: application/gzip`,
- *   no `Content-Encoding`, so no HTTP client unzips them on the way and a download is the stored file).
- * - `snapshots/<snapshotId>/manifest.json`: written last; sizes and SHA-256 in it are of the unzipped text.
- * (`restores/` holds the restore state: see `S3RestoreStateStore`.)
- *
- * Every put carries SSE-KMS parameters when a key is configured. A network failure surfaces as one
- * `SERVICE.UNREACHABLE` error, after the client's own retries (its `maxAttempts` and timeouts are the
- * composition root's choice).
+ * The reading half of {@link S3BackupStore}, for a function that only reads backups (the restore): its
+ * bundle then carries none of the store's writing and erasing code.
  */
-export class S3BackupStore extends S3BucketObjects implements BackupStore {
+export class S3BackupReader extends S3BucketObjects implements BackupReader {
   private readonly readConcurrency: number;
 
   /**
+   * @param options the store's: a reader uses `readConcurrency` only.
    * @throws ValidationError `CONFIG.INVALID` when `readConcurrency` is not a positive integer.
    */
   constructor(
     client: S3Client,
     bucket: string,
-    private readonly options: S3BackupStoreOptions = {},
+    protected readonly options: S3BackupStoreOptions = {},
   ) {
     super(client, bucket, options.kmsKeyId);
     const concurrency = options.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
@@ -94,16 +87,6 @@ export class S3BackupStore extends S3BucketObjects implements BackupStore {
       throw new ValidationError("CONFIG.INVALID", "readConcurrency", "must be a positive integer");
     }
     this.readConcurrency = concurrency;
-  }
-
-  async putUserBackup(record: BackupRecord): Promise<void> {
-    // Serialized before anything is sent: an invalid record throws and nothing is written.
-    const text = serializeBackupRecord(record);
-    await this.putObject(
-      userBackupKey(stableUserId(record.user)),
-      Buffer.from(text, "utf8"),
-      "application/json",
-    );
   }
 
   async getUserBackup(userId: string): Promise<BackupRecord | undefined> {
@@ -140,41 +123,6 @@ export class S3BackupStore extends S3BucketObjects implements BackupStore {
       const entry = await next();
       if (entry) yield entry;
     }
-  }
-
-  /**
-   * Deletes every version and every delete marker of the user's object, and returns how many versions (not
-   * delete markers, which hold no data) were deleted. Only the exact key is touched, though the version
-   * listing's prefix also matches longer keys (`users/ab.json` for `users/a`).
-   *
-   * @throws S3DeleteError when S3 refuses any of the deletions.
-   */
-  async eraseUserBackups(userId: string): Promise<number> {
-    const key = userBackupKey(userId);
-    if (this.options.versionListing === false) {
-      if ((await this.getObject(key)) === undefined) return 0;
-      await this.call("DeleteObject", () =>
-        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
-      );
-      return 1;
-    }
-    const versions = await this.versionsOf(key);
-    await this.deleteVersions(key, versions);
-    return versions.filter((version) => !version.deleteMarker).length;
-  }
-
-  async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
-    const body = await gzipAsync(Buffer.from(part.text, "utf8"));
-    await this.putReplacing(snapshotPartKey(snapshotId, part.name), body, "application/gzip");
-  }
-
-  async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
-    const text = serializeManifest(manifest);
-    await this.putReplacing(
-      snapshotManifestKey(manifest.snapshotId),
-      Buffer.from(text, "utf8"),
-      "application/json",
-    );
   }
 
   async listSnapshots(): Promise<string[]> {
@@ -238,6 +186,65 @@ export class S3BackupStore extends S3BucketObjects implements BackupStore {
       if (error instanceof ValidationError) return { kind: "malformed", location: key, error };
       throw error;
     }
+  }
+}
+
+/**
+ * Backups in an S3 bucket, meant to be versioned:
+ * - `users/<stableUserId>.json`: the user's current backup record as JSON; older ones are older versions.
+ * - `snapshots/<snapshotId>/part-00001.jsonl.gz`…: the parts, gzip files (`Content-Type: application/gzip`,
+ *   no `Content-Encoding`, so no HTTP client unzips them on the way and a download is the stored file).
+ * - `snapshots/<snapshotId>/manifest.json`: written last; sizes and SHA-256 in it are of the unzipped text.
+ * (`restores/` holds the restore state: see `S3RestoreStateStore`.)
+ *
+ * Every put carries SSE-KMS parameters when a key is configured. A network failure surfaces as one
+ * `SERVICE.UNREACHABLE` error, after the client's own retries (its `maxAttempts` and timeouts are the
+ * composition root's choice).
+ */
+export class S3BackupStore extends S3BackupReader implements BackupStore {
+  async putUserBackup(record: BackupRecord): Promise<void> {
+    // Serialized before anything is sent: an invalid record throws and nothing is written.
+    const text = serializeBackupRecord(record);
+    await this.putObject(
+      userBackupKey(stableUserId(record.user)),
+      Buffer.from(text, "utf8"),
+      "application/json",
+    );
+  }
+
+  /**
+   * Deletes every version and every delete marker of the user's object, and returns how many versions (not
+   * delete markers, which hold no data) were deleted. Only the exact key is touched, though the version
+   * listing's prefix also matches longer keys (`users/ab.json` for `users/a`).
+   *
+   * @throws S3DeleteError when S3 refuses any of the deletions.
+   */
+  async eraseUserBackups(userId: string): Promise<number> {
+    const key = userBackupKey(userId);
+    if (this.options.versionListing === false) {
+      if ((await this.getObject(key)) === undefined) return 0;
+      await this.call("DeleteObject", () =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+      );
+      return 1;
+    }
+    const versions = await this.versionsOf(key);
+    await this.deleteVersions(key, versions);
+    return versions.filter((version) => !version.deleteMarker).length;
+  }
+
+  async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
+    const body = await gzipAsync(Buffer.from(part.text, "utf8"));
+    await this.putReplacing(snapshotPartKey(snapshotId, part.name), body, "application/gzip");
+  }
+
+  async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
+    const text = serializeManifest(manifest);
+    await this.putReplacing(
+      snapshotManifestKey(manifest.snapshotId),
+      Buffer.from(text, "utf8"),
+      "application/json",
+    );
   }
 }
 

@@ -8,17 +8,9 @@ export type BackupEntry =
   | { readonly kind: "malformed"; readonly location: string; readonly error: ValidationError };
 
 /**
- * Where backups live: one current backup per user (older ones kept as versions until erased or expired), and
- * whole-pool snapshots made of parts plus a manifest. (The state of restores in progress is a port of its
- * own, `RestoreStateStore`: only the restore uses it.)
+ * The backups, read only: what a restore needs of them (it never writes or erases one). See {@link BackupStore}.
  */
-export interface BackupStore {
-  /**
-   * Writes the user's backup under a location derived from the stable user id alone, so a repeated event
-   * overwrites instead of piling up. The previous backup stays as an older version.
-   */
-  putUserBackup(record: BackupRecord): Promise<void>;
-
+export interface BackupReader {
   /** The user's current backup, or `undefined`. Throws `BACKUP.MALFORMED` when it cannot be read. */
   getUserBackup(userId: string): Promise<BackupRecord | undefined>;
 
@@ -27,6 +19,28 @@ export interface BackupStore {
    * listing goes on); reads happen with bounded concurrency.
    */
   listUserBackups(): AsyncIterable<BackupEntry>;
+
+  /** Ids of complete snapshots, oldest first (ids sort by time). */
+  listSnapshots(): Promise<string[]>;
+
+  /** The snapshot's manifest. Throws `SNAPSHOT.MALFORMED` when unreadable or missing. */
+  getSnapshotManifest(snapshotId: string): Promise<SnapshotManifest>;
+
+  /** The part's JSON Lines text, as stored; callers check it against the manifest. */
+  getSnapshotPart(snapshotId: string, partName: string): Promise<string>;
+}
+
+/**
+ * Where backups live: one current backup per user (older ones kept as versions until erased or expired), and
+ * whole-pool snapshots made of parts plus a manifest. (The state of restores in progress is a port of its
+ * own, `RestoreStateStore`: only the restore uses it.)
+ */
+export interface BackupStore extends BackupReader {
+  /**
+   * Writes the user's backup under a location derived from the stable user id alone, so a repeated event
+   * overwrites instead of piling up. The previous backup stays as an older version.
+   */
+  putUserBackup(record: BackupRecord): Promise<void>;
 
   /** Deletes every version of the user's backup. Idempotent. Returns how many versions were deleted. */
   eraseUserBackups(userId: string): Promise<number>;
@@ -42,13 +56,4 @@ export interface BackupStore {
    * manifest is incomplete and never listed. Replaces an existing manifest and deletes its older versions.
    */
   putSnapshotManifest(manifest: SnapshotManifest): Promise<void>;
-
-  /** Ids of complete snapshots, oldest first (ids sort by time). */
-  listSnapshots(): Promise<string[]>;
-
-  /** The snapshot's manifest. Throws `SNAPSHOT.MALFORMED` when unreadable or missing. */
-  getSnapshotManifest(snapshotId: string): Promise<SnapshotManifest>;
-
-  /** The part's JSON Lines text, as stored; callers check it against the manifest. */
-  getSnapshotPart(snapshotId: string, partName: string): Promise<string>;
 }

@@ -15,7 +15,7 @@ import {
   writeImportRows,
 } from "../csv/index.js";
 import { ValidationError } from "../errors.js";
-import type { BackupStore } from "../ports/backup-store.js";
+import type { BackupReader } from "../ports/backup-store.js";
 import type { Clock, Sleeper } from "../ports/clock.js";
 import { allUsers, type UserDirectory } from "../ports/user-directory.js";
 import type { UserImportService } from "../ports/user-import.js";
@@ -42,7 +42,7 @@ export interface RestoreOptions {
 }
 
 export interface RestoreDeps {
-  readonly backups: BackupStore;
+  readonly backups: BackupReader;
   /** The target pool. */
   readonly directory: UserDirectory;
   /** The target pool's import jobs (needed by the `import-job` strategy). */

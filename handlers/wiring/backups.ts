@@ -1,7 +1,7 @@
 /** The backup bucket (`BACKUP_BUCKET`, encrypted with `BACKUP_KMS_KEY_ID` when set), and restores' state in it. */
 import { S3Client } from "@aws-sdk/client-s3";
-import { S3BackupStore } from "../../adapters/s3/backup-store.js";
-import type { BackupStore } from "../../core/ports/backup-store.js";
+import { S3BackupReader, S3BackupStore } from "../../adapters/s3/backup-store.js";
+import type { BackupReader, BackupStore } from "../../core/ports/backup-store.js";
 import type { Container } from "../container.js";
 
 export function backupStore(container: Container): BackupStore {
@@ -12,6 +12,17 @@ export function backupStore(container: Container): BackupStore {
       // Off only for the local stack's s3rver, which implements no versioning.
       versionListing: container.env.flag("S3_VERSION_LISTING", true),
     });
+  });
+}
+
+/**
+ * The backups, read only: all the restore needs of them. Its bundle then carries none of the store's writing
+ * and erasing code.
+ */
+export function backupReader(container: Container): BackupReader {
+  return container.once("backupReader", () => {
+    const { client, bucket } = backupBucket(container);
+    return new S3BackupReader(client, bucket);
   });
 }
 
