@@ -496,8 +496,8 @@ function watchedBackups(backups: BackupStore, progress: Progress): BackupStore {
 
 function watchedAccounts(accounts: AccountStore, progress: Progress): AccountStore {
   return overriding(accounts, {
-    deleteExpiredUnconfirmed: async (cutoff, limit) => {
-      const deleted = await accounts.deleteExpiredUnconfirmed(cutoff, limit);
+    deleteExpiredUnconfirmed: async (cutoff, limit, keys) => {
+      const deleted = await accounts.deleteExpiredUnconfirmed(cutoff, limit, keys);
       progress.add("rows deleted", deleted);
       return deleted;
     },

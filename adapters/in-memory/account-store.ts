@@ -1,4 +1,4 @@
-import type { AccountStore } from "../../core/ports/account-store.js";
+import type { AccountKeyBounds, AccountKeyRange, AccountStore } from "../../core/ports/account-store.js";
 import { Outage } from "./outage.js";
 
 export interface AccountRow {
@@ -45,18 +45,32 @@ export class InMemoryAccountStore implements AccountStore {
     return this.expired(cutoff).length;
   }
 
-  async deleteExpiredUnconfirmed(cutoff: Date, limit: number): Promise<number> {
+  /** Called after each delete statement, with the stretch of keys it was given (if any). */
+  afterDelete: ((keys: AccountKeyRange | undefined) => void) | undefined;
+
+  async keyBounds(): Promise<AccountKeyBounds | undefined> {
+    this.outage.check();
+    const ids = [...this.rows.keys()];
+    return ids.length === 0 ? undefined : { first: Math.min(...ids), last: Math.max(...ids) };
+  }
+
+  async deleteExpiredUnconfirmed(cutoff: Date, limit: number, keys?: AccountKeyRange): Promise<number> {
     this.beforeDelete?.();
     this.outage.check();
     this.deleteStatements += 1;
-    // ORDER BY confirmation_sent_at, id LIMIT n — the condition is evaluated at delete time.
-    const victims = this.expired(cutoff)
-      .sort(
-        (a, b) =>
-          (a.confirmationSentAt?.getTime() ?? 0) - (b.confirmationSentAt?.getTime() ?? 0) || a.id - b.id,
-      )
-      .slice(0, limit);
+    const expired = this.expired(cutoff);
+    // With keys: WHERE id >= from AND id < to ORDER BY id LIMIT n; without: ORDER BY confirmation_sent_at, id
+    // LIMIT n. The condition is evaluated at delete time.
+    const victims = (
+      keys
+        ? expired.filter((row) => row.id >= keys.from && row.id < keys.to).sort((a, b) => a.id - b.id)
+        : expired.sort(
+            (a, b) =>
+              (a.confirmationSentAt?.getTime() ?? 0) - (b.confirmationSentAt?.getTime() ?? 0) || a.id - b.id,
+          )
+    ).slice(0, limit);
     for (const row of victims) this.rows.delete(row.id);
+    this.afterDelete?.(keys);
     return victims.length;
   }
 

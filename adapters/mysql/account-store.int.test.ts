@@ -291,6 +291,54 @@ describe("MysqlAccountStore on MariaDB", () => {
     }
   });
 
+  it("walks a stretch of keys through the primary key, in key order, and finds the key bounds (EXPLAIN)", async () => {
+    const fixture = await aMigratedTable();
+    try {
+      const qualified = `${fixture.table.database}.${fixture.table.name}`;
+      // Half the rows expired, as in a mass purge.
+      const rows = Array.from({ length: 2_000 }, (_, index) =>
+        index % 2 === 0
+          ? [`unconfirmed-${index}@example.com`, null, minutes(-index - 1)]
+          : [`confirmed-${index}@example.com`, minutes(-1), minutes(-index - 60)],
+      );
+      await admin.query("INSERT INTO ?? (email, confirmed_at, confirmation_sent_at) VALUES ?", [
+        qualified,
+        rows,
+      ]);
+      await admin.query("ANALYZE TABLE ??", [qualified]);
+      const bounds = await fixture.store.keyBounds();
+      expect(bounds).toBeDefined();
+      const { first, last } = bounds!;
+      expect(last - first).toBe(1_999);
+
+      expect(
+        await fixture.store.deleteExpiredUnconfirmed(cutoff, 1_000, { from: first, to: first + 100 }),
+      ).toBe(50);
+      const purge = fixture.statements.at(-1) as Statement;
+      const onFixtureDatabase = aPool(fixture.table.database).promise();
+      const [plan] = (
+        await onFixtureDatabase.query<RowDataPacket[]>(`EXPLAIN ${purge.sql}`, purge.params)
+      )[0];
+      // Seen on MariaDB 10.11: "range, key PRIMARY, Using where".
+      expect(plan).toMatchObject({ type: "range", key: "PRIMARY" });
+      expect(plan?.Extra).not.toMatch(/filesort/);
+      // A LIMIT below what the stretch holds stops there, lowest keys first.
+      expect(await fixture.store.deleteExpiredUnconfirmed(cutoff, 3, { from: first, to: first + 200 })).toBe(
+        3,
+      );
+      const [left] = await admin.query<RowDataPacket[]>(
+        "SELECT email FROM ?? WHERE confirmed_at IS NULL AND id < ? ORDER BY id LIMIT 1",
+        [qualified, first + 200],
+      );
+      expect(left.map((row) => String(row.email))).toEqual(["unconfirmed-106@example.com"]);
+      await expect(
+        fixture.store.deleteExpiredUnconfirmed(cutoff, 1, { from: first + 5, to: first }),
+      ).rejects.toMatchObject({ code: "PURGE.INVALID_INPUT", field: "keys" });
+    } finally {
+      await fixture.close?.();
+    }
+  });
+
   it("migrates idempotently and creates the purge index on (confirmed_at, confirmation_sent_at)", async () => {
     const database = await aDatabase();
     try {

@@ -15,7 +15,8 @@ export const RDS_SSL_PROFILE = "Amazon RDS";
  *   the server's or the Node.js process's time zone.
  * - The connect timeout is short and nothing retries: an unreachable host fails one call with
  *   `SERVICE.UNREACHABLE` (via the store) instead of hanging the invocation.
- * - Two connections at most: a purge runs its statements one after another (the two counts in parallel).
+ * - Two connections at most: the two lanes of a mass purge's key-range walk (`DEFAULT_PURGE_LANES`); otherwise a
+ *   purge runs its statements one after another.
  *
  * The caller ends the pool (`pool.end()`) when the process is done with it; a Lambda keeps it across
  * invocations.

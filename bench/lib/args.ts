@@ -21,6 +21,8 @@ export interface BenchOptions {
   // 1. accounts purge
   readonly rows: number;
   readonly batchSize: number;
+  readonly lanes: number;
+  readonly statementTargetMs: number;
   readonly bufferPoolMb: number;
   readonly insertWriters: number;
   // 2. identity purge
@@ -41,6 +43,8 @@ export const DEFAULTS = {
   out: "bench/results.json",
   rows: 1_000_000,
   batchSize: 500,
+  lanes: 2,
+  statementTargetMs: 30,
   bufferPoolMb: 256,
   insertWriters: 2,
   users: 1_000,
@@ -124,6 +128,18 @@ export function buildProgram(): Command {
       "1: rows per DELETE of the batched purge (the handler's PURGE_BATCH_SIZE default)",
       wholeNumber("--batch-size", 1, 10_000),
       DEFAULTS.batchSize,
+    )
+    .option(
+      "--lanes <n>",
+      "1: statements a key-range walk runs side by side (the use case's default)",
+      wholeNumber("--lanes", 1, 2),
+      DEFAULTS.lanes,
+    )
+    .option(
+      "--statement-target-ms <n>",
+      "1: how long a key-range statement should take (the use case's default)",
+      wholeNumber("--statement-target-ms", 1, 1_000),
+      DEFAULTS.statementTargetMs,
     )
     .option(
       "--buffer-pool-mb <n>",

@@ -80,5 +80,43 @@ export function describeAccountStoreContract(
         expect(await store.deleteExpiredUnconfirmed(cutoff, 10)).toBe(2);
         expect(await remainingEmails()).toContain("old-unconfirmed-1@example.com");
       }));
+
+    it("gives the first and the last key, and none for an empty table", () =>
+      withFixture(async ({ store, insert }) => {
+        expect(await store.keyBounds()).toBeUndefined();
+        const ids = await insert(rows);
+        expect(await store.keyBounds()).toEqual({ first: ids[0], last: ids.at(-1) });
+      }));
+
+    it("in a stretch of keys, deletes only the expired rows of that stretch, in key order, at most `limit`", () =>
+      withFixture(async ({ store, insert, remainingEmails }) => {
+        // Key order is not age order here: the oldest expired row has the largest key.
+        const ids = await insert([rows[1]!, rows[2]!, rows[5]!, rows[3]!, rows[0]!]);
+        const [oldUnconfirmed2, oldUnconfirmed3, , , oldest] = ids as [
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 1, { from: oldUnconfirmed2, to: oldest })).toBe(
+          1,
+        );
+        expect(await remainingEmails()).not.toContain("old-unconfirmed-2@example.com");
+        expect(await remainingEmails()).toContain("old-unconfirmed-1@example.com");
+        // The end of a stretch is excluded: the oldest row, at `to`, stays.
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 10, { from: oldUnconfirmed3, to: oldest })).toBe(
+          1,
+        );
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 10, { from: oldUnconfirmed3, to: oldest })).toBe(
+          0,
+        );
+        expect(await remainingEmails()).toEqual([
+          "at-cutoff@example.com",
+          "confirmed@example.com",
+          "old-unconfirmed-1@example.com",
+        ]);
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 10, { from: oldest, to: oldest + 1 })).toBe(1);
+      }));
   });
 }

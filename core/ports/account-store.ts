@@ -9,10 +9,30 @@ export interface AccountStore {
   /** Number of rows never confirmed whose confirmation was sent strictly before `cutoff`. */
   countExpiredUnconfirmed(cutoff: Date): Promise<number>;
 
+  /** The smallest and the largest primary key in the table; `undefined` when the table is empty. */
+  keyBounds(): Promise<AccountKeyBounds | undefined>;
+
   /**
    * Deletes at most `limit` rows that are unconfirmed and whose confirmation was sent strictly before
-   * `cutoff`, oldest first, in one short statement. The condition is evaluated by the delete itself, so a
-   * row confirmed in the meantime is never deleted. Returns how many rows were deleted (0 when none are left).
+   * `cutoff`, in one short statement. The condition is evaluated by the delete itself, so a row confirmed in
+   * the meantime is never deleted. Returns how many rows were deleted.
+   *
+   * - Without `keys`: oldest first (by `confirmation_sent_at`, then primary key), reading the purge index.
+   *   0 means none are left.
+   * - With `keys`: only rows whose primary key is in `[keys.from, keys.to)`, in key order, reading that stretch
+   *   of the table itself. 0 means none are left in that stretch.
    */
-  deleteExpiredUnconfirmed(cutoff: Date, limit: number): Promise<number>;
+  deleteExpiredUnconfirmed(cutoff: Date, limit: number, keys?: AccountKeyRange): Promise<number>;
+}
+
+/** The primary keys at both ends of the accounts table (whole numbers). */
+export interface AccountKeyBounds {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** A stretch of the accounts table by primary key: `from` included, `to` excluded. */
+export interface AccountKeyRange {
+  readonly from: number;
+  readonly to: number;
 }

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../../adapters/in-memory/account-store.js";
+import type { AccountKeyRange, AccountStore } from "../ports/account-store.js";
 import { ManualClock, SteppingClock } from "../../adapters/in-memory/clock.js";
 import { DEFAULT_PURGE_POLICY, type PurgePolicy } from "../purge/index.js";
-import { purgeUnconfirmedAccounts } from "./purge-unconfirmed-accounts.js";
+import {
+  chooseAccountPurgeWalk,
+  KEY_RANGE_MIN_SHARE,
+  purgeUnconfirmedAccounts,
+} from "./purge-unconfirmed-accounts.js";
 
 const NOW = new Date("2026-06-01T12:00:00.000Z");
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -36,13 +41,17 @@ function table(expired: number, fresh = 0, confirmed = 0): InMemoryAccountStore 
 }
 
 describe("purgeUnconfirmedAccounts", () => {
-  it("deletes expired unconfirmed rows in batches and nothing else", async () => {
-    const accounts = table(1_200, 5, 7);
+  it("deletes expired unconfirmed rows oldest first, in batches, and nothing else", async () => {
+    // 1,200 expired of 10,212 rows: under the key-range share, so through the purge index.
+    const accounts = table(1_200, 5, 9_007);
     const clock = new ManualClock(NOW);
+    const given: (AccountKeyRange | undefined)[] = [];
+    accounts.afterDelete = (keys) => given.push(keys);
     const report = await purgeUnconfirmedAccounts({ accounts, clock }, { policy: policy(), batchSize: 500 });
     expect(report).toMatchObject({ target: "accounts", deleted: 1_200, failed: 0, stoppedBy: "completed" });
     expect(accounts.deleteStatements).toBe(3);
-    expect(accounts.all()).toHaveLength(12);
+    expect(given).toEqual([undefined, undefined, undefined]);
+    expect(accounts.all()).toHaveLength(9_012);
   });
 
   it("never deletes a row confirmed while the purge runs", async () => {
@@ -76,6 +85,7 @@ describe("purgeUnconfirmedAccounts", () => {
     const store = {
       countAll: counted(() => accounts.countAll()),
       countExpiredUnconfirmed: (cutoff: Date) => counted(() => accounts.countExpiredUnconfirmed(cutoff))(),
+      keyBounds: () => accounts.keyBounds(),
       deleteExpiredUnconfirmed: (cutoff: Date, limit: number) =>
         accounts.deleteExpiredUnconfirmed(cutoff, limit),
     };
@@ -149,5 +159,165 @@ describe("purgeUnconfirmedAccounts", () => {
     accounts.outage.begin();
     const run = purgeUnconfirmedAccounts({ accounts, clock: new ManualClock(NOW) }, { policy: policy() });
     await expect(run).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  describe("a mass purge: the table walked by primary key", () => {
+    /** Expired rows with confirmed and fresh ones between them, as a table filled over time would have. */
+    function mixedTable(rows: number): InMemoryAccountStore {
+      const store = new InMemoryAccountStore();
+      for (let i = 0; i < rows; i++) {
+        const kind = i % 4;
+        store.insert({
+          email: `user${i}@example.com`,
+          confirmedAt: kind === 1 ? hoursAgo(40) : null,
+          confirmationSentAt: kind === 2 ? hoursAgo(2) : hoursAgo(30 + (rows - i) / 1_000),
+        });
+      }
+      return store;
+    }
+
+    it("deletes every expired row and only those, walking the keys from the first to the last without a gap", async () => {
+      const accounts = mixedTable(10_000); // 5,000 expired, 2,500 confirmed, 2,500 too young
+      const given: AccountKeyRange[] = [];
+      accounts.afterDelete = (keys) => {
+        if (keys) given.push(keys);
+      };
+      const report = await purgeUnconfirmedAccounts(
+        { accounts, clock: new ManualClock(NOW) },
+        { policy: policy(), batchSize: 100 },
+      );
+      expect(report).toMatchObject({ deleted: 5_000, failed: 0, stoppedBy: "completed" });
+      expect(accounts.all()).toHaveLength(5_000);
+      expect(
+        accounts.all().every((row) => row.confirmedAt !== null || row.confirmationSentAt! > hoursAgo(24)),
+      ).toBe(true);
+      // Every stretch once, except one whose statement stopped at its LIMIT (the lanes' reservations of rows near
+      // the end), which is walked again.
+      const distinct = new Map(given.map((keys) => [keys.from, keys]));
+      expect(given.length - distinct.size).toBeLessThanOrEqual(2);
+      const sorted = [...distinct.values()].sort((a, b) => a.from - b.from);
+      expect(sorted[0]?.from).toBe(1);
+      expect(sorted.at(-1)?.to).toBe(10_001);
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]?.from).toBe(sorted[i - 1]?.to);
+      // The first stretch holds about batchSize expired rows at the table's share of them (1 in 2).
+      expect(given[0]).toEqual({ from: 1, to: 201 });
+    });
+
+    it("runs `lanes` statements side by side, and one at a time with lanes: 1", async () => {
+      for (const lanes of [1, 2]) {
+        const inner = mixedTable(4_000);
+        let inFlight = 0;
+        let most = 0;
+        const accounts: AccountStore = {
+          countAll: () => inner.countAll(),
+          countExpiredUnconfirmed: (cutoff) => inner.countExpiredUnconfirmed(cutoff),
+          keyBounds: () => inner.keyBounds(),
+          deleteExpiredUnconfirmed: async (cutoff, limit, keys) => {
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            try {
+              return await inner.deleteExpiredUnconfirmed(cutoff, limit, keys);
+            } finally {
+              inFlight -= 1;
+            }
+          },
+        };
+        const report = await purgeUnconfirmedAccounts(
+          { accounts, clock: new ManualClock(NOW) },
+          { policy: policy(), batchSize: 100, lanes },
+        );
+        expect(report.deleted).toBe(2_000);
+        expect(most).toBe(lanes);
+      }
+    });
+
+    it("sizes each stretch by how long the last statement took against the target", async () => {
+      const accounts = mixedTable(40_000);
+      const clock = new ManualClock(NOW);
+      const sizes: number[] = [];
+      // A statement takes 1 ms per 100 keys: the target of 50 ms is met by stretches of 5,000 keys.
+      accounts.afterDelete = (keys) => {
+        if (!keys) return;
+        sizes.push(keys.to - keys.from);
+        clock.advance((keys.to - keys.from) / 100);
+      };
+      await purgeUnconfirmedAccounts(
+        { accounts, clock },
+        { policy: policy(), batchSize: 500, lanes: 1, statementTargetMs: 50 },
+      );
+      expect(sizes[0]).toBe(1_000);
+      for (let i = 1; i < sizes.length - 1; i++) {
+        expect(sizes[i]! / sizes[i - 1]!).toBeLessThanOrEqual(1.5);
+        expect(sizes[i]! / sizes[i - 1]!).toBeGreaterThanOrEqual(0.5);
+      }
+      expect(sizes[1]).toBe(1_500);
+      expect(sizes.slice(4, -1).every((size) => size >= 4_500 && size <= 5_500)).toBe(true);
+    });
+
+    it("never deletes more than the plan's limit, even when more rows turn out expired than were counted", async () => {
+      const inner = mixedTable(4_000); // 2,000 expired, counted as 1,900
+      const accounts: AccountStore = {
+        countAll: () => inner.countAll(),
+        countExpiredUnconfirmed: async (cutoff) => (await inner.countExpiredUnconfirmed(cutoff)) - 100,
+        keyBounds: () => inner.keyBounds(),
+        deleteExpiredUnconfirmed: (cutoff, limit, keys) =>
+          inner.deleteExpiredUnconfirmed(cutoff, limit, keys),
+      };
+      const report = await purgeUnconfirmedAccounts(
+        { accounts, clock: new ManualClock(NOW) },
+        { policy: policy({ maxDeletionsPerRun: 1_900 }), batchSize: 100 },
+      );
+      expect(report).toMatchObject({ deleted: 1_900, failed: 0 });
+      expect(await inner.countExpiredUnconfirmed(hoursAgo(24))).toBe(100);
+    });
+
+    it("stops both lanes at a failing statement and reports it", async () => {
+      const accounts = mixedTable(4_000);
+      let statements = 0;
+      accounts.beforeDelete = () => {
+        statements += 1;
+        if (statements === 3) accounts.outage.begin();
+      };
+      const report = await purgeUnconfirmedAccounts(
+        { accounts, clock: new ManualClock(NOW) },
+        { policy: policy(), batchSize: 100 },
+      );
+      // The failing statement, and the other lane's if it was already under way: none starts after a failure.
+      expect(report.failed === 1 || report.failed === 2).toBe(true);
+      expect(report.failureCodes).toEqual({ ECONNREFUSED: report.failed });
+      expect(statements).toBe(2 + report.failed);
+      accounts.outage.end();
+      expect(report.deleted).toBe(2_000 - (await accounts.countExpiredUnconfirmed(hoursAgo(24))));
+    });
+  });
+
+  describe("chooseAccountPurgeWalk", () => {
+    const sizes = { expired: 5_000, total: 10_000, limit: 5_000, batchSize: 500 };
+    it("walks by key when every expired row goes, more than a statement's worth, and a large share", () => {
+      expect(chooseAccountPurgeWalk(sizes)).toBe("key-range");
+      expect(chooseAccountPurgeWalk({ ...sizes, expired: 1_250, limit: 1_250 })).toBe("key-range");
+    });
+    it("goes oldest first when a cap cuts the run short, the share is small, or one statement is enough", () => {
+      expect(chooseAccountPurgeWalk({ ...sizes, limit: 4_999 })).toBe("oldest-first");
+      expect(chooseAccountPurgeWalk({ ...sizes, expired: 1_249, limit: 1_249 })).toBe("oldest-first");
+      expect(chooseAccountPurgeWalk({ ...sizes, expired: 500, total: 600, limit: 500 })).toBe("oldest-first");
+      expect(KEY_RANGE_MIN_SHARE).toBe(1 / 8);
+    });
+  });
+
+  it.each([
+    ["batchSize", { batchSize: 0 }],
+    ["lanes", { lanes: 1.5 }],
+    ["statementTargetMs", { statementTargetMs: -1 }],
+  ])("refuses a bad %s before reading or deleting anything", async (option, bad) => {
+    const accounts = table(10);
+    const run = purgeUnconfirmedAccounts(
+      { accounts, clock: new ManualClock(NOW) },
+      { policy: policy(), ...bad },
+    );
+    await expect(run).rejects.toMatchObject({ code: "PURGE.INVALID_INPUT", field: option });
+    expect(accounts.all()).toHaveLength(10);
+    expect(accounts.deleteStatements).toBe(0);
   });
 });
