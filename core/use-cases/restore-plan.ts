@@ -141,11 +141,12 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
   let users: PlannedUser[] = [];
   const existing: string[] = [];
   let skipped: SkippedUser[] = [];
-  const seen = new Set<string>();
+  // Only a restore of named users reports the names it found no backup for.
+  const seen = wanted ? new Set<string>() : undefined;
   let previous: string | undefined;
   for (const { outcome } of candidates) {
     const username = usernameOf(outcome);
-    seen.add(username);
+    seen?.add(username);
     if (username === previous) {
       skipped.push({
         username,
@@ -185,7 +186,7 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
     existing,
     skipped,
     malformedBackups,
-    notFound: [...(wanted ?? [])].filter((username) => !seen.has(username)).sort(compare),
+    notFound: [...(wanted ?? [])].filter((username) => !seen?.has(username)).sort(compare),
   };
   return { plan, ...(csvHeader ? { csvHeader } : {}), ...(importChunks ? { importChunks } : {}) };
 }
