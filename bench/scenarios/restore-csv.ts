@@ -21,14 +21,14 @@ import type { CsvWorkerResult } from "./restore-csv.worker.js";
 const MAX_MS = 10_000;
 const MAX_RSS_BYTES = 512_000_000;
 /**
- * V8's old-generation limit for ours: what is left of 512 MB for it once the rest of the process is counted —
- * the young generation (up to 3 × 16 MB of semi-spaces), Node's own memory and the loaded code (45 MiB at start),
- * buffers. V8 lets the old generation grow to its limit before collecting hard: with 460 MB (90% of 512) the
- * peak RSS of the same work went anywhere from 420 to 520 MiB from run to run, with 400 MB it stays near
- * 410 MiB. Without a limit V8 sizes the heap from the machine's memory, and on a machine with many GB collects
- * so lazily that the RSS says more about the machine than about the code.
+ * V8's old-generation limit for ours, in MiB (the unit of `--max-old-space-size`): what is left of 512 MB
+ * (488 MiB) once the rest of the process is counted — the young generation (up to 3 × 16 MiB of semi-spaces),
+ * Node's own memory and the loaded code (45 MiB at start), buffers. V8 lets the old generation grow to its limit
+ * before collecting hard, so the peak RSS comes near limit + 93 MiB: with 460 (90% of 512) it ranged from 420 to
+ * 520 MiB from run to run, with 400 up to 493 MiB. Without a limit V8 sizes the heap from the machine's memory,
+ * and on a machine with many GB collects so lazily that the RSS says more about the machine than about the code.
  */
-const HEAP_LIMIT_MB = 400;
+const HEAP_LIMIT_MB = 384;
 const WORKER = path.join(__dirname, "restore-csv.worker.ts");
 
 export const restoreCsv: Scenario = async ({ options, cleanup, log }) => {
@@ -45,7 +45,7 @@ export const restoreCsv: Scenario = async ({ options, cleanup, log }) => {
     });
 
   log(
-    `ours: startRestore + each import file for ${formatNumber(users)} users (child process, heap limit ${HEAP_LIMIT_MB} MB)`,
+    `ours: startRestore + each import file for ${formatNumber(users)} users (child process, heap limit ${HEAP_LIMIT_MB} MiB)`,
   );
   const ours = await run("ours", Math.max(300, options.baselineCapSeconds), [
     `--max-old-space-size=${HEAP_LIMIT_MB}`,
