@@ -14,6 +14,10 @@ import type { PurgePolicy } from "../core/purge/index.js";
 import { Container, type Environment } from "../handlers/composition-root.js";
 import type { Observability } from "../handlers/observability.js";
 import { purgePolicyOf } from "../handlers/purge-policy.js";
+import {
+  DEFAULT_PURGE_BATCH_SIZE,
+  DEFAULT_PURGE_LANES,
+} from "../core/use-cases/purge-unconfirmed-accounts.js";
 
 export interface Connection {
   /** The stack's pool (throws a `CONFIG.INVALID` naming USER_POOL_ID when unknown). */
@@ -32,6 +36,8 @@ export interface Connection {
   purgePolicy(): PurgePolicy;
   /** Rows per delete statement of the accounts purge (PURGE_BATCH_SIZE). */
   purgeBatchSize(): number;
+  /** Statements a mass purge of the accounts runs side by side (PURGE_LANES, 1 or 2). */
+  purgeLanes(): number;
   /** Ends what keeps the process alive (database pool). */
   close(): Promise<void>;
 }
@@ -60,7 +66,8 @@ export const containerConnection: Connect = (env) => {
     clock: container.clock,
     sleeper: container.sleeper,
     purgePolicy: () => purgePolicyOf(container.env),
-    purgeBatchSize: () => container.env.integer("PURGE_BATCH_SIZE", 500, 1, 10_000),
+    purgeBatchSize: () => container.env.integer("PURGE_BATCH_SIZE", DEFAULT_PURGE_BATCH_SIZE, 1, 10_000),
+    purgeLanes: () => container.env.integer("PURGE_LANES", DEFAULT_PURGE_LANES, 1, 2),
     close: () => container.close(),
   };
 };

@@ -42,6 +42,7 @@ function world() {
       sleeper: clock,
       purgePolicy: () => DEFAULT_PURGE_POLICY,
       purgeBatchSize: () => 500,
+      purgeLanes: () => 2,
       close: async () => {
         closed += 1;
       },

@@ -576,6 +576,7 @@ async function purgeAll(
               observability: silentObservability,
               policy,
               batchSize: ctx.conn.purgeBatchSize(),
+              lanes: ctx.conn.purgeLanes(),
             })({});
       results.push({ target, report });
     } catch (error) {

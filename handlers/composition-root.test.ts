@@ -40,6 +40,28 @@ describe("composition root", () => {
     expect(error.message).toBe(`${variable}: ${problem}`);
   });
 
+  it("reads the accounts purge's batch size and lanes, and names either when it is out of range", () => {
+    expect(dependencies.purgeUnconfirmedAccounts(container(base))).toMatchObject({
+      batchSize: 500,
+      lanes: 2,
+    });
+    expect(
+      dependencies.purgeUnconfirmedAccounts(
+        container({ ...base, PURGE_BATCH_SIZE: "200", PURGE_LANES: "1" }),
+      ),
+    ).toMatchObject({ batchSize: 200, lanes: 1 });
+    for (const [variable, value] of [
+      ["PURGE_LANES", "3"],
+      ["PURGE_LANES", "0"],
+      ["PURGE_BATCH_SIZE", "20000"],
+    ] as const) {
+      const error = errorOf(() =>
+        dependencies.purgeUnconfirmedAccounts(container({ ...base, [variable]: value })),
+      );
+      expect(error.field).toBe(variable);
+    }
+  });
+
   it("names the bad key of a purge policy given as JSON", () => {
     const error = errorOf(() =>
       dependencies.purgeUnconfirmedIdentities(container({ ...base, PURGE_POLICY: '{"minAge":"soon"}' })),

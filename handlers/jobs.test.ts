@@ -124,6 +124,7 @@ describe("purge-unconfirmed-accounts handler", () => {
       accounts: async () => w.accounts,
       policy: DEFAULT_PURGE_POLICY,
       batchSize: 100,
+      lanes: 2,
     });
     expect(await handler({}, lambdaContext())).toMatchObject({ target: "accounts", deleted: 1 });
     expect(w.accounts.all()).toHaveLength(30);
@@ -142,6 +143,7 @@ describe("purge-unconfirmed-accounts handler", () => {
       },
       policy: DEFAULT_PURGE_POLICY,
       batchSize: 100,
+      lanes: 2,
     });
     expect(await handler({}, lambdaContext())).toMatchObject({ deleted: 1 });
     expect(opened).toEqual([false, true]);
@@ -156,6 +158,7 @@ describe("purge-unconfirmed-accounts handler", () => {
       },
       policy: DEFAULT_PURGE_POLICY,
       batchSize: 100,
+      lanes: 2,
     });
     expect(await rejectionOf(handler({}, lambdaContext()))).toMatchObject({ code: "DATABASE.AUTH_FAILED" });
     expect(w.accounts.all()).toHaveLength(31);

@@ -113,6 +113,7 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
       accounts: async () => accounts,
       policy: DEFAULT_PURGE_POLICY,
       batchSize: 10,
+      lanes: 2,
     });
     await handler({}, context);
   },

@@ -7,7 +7,11 @@ import { errorCode } from "../core/errors.js";
 import type { AccountStore } from "../core/ports/account-store.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
-import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-accounts.js";
+import {
+  DEFAULT_PURGE_BATCH_SIZE,
+  DEFAULT_PURGE_LANES,
+  purgeUnconfirmedAccounts,
+} from "../core/use-cases/purge-unconfirmed-accounts.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
@@ -22,6 +26,8 @@ export interface PurgeAccountsHandlerDeps {
   readonly observability: Observability;
   readonly policy: PurgePolicy;
   readonly batchSize: number;
+  /** Statements a mass purge runs side by side (1 or 2: the pool's connections). */
+  readonly lanes: number;
 }
 
 export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) {
@@ -31,6 +37,7 @@ export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) 
       {
         policy: deps.policy,
         batchSize: deps.batchSize,
+        lanes: deps.lanes,
         deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
       },
     );
@@ -64,7 +71,8 @@ export function purgeUnconfirmedAccountsDependencies(container: Container): Purg
     clock: container.clock,
     observability: container.observability("purge-unconfirmed-accounts"),
     policy: purgePolicyOf(container.env),
-    batchSize: container.env.integer("PURGE_BATCH_SIZE", 500, 1, 10_000),
+    batchSize: container.env.integer("PURGE_BATCH_SIZE", DEFAULT_PURGE_BATCH_SIZE, 1, 10_000),
+    lanes: container.env.integer("PURGE_LANES", DEFAULT_PURGE_LANES, 1, 2),
   };
 }
 

@@ -22,6 +22,7 @@ describe("parseStackConfig", () => {
       sync: { failureMode: "continue", deadlineMs: 3000 },
       purge: DEFAULT_PURGE_POLICY,
       purgeBatchSize: 500,
+      purgeLanes: 2,
       schedules: {
         timezone: "UTC",
         purgeIdentities: "cron(0 3 * * ? *)",

@@ -85,6 +85,8 @@ const stackConfigSchema = z.strictObject({
   /** The purge policy of both purges (see core/purge). */
   purge: z.unknown().optional(),
   purgeBatchSize: z.number().int().min(1).max(10_000).default(500),
+  /** Statements a mass purge of the accounts runs side by side: 1 or 2 (the purge's two connections). */
+  purgeLanes: z.number().int().min(1).max(2).default(2),
   schedules: z
     .strictObject({
       timezone: timeZone,

@@ -209,6 +209,7 @@ export function createLifecycleStack(
       {
         PURGE_POLICY: config.purgePolicyJson,
         PURGE_BATCH_SIZE: String(config.purgeBatchSize),
+        PURGE_LANES: String(config.purgeLanes),
         ACCOUNTS_DB_SECRET_ARN: database.secretArn,
         ACCOUNTS_DB_HOST: database.instance.address,
         ACCOUNTS_DB_PORT: String(MYSQL_PORT),
