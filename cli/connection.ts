@@ -13,11 +13,7 @@ import type { UserImportService } from "../core/ports/user-import.js";
 import type { PurgePolicy } from "../core/purge/index.js";
 import { Container, type Environment } from "../handlers/composition-root.js";
 import type { Observability } from "../handlers/observability.js";
-import { purgePolicyOf } from "../handlers/purge-policy.js";
-import {
-  DEFAULT_PURGE_BATCH_SIZE,
-  DEFAULT_PURGE_LANES,
-} from "../core/use-cases/purge-unconfirmed-accounts.js";
+import { type AccountsPurgeSizes, accountsPurgeSizesOf, purgePolicyOf } from "../handlers/purge-policy.js";
 
 export interface Connection {
   /** The stack's pool (throws a `CONFIG.INVALID` naming USER_POOL_ID when unknown). */
@@ -34,10 +30,8 @@ export interface Connection {
   readonly sleeper: Sleeper;
   /** The stack's purge policy (PURGE_POLICY), before the command's flags override it. */
   purgePolicy(): PurgePolicy;
-  /** Rows per delete statement of the accounts purge (PURGE_BATCH_SIZE). */
-  purgeBatchSize(): number;
-  /** Statements a mass purge of the accounts runs side by side (PURGE_LANES, 1 or 2). */
-  purgeLanes(): number;
+  /** How the accounts purge sizes its statements (PURGE_BATCH_SIZE, PURGE_LANES). */
+  accountsPurgeSizes(): AccountsPurgeSizes;
   /** Ends what keeps the process alive (database pool). */
   close(): Promise<void>;
 }
@@ -66,8 +60,7 @@ export const containerConnection: Connect = (env) => {
     clock: container.clock,
     sleeper: container.sleeper,
     purgePolicy: () => purgePolicyOf(container.env),
-    purgeBatchSize: () => container.env.integer("PURGE_BATCH_SIZE", DEFAULT_PURGE_BATCH_SIZE, 1, 10_000),
-    purgeLanes: () => container.env.integer("PURGE_LANES", DEFAULT_PURGE_LANES, 1, 2),
+    accountsPurgeSizes: () => accountsPurgeSizesOf(container.env),
     close: () => container.close(),
   };
 };

@@ -41,8 +41,7 @@ function world() {
       clock,
       sleeper: clock,
       purgePolicy: () => DEFAULT_PURGE_POLICY,
-      purgeBatchSize: () => 500,
-      purgeLanes: () => 2,
+      accountsPurgeSizes: () => ({ batchSize: 500, lanes: 2 }),
       close: async () => {
         closed += 1;
       },

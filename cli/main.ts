@@ -575,8 +575,7 @@ async function purgeAll(
               clock: ctx.conn.clock,
               observability: silentObservability,
               policy,
-              batchSize: ctx.conn.purgeBatchSize(),
-              lanes: ctx.conn.purgeLanes(),
+              ...ctx.conn.accountsPurgeSizes(),
             })({});
       results.push({ target, report });
     } catch (error) {

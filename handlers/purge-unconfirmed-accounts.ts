@@ -7,27 +7,20 @@ import { errorCode } from "../core/errors.js";
 import type { AccountStore } from "../core/ports/account-store.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
-import {
-  DEFAULT_PURGE_BATCH_SIZE,
-  DEFAULT_PURGE_LANES,
-  purgeUnconfirmedAccounts,
-} from "../core/use-cases/purge-unconfirmed-accounts.js";
+import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-accounts.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { accountStore } from "./wiring/accounts.js";
-import { purgePolicyOf } from "./purge-policy.js";
+import { type AccountsPurgeSizes, accountsPurgeSizesOf, purgePolicyOf } from "./purge-policy.js";
 
-export interface PurgeAccountsHandlerDeps {
+export interface PurgeAccountsHandlerDeps extends AccountsPurgeSizes {
   /** Opens the store; `refreshCredentials` asks for the secret to be read again. */
   readonly accounts: (options: { refreshCredentials: boolean }) => Promise<AccountStore>;
   readonly clock: Clock;
   readonly observability: Observability;
   readonly policy: PurgePolicy;
-  readonly batchSize: number;
-  /** Statements a mass purge runs side by side (1 or 2: the pool's connections). */
-  readonly lanes: number;
 }
 
 export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) {
@@ -71,8 +64,7 @@ export function purgeUnconfirmedAccountsDependencies(container: Container): Purg
     clock: container.clock,
     observability: container.observability("purge-unconfirmed-accounts"),
     policy: purgePolicyOf(container.env),
-    batchSize: container.env.integer("PURGE_BATCH_SIZE", DEFAULT_PURGE_BATCH_SIZE, 1, 10_000),
-    lanes: container.env.integer("PURGE_LANES", DEFAULT_PURGE_LANES, 1, 2),
+    ...accountsPurgeSizesOf(container.env),
   };
 }
 

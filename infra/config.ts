@@ -9,6 +9,12 @@ import { z } from "zod";
 import { ValidationError } from "../core/errors.js";
 import { formatDuration, parsePurgePolicy, type PurgePolicy } from "../core/purge/index.js";
 import { parseScheduleExpression } from "../core/schedule/index.js";
+import {
+  DEFAULT_PURGE_BATCH_SIZE,
+  DEFAULT_PURGE_LANES,
+  MAX_PURGE_BATCH_SIZE,
+  MAX_PURGE_LANES,
+} from "../core/use-cases/purge-unconfirmed-accounts.js";
 
 /** The project name of Pulumi.yaml: the namespace of this program's config keys. */
 export const PROJECT = "cognito-user-lifecycle";
@@ -84,9 +90,9 @@ const stackConfigSchema = z.strictObject({
     .prefault({}),
   /** The purge policy of both purges (see core/purge). */
   purge: z.unknown().optional(),
-  purgeBatchSize: z.number().int().min(1).max(10_000).default(500),
+  purgeBatchSize: z.number().int().min(1).max(MAX_PURGE_BATCH_SIZE).default(DEFAULT_PURGE_BATCH_SIZE),
   /** Statements a mass purge of the accounts runs side by side: 1 or 2 (the purge's two connections). */
-  purgeLanes: z.number().int().min(1).max(2).default(2),
+  purgeLanes: z.number().int().min(1).max(MAX_PURGE_LANES).default(DEFAULT_PURGE_LANES),
   schedules: z
     .strictObject({
       timezone: timeZone,

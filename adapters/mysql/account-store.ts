@@ -22,9 +22,9 @@ export type MysqlAccountStoreOptions = AccountsTableOptions;
  * which also sets the UTC session the timestamps rely on).
  *
  * Oldest first, the purge is one statement per batch: `DELETE FROM t WHERE confirmed_at IS NULL AND
- * confirmation_sent_at < ? ORDER BY confirmed_at, confirmation_sent_at, id LIMIT n`. The server evaluates the condition while it deletes,
- * under the delete's own row locks, so a row confirmed after it was counted is never deleted, and each statement
- * locks at most n rows. The order is "oldest first" as the port promises (confirmed_at is NULL in every row that
+ * confirmation_sent_at < ? ORDER BY confirmed_at, confirmation_sent_at, id LIMIT n`. The server evaluates the
+ * condition while it deletes, under the delete's own row locks, so a row confirmed after it was counted is never
+ * deleted, and each statement locks at most n rows. The order is "oldest first" as the port promises (confirmed_at is NULL in every row that
  * matches, so leading with it changes nothing) and is exactly the order of the purge index, whose entries end
  * with the primary key in InnoDB. Spelling out the leading column matters: on MariaDB 10.11,
  * `ORDER BY confirmation_sent_at, id` made EXPLAIN DELETE say "range; Using where; Using filesort" (all matching

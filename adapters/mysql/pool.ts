@@ -1,4 +1,5 @@
 import { createPool, type Pool } from "mysql2";
+import { MAX_PURGE_LANES } from "../../core/use-cases/purge-unconfirmed-accounts.js";
 import { type AccountsDatabaseOptions, checkAccountsDatabaseOptions } from "./options.js";
 
 /**
@@ -15,8 +16,8 @@ export const RDS_SSL_PROFILE = "Amazon RDS";
  *   the server's or the Node.js process's time zone.
  * - The connect timeout is short and nothing retries: an unreachable host fails one call with
  *   `SERVICE.UNREACHABLE` (via the store) instead of hanging the invocation.
- * - Two connections at most: the two lanes of a mass purge's key-range walk (`DEFAULT_PURGE_LANES`); otherwise a
- *   purge runs its statements one after another.
+ * - Two connections at most (`MAX_PURGE_LANES`): the lanes of a mass purge's key-range walk; otherwise a purge
+ *   runs its statements one after another.
  *
  * The caller ends the pool (`pool.end()`) when the process is done with it; a Lambda keeps it across
  * invocations.
@@ -33,8 +34,8 @@ export function createAccountsPool(options: AccountsDatabaseOptions): Pool {
     ...(checked.tls ? { ssl: RDS_SSL_PROFILE } : {}),
     connectTimeout: checked.connectTimeoutMs,
     timezone: "Z",
-    connectionLimit: 2,
-    maxIdle: 2,
+    connectionLimit: MAX_PURGE_LANES,
+    maxIdle: MAX_PURGE_LANES,
     // Below RDS's default wait_timeout, so a warm Lambda does not pick up a connection the server dropped.
     idleTimeout: 60_000,
     enableKeepAlive: true,

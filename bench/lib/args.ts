@@ -3,6 +3,13 @@
  * (no I/O besides commander's own help and error output), so the unit test can check every rule.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import {
+  DEFAULT_PURGE_BATCH_SIZE,
+  DEFAULT_PURGE_LANES,
+  DEFAULT_STATEMENT_TARGET_MS,
+  MAX_PURGE_BATCH_SIZE,
+  MAX_PURGE_LANES,
+} from "../../core/use-cases/purge-unconfirmed-accounts.js";
 
 /** The scenarios, by id, in the order they run. */
 export const SCENARIOS = [
@@ -42,9 +49,9 @@ export interface BenchOptions {
 export const DEFAULTS = {
   out: "bench/results.json",
   rows: 1_000_000,
-  batchSize: 500,
-  lanes: 2,
-  statementTargetMs: 30,
+  batchSize: DEFAULT_PURGE_BATCH_SIZE,
+  lanes: DEFAULT_PURGE_LANES,
+  statementTargetMs: DEFAULT_STATEMENT_TARGET_MS,
   bufferPoolMb: 256,
   insertWriters: 2,
   users: 1_000,
@@ -126,13 +133,13 @@ export function buildProgram(): Command {
     .option(
       "--batch-size <n>",
       "1: rows per DELETE of the batched purge (the handler's PURGE_BATCH_SIZE default)",
-      wholeNumber("--batch-size", 1, 10_000),
+      wholeNumber("--batch-size", 1, MAX_PURGE_BATCH_SIZE),
       DEFAULTS.batchSize,
     )
     .option(
       "--lanes <n>",
       "1: statements a key-range walk runs side by side (the use case's default)",
-      wholeNumber("--lanes", 1, 2),
+      wholeNumber("--lanes", 1, MAX_PURGE_LANES),
       DEFAULTS.lanes,
     )
     .option(

@@ -32,7 +32,11 @@ export interface PurgeAccountsOptions extends PurgeRunOptions {
 }
 
 export const DEFAULT_PURGE_BATCH_SIZE = 500;
+/** The largest batch a deployment may configure (`PURGE_BATCH_SIZE`, `purgeBatchSize`). */
+export const MAX_PURGE_BATCH_SIZE = 10_000;
 export const DEFAULT_PURGE_LANES = 2;
+/** The most lanes a deployment may configure: the accounts pool holds this many connections. */
+export const MAX_PURGE_LANES = 2;
 export const DEFAULT_STATEMENT_TARGET_MS = 30;
 
 /**
