@@ -234,7 +234,7 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
   command(
     "erase",
     "Erase one person from the pool, the profile table, every version of their backup and every snapshot. " +
-      "Cannot be undone.",
+      "Cannot be undone. A restore's plan that listed them is kept until it expires (backups.restoreStateDays).",
     [
       `  $ ${SERVICE} erase --local --username alice --dry-run`,
       `  $ ${SERVICE} erase --user-id 6f1c…-…-… --yes   # a user no longer in the pool`,

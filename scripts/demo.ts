@@ -137,7 +137,9 @@ async function main(): Promise<void> {
   const holding = backups
     .keys()
     .filter((key) => backups.versions(key).some((text) => text.includes(alice.sub)));
+  const inRestores = holding.filter((key) => key.startsWith("restores/"));
   show("stored objects or versions still holding her data", holding.length);
+  show("of which the restore's plan and progress (kept until they expire)", inRestores.length);
 
   console.log("\nDone. The tests: npm test");
 }

@@ -33,9 +33,10 @@ export interface EraseReport {
 }
 
 /**
- * Erases a person from everything this system keeps: the pool, the profile, every version of the per-user
- * backup, and every snapshot (the parts that held the user are rewritten without them). Idempotent: erasing
- * again finds nothing and reports zeros.
+ * Erases a person from the pool, the profile, every version of the per-user backup, and every snapshot (the
+ * parts that held the user are rewritten without them). Idempotent: erasing again finds nothing and reports
+ * zeros. Not erased: the state of a restore (`restores/<planId>/`) whose plan listed the person; it is kept
+ * until it expires (`backups.restoreStateDays`, 30 days by default).
  *
  * @throws LifecycleError `USER.NOT_FOUND` when only a username is given and no such user is in the
  *   pool (the stable id cannot be known then: pass `userId`).
