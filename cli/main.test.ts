@@ -119,6 +119,23 @@ describe("user-lifecycle --help", () => {
       expect(f.stdout()).toContain(flag);
     }
   });
+
+  it.each(["purge-unconfirmed", "snapshot", "restore", "reconcile", "status"])(
+    "%s --help: every example that changes something names its target (--local or --outputs)",
+    async (command) => {
+      const f = fakeIo();
+      expect(await run([command, "--help"], f.io)).toBe(0);
+      const examples = f
+        .stdout()
+        .split("\n")
+        .filter((line) => line.trim().startsWith("$ "));
+      expect(examples.length).toBeGreaterThan(0);
+      for (const example of examples) {
+        if (/--dry-run|^\s*\$ \S+ status/.test(example)) continue;
+        expect(example).toMatch(/--local|--outputs/);
+      }
+    },
+  );
 });
 
 describe("usage errors", () => {
@@ -160,6 +177,49 @@ describe("usage errors", () => {
 
   it("no command at all is a usage error", async () => {
     expect(await run([], fakeIo().io)).toBe(2);
+  });
+
+  it("never takes a flag as a value: restore --user --dry-run --yes is refused and restores nothing", async () => {
+    const w = world();
+    const user = aUser({ username: "alice" });
+    w.directory.seed(user, aUser());
+    await snapshotUsers({ ...w }, { userPoolId: POOL });
+    await w.directory.deleteUser(user.username);
+    const writes = new Map(w.backups.writes);
+    const f = fakeIo();
+    expect(
+      await run(["restore", "--user", "--dry-run", "--yes", "--strategy", "admin-create"], f.io, w),
+    ).toBe(2);
+    expect(f.stderr()).toMatch(/--user.*--dry-run/);
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+    expect(w.backups.writes).toEqual(writes);
+  });
+
+  it.each([
+    ["restore", "--user", "alice", "--user", "--yes"],
+    ["restore", "--source", "--yes"],
+    ["restore", "--target-pool", "--yes"],
+    ["restore", "--plan-id", "--yes"],
+    ["restore", "--strategy", "--dry-run"],
+    ["purge-unconfirmed", "--min-age", "--yes"],
+    ["purge-unconfirmed", "--max-deletions", "--yes"],
+    ["purge-unconfirmed", "--max-share", "--yes"],
+    ["purge-unconfirmed", "--target", "--yes"],
+    ["erase", "--username", "--yes"],
+    ["erase", "--user-id", "--dry-run"],
+    ["status", "--snapshots", "--json"],
+    ["status", "--outputs", "--local"],
+    ["status", "--region", "--json"],
+    ["status", "--profile", "--json"],
+  ])("a flag where a value belongs is a usage error: %s %s %s", async (...argv) => {
+    const w = world();
+    const seeded = aUser({ status: "UNCONFIRMED", createdAt: old });
+    w.directory.seed(seeded, ...Array.from({ length: 30 }, () => aUser()));
+    const before = w.directory.snapshot();
+    const f = fakeIo();
+    expect(await run(argv, f.io, w)).toBe(2);
+    expect(f.stderr()).toMatch(/takes a value/);
+    expect(w.directory.snapshot()).toEqual(before);
   });
 });
 

@@ -139,7 +139,7 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
       "large a share would go.",
     [
       `  $ ${SERVICE} purge-unconfirmed --local --dry-run`,
-      `  $ ${SERVICE} purge-unconfirmed --target identities --min-age 48h --max-deletions 200 --yes`,
+      `  $ ${SERVICE} purge-unconfirmed --local --target identities --min-age 48h --max-deletions 200 --yes`,
       `  $ ${SERVICE} purge-unconfirmed --outputs prod.json --region eu-west-1 --profile ops --json --yes`,
     ].join("\n"),
   )
@@ -184,10 +184,10 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
       "in the target pool are left untouched. Import jobs send no email and no SMS.",
     [
       `  $ ${SERVICE} restore --local --dry-run`,
-      `  $ ${SERVICE} restore --source user-backups --user alice bob --strategy admin-create --yes`,
+      `  $ ${SERVICE} restore --local --source user-backups --user alice bob --strategy admin-create --yes`,
       `  $ ${SERVICE} restore --source 20260610T020000Z --target-pool eu-west-1_NewPool1 --outputs prod.json`,
-      `  $ ${SERVICE} restore --plan-id restore-2026-06-10T12-00-00-000Z --dry-run   # where is it?`,
-      `  $ ${SERVICE} restore --plan-id restore-2026-06-10T12-00-00-000Z --yes       # carry it on`,
+      `  $ ${SERVICE} restore --outputs prod.json --plan-id restore-2026-06-10T12-00-00-000Z --dry-run  # where is it?`,
+      `  $ ${SERVICE} restore --outputs prod.json --plan-id restore-2026-06-10T12-00-00-000Z --yes      # carry it on`,
     ].join("\n"),
   )
     .option(
@@ -260,7 +260,30 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
     .option("--snapshots <n>", "show the newest n snapshots", parsePositiveInteger("--snapshots"), 5)
     .action(execute("status", statusCommand));
 
+  for (const sub of [program, ...program.commands])
+    for (const option of sub.options) refuseFlagsAsValues(option);
   return program;
+}
+
+/**
+ * commander gives an option that takes a value the next argument whatever it is, so `--user --dry-run --yes`
+ * would restore a user named "--dry-run" for real. A value that is one of this program's flags (`--x`, `-h`)
+ * is refused as a usage error instead, before anything runs. A value may still start with a single `-`
+ * followed by more characters (a negative number, an odd username).
+ */
+function refuseFlagsAsValues(option: Option): void {
+  if (!option.required && !option.optional) return;
+  const parse = option.parseArg;
+  option.argParser((value: string, previous: unknown) => {
+    if (/^--./.test(value) || /^-[A-Za-z]$/.test(value)) {
+      throw new InvalidArgumentError(
+        `${option.long ?? option.flags} takes a value, not the flag ${value}: nothing was run`,
+      );
+    }
+    if (parse) return parse(value, previous);
+    if (!option.variadic) return value;
+    return Array.isArray(previous) && previous !== option.defaultValue ? [...previous, value] : [value];
+  });
 }
 
 function withCommonOptions(command: Command): Command {
