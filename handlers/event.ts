@@ -1,4 +1,5 @@
-import type * as z from "zod/mini";
+import * as z from "zod/mini";
+import "../core/validation.js";
 import { issuePath, ValidationError } from "../core/errors.js";
 
 /**
@@ -17,3 +18,12 @@ export function parseEvent<S extends z.ZodMiniType>(schema: S, event: unknown, n
     `${issue?.message ?? "is invalid"}${unknownKeys}`,
   );
 }
+
+/**
+ * What a scheduled purge accepts (EventBridge Scheduler sends `{}`): `dryRun: true` makes the run report what
+ * it would delete and delete nothing, whatever the stack's policy says. Any other field is refused.
+ */
+export const purgeEventSchema = z.strictObject({ dryRun: z.optional(z.boolean()) });
+
+/** The snapshot-and-reconcile function takes no option: any field (a `dryRun` too) is refused, naming it. */
+export const noOptionsEventSchema = z.strictObject({});

@@ -165,6 +165,80 @@ describe("purge-unconfirmed-accounts handler", () => {
   });
 });
 
+describe("scheduled events are parsed as strictly as manual ones", () => {
+  function purgeWorld() {
+    const w = world();
+    const expired = aUser({ status: "UNCONFIRMED", createdAt: old });
+    w.directory.seed(expired, ...Array.from({ length: 30 }, () => aUser()));
+    const accounts = new InMemoryAccountStore();
+    accounts.insert({ email: "old@example.com", confirmedAt: null, confirmationSentAt: old });
+    for (let i = 0; i < 30; i++)
+      accounts.insert({ email: `ok-${i}@example.com`, confirmedAt: old, confirmationSentAt: old });
+    const identities = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
+    const accountsHandler = purgeUnconfirmedAccountsHandler({
+      ...w,
+      accounts: async () => accounts,
+      policy: DEFAULT_PURGE_POLICY,
+      batchSize: 100,
+      lanes: 2,
+    });
+    return { ...w, expired, accounts, identities, accountsHandler };
+  }
+
+  it('{"dryRun":true} makes both purges dry runs: nothing is deleted', async () => {
+    const w = purgeWorld();
+    expect(await w.identities({ dryRun: true }, lambdaContext())).toMatchObject({
+      dryRun: true,
+      deleted: 0,
+      eligible: 1,
+    });
+    expect(await w.accountsHandler({ dryRun: true }, lambdaContext())).toMatchObject({
+      dryRun: true,
+      deleted: 0,
+    });
+    expect(w.directory.snapshot().map((u) => u.username)).toContain(w.expired.username);
+    expect(w.accounts.all()).toHaveLength(31);
+  });
+
+  it.each([
+    [{ dryrun: true }, "dryrun"],
+    [{ dryRun: "yes" }, "dryRun"],
+    [{ dryRun: true, limit: 5 }, "limit"],
+    [[], "event"],
+    ["go", "event"],
+  ])("a purge refuses %j naming %s, and deletes nothing", async (event, named) => {
+    const w = purgeWorld();
+    for (const handler of [w.identities, w.accountsHandler]) {
+      const error = await rejectionOf(handler(event, lambdaContext()));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: "EVENT.INVALID" });
+      expect((error as Error).message).toContain(named);
+    }
+    expect(w.directory.snapshot().map((u) => u.username)).toContain(w.expired.username);
+    expect(w.accounts.all()).toHaveLength(31);
+  });
+
+  it("the purges run for real on the scheduler's {} and on no event at all", async () => {
+    const w = purgeWorld();
+    expect(await w.identities({}, lambdaContext())).toMatchObject({ deleted: 1 });
+    expect(await w.accountsHandler(undefined, lambdaContext())).toMatchObject({ deleted: 1 });
+  });
+
+  it.each([
+    [{ dryRun: true }, "dryRun"],
+    [{ snapshotId: "x" }, "snapshotId"],
+  ])("snapshot-and-reconcile refuses %j naming %s, and writes nothing", async (event, named) => {
+    const w = world();
+    w.directory.seed(aUser());
+    const handler = snapshotAndReconcileHandler({ ...w, userPoolId: "eu-west-1_AbC123" });
+    const error = await rejectionOf(handler(event, lambdaContext()));
+    expect(error).toMatchObject({ code: "EVENT.INVALID" });
+    expect((error as Error).message).toContain(named);
+    expect(await w.backups.listSnapshots()).toEqual([]);
+    expect(await w.profiles.get(w.directory.snapshot()[0]?.sub ?? "")).toBeUndefined();
+  });
+});
+
 describe("snapshot-and-reconcile handler", () => {
   it("snapshots the pool and repairs a missing profile", async () => {
     const w = world();

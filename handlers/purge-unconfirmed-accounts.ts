@@ -8,6 +8,7 @@ import type { AccountStore } from "../core/ports/account-store.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
 import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-accounts.js";
+import { parseEvent, purgeEventSchema } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
@@ -24,31 +25,33 @@ export interface PurgeAccountsHandlerDeps extends AccountsPurgeSizes {
 }
 
 export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) {
-  const run = async (accounts: AccountStore, context?: InvocationContext) =>
+  const run = async (accounts: AccountStore, policy: PurgePolicy, context?: InvocationContext) =>
     purgeUnconfirmedAccounts(
       { accounts, clock: deps.clock },
       {
-        policy: deps.policy,
+        policy,
         batchSize: deps.batchSize,
         lanes: deps.lanes,
         deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
       },
     );
-  return (_event: unknown, context?: InvocationContext): Promise<PurgeReport> =>
+  return (event: unknown, context?: InvocationContext): Promise<PurgeReport> =>
     runJob(
       deps.observability,
       "PurgeUnconfirmedAccounts",
       context,
       async () => {
+        const { dryRun } = parseEvent(purgeEventSchema, event, "event");
+        const policy = dryRun ? { ...deps.policy, dryRun } : deps.policy;
         let report: PurgeReport;
         try {
-          report = await run(await deps.accounts({ refreshCredentials: false }), context);
+          report = await run(await deps.accounts({ refreshCredentials: false }), policy, context);
         } catch (error) {
           if (errorCode(error) !== "DATABASE.AUTH_FAILED") throw error;
           deps.observability.log.warn("Database login refused; reading the secret again", {
             errorCode: "DATABASE.AUTH_FAILED",
           });
-          report = await run(await deps.accounts({ refreshCredentials: true }), context);
+          report = await run(await deps.accounts({ refreshCredentials: true }), policy, context);
         }
         purgeMetrics(deps.observability, report);
         return report;

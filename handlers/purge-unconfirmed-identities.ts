@@ -3,6 +3,7 @@ import type { Clock } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
 import { purgeUnconfirmedIdentities } from "../core/use-cases/purge-unconfirmed-identities.js";
+import { parseEvent, purgeEventSchema } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
@@ -18,14 +19,15 @@ export interface PurgeIdentitiesHandlerDeps {
 }
 
 export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDeps) {
-  return (_event: unknown, context?: InvocationContext): Promise<PurgeReport> =>
+  return (event: unknown, context?: InvocationContext): Promise<PurgeReport> =>
     runJob(
       deps.observability,
       "PurgeUnconfirmedIdentities",
       context,
       async () => {
+        const { dryRun } = parseEvent(purgeEventSchema, event, "event");
         const report = await purgeUnconfirmedIdentities(deps, {
-          policy: deps.policy,
+          policy: dryRun ? { ...deps.policy, dryRun } : deps.policy,
           deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
         });
         purgeMetrics(deps.observability, report);

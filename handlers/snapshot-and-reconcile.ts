@@ -9,6 +9,7 @@ import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { type ReconcileReport, reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
+import { noOptionsEventSchema, parseEvent } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
@@ -33,12 +34,13 @@ export interface SnapshotAndReconcileReport {
 }
 
 export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
-  return (_event: unknown, context?: InvocationContext): Promise<SnapshotAndReconcileReport> =>
+  return (event: unknown, context?: InvocationContext): Promise<SnapshotAndReconcileReport> =>
     runJob(
       deps.observability,
       "SnapshotAndReconcile",
       context,
       async () => {
+        parseEvent(noOptionsEventSchema, event, "event");
         let snapshot: SnapshotAndReconcileReport["snapshot"];
         try {
           const manifest = await snapshotUsers(deps, { userPoolId: deps.userPoolId });
