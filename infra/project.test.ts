@@ -93,6 +93,15 @@ describe(".github/workflows", () => {
     expect(steps[pulumi]!.with).toMatchObject({ command: "up" });
   });
 
+  it.each(files)("%s sets up Node 22, the Lambda runtime's, wherever it sets up Node", (file) => {
+    const workflow = parse(text(file)) as Workflow;
+    for (const job of Object.values(workflow.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (step.uses?.startsWith("actions/setup-node@")) expect(step.with?.["node-version"]).toBe(22);
+      }
+    }
+  });
+
   it.each(files)("%s uses OIDC for AWS, never long-lived keys", (file) => {
     const workflow = text(file);
     expect(workflow).not.toMatch(
