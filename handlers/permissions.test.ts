@@ -92,8 +92,16 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
     w.directory.seed(
       aUser({ status: "UNCONFIRMED", createdAt: longAgo }),
       aUser({ status: "UNCONFIRMED" }),
-      ...Array.from({ length: 40 }, () => aUser()),
+      ...Array.from({ length: 80 }, () => aUser()),
     );
+    const late = aUser({ status: "UNCONFIRMED", createdAt: longAgo });
+    w.directory.seed(late);
+    // One of them confirms while the purge holds it disabled: the fence enables it again.
+    const disableUser = w.directory.disableUser.bind(w.directory);
+    w.directory.disableUser = async (username) => {
+      await disableUser(username);
+      if (username === late.username) w.directory.seed({ ...late, status: "CONFIRMED", enabled: false });
+    };
     const handler = purgeUnconfirmedIdentitiesHandler({
       ...w,
       directory: r.wrap("directory", w.directory),

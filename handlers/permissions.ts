@@ -35,7 +35,7 @@ export const FUNCTION_PORT_USES = {
     backups: ["getUserBackup", "putUserBackup"],
   },
   "purge-unconfirmed-identities": {
-    directory: ["listUsers", "estimatedUserCount", "getUser", "deleteUser"],
+    directory: ["listUsers", "estimatedUserCount", "getUser", "disableUser", "enableUser", "deleteUser"],
   },
   "purge-unconfirmed-accounts": {
     accountsSecret: true,

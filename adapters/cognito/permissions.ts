@@ -13,6 +13,7 @@ export const COGNITO_DIRECTORY_ACTIONS = {
   getUser: ["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"],
   deleteUser: ["cognito-idp:AdminDeleteUser"],
   disableUser: ["cognito-idp:AdminDisableUser"],
+  enableUser: ["cognito-idp:AdminEnableUser"],
   createUser: ["cognito-idp:AdminCreateUser"],
   listGroups: ["cognito-idp:ListGroups"],
   listGroupMembers: ["cognito-idp:ListUsersInGroup"],

@@ -12,6 +12,7 @@ export const COGNITO_OPERATION_CATEGORY = {
   AdminListGroupsForUser: "UserRead",
   AdminDeleteUser: "UserUpdate",
   AdminDisableUser: "UserUpdate",
+  AdminEnableUser: "UserUpdate",
   AdminAddUserToGroup: "UserUpdate",
   AdminCreateUser: "UserCreation",
   DescribeUserPool: "UserPoolRead",

@@ -3,6 +3,7 @@ import {
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
+  AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
   type CognitoIdentityProviderClient,
@@ -137,6 +138,16 @@ export class CognitoUserDirectory implements UserDirectory {
       );
     } catch (error) {
       throw userNotFound(error, "AdminDisableUser") ?? error;
+    }
+  }
+
+  async enableUser(username: string): Promise<void> {
+    try {
+      await this.calls.run("AdminEnableUser", () =>
+        this.client.send(new AdminEnableUserCommand({ UserPoolId: this.userPoolId, Username: username })),
+      );
+    } catch (error) {
+      throw userNotFound(error, "AdminEnableUser") ?? error;
     }
   }
 

@@ -39,7 +39,15 @@ export interface InMemoryUserDirectoryOptions {
   readonly csvHeader?: readonly string[];
   /** Makes new subs; default: deterministic UUID-shaped values from a counter. */
   readonly newSub?: () => string;
+  /**
+   * What a user's own ConfirmSignUp ({@link InMemoryUserDirectory.confirmSignUp}) does while the user is
+   * disabled. AWS does not document it, so both are modelled: `refused` (NotAuthorizedException, the user
+   * stays UNCONFIRMED) or `allowed` (the user becomes CONFIRMED and stays disabled). Default `refused`.
+   */
+  readonly disabledConfirmation?: DisabledConfirmation;
 }
+
+export type DisabledConfirmation = "refused" | "allowed";
 
 /** The header GetCSVHeader returns for a pool with email sign-in and the `legacy_sub` custom attribute. */
 export const DEFAULT_CSV_HEADER: readonly string[] = A_POOL_CSV_HEADER;
@@ -65,6 +73,7 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
   private readonly maxPageSize: number;
   private readonly csvHeader: readonly string[];
   private readonly newSub: () => string;
+  private readonly disabledConfirmation: DisabledConfirmation;
   /** Bumped by every deletion: tokens from an older generation are rejected, as Cognito may do. */
   private generation = 0;
   private subCounter = 0;
@@ -77,6 +86,7 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
     this.limiter = new WindowRateLimiter(this.clock, options.rateLimits ?? {});
     this.maxPageSize = options.maxPageSize ?? MAX_USERS_PAGE_SIZE;
     this.csvHeader = options.csvHeader ?? DEFAULT_CSV_HEADER;
+    this.disabledConfirmation = options.disabledConfirmation ?? "refused";
     this.newSub =
       options.newSub ??
       (() => {
@@ -151,6 +161,36 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
     this.enter("UserUpdate", "AdminDisableUser");
     const user = this.requireUser(username);
     this.users.set(username, { ...user, enabled: false, modifiedAt: this.clock.now() });
+  }
+
+  async enableUser(username: string): Promise<void> {
+    this.enter("UserUpdate", "AdminEnableUser");
+    const user = this.requireUser(username);
+    this.users.set(username, { ...user, enabled: true, modifiedAt: this.clock.now() });
+  }
+
+  /**
+   * The user's own ConfirmSignUp with a valid code (not a port method: what a person does in the app, for
+   * race tests). An UNCONFIRMED user becomes CONFIRMED; a disabled one as `disabledConfirmation` says.
+   * Returns the user as confirmed (its `enabled` flag is what a Post Confirmation trigger would find).
+   *
+   * @throws LifecycleError `USER.NOT_FOUND`; `USER.NOT_AUTHORIZED` when the user is not UNCONFIRMED, or is
+   *   disabled and `disabledConfirmation` is `refused`.
+   */
+  confirmSignUp(username: string): User {
+    const user = this.requireUser(username);
+    if (user.status !== "UNCONFIRMED") {
+      throw new LifecycleError(
+        "USER.NOT_AUTHORIZED",
+        `User cannot be confirmed. Current status is ${user.status}`,
+      );
+    }
+    if (!user.enabled && this.disabledConfirmation === "refused") {
+      throw new LifecycleError("USER.NOT_AUTHORIZED", "User is disabled.");
+    }
+    const confirmed: User = { ...user, status: "CONFIRMED", modifiedAt: this.clock.now() };
+    this.users.set(username, confirmed);
+    return { ...confirmed, groups: [] };
   }
 
   async createUser(user: User): Promise<User> {

@@ -284,6 +284,10 @@ class PacedDirectory implements UserDirectory {
     return this.calls.run("AdminDisableUser", () => this.counted(() => this.inner.disableUser(username)));
   }
 
+  enableUser(username: string): Promise<void> {
+    return this.calls.run("AdminEnableUser", () => this.counted(() => this.inner.enableUser(username)));
+  }
+
   createUser(user: User): Promise<User> {
     return this.calls.run("AdminCreateUser", () => this.counted(() => this.inner.createUser(user)));
   }

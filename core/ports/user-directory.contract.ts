@@ -124,6 +124,17 @@ export function describeUserDirectoryContract(
         await expect(directory.disableUser("no-such-user")).rejects.toMatchObject({ code: "USER.NOT_FOUND" });
       }));
 
+    it("enables a disabled user again (idempotently), and says which user is missing", () =>
+      withFixture(async ({ directory, seed }) => {
+        const user = aUser();
+        await seed([user]);
+        await directory.disableUser(user.username);
+        await directory.enableUser(user.username);
+        await directory.enableUser(user.username);
+        expect((await directory.getUser(user.username))?.enabled).toBe(true);
+        await expect(directory.enableUser("no-such-user")).rejects.toMatchObject({ code: "USER.NOT_FOUND" });
+      }));
+
     it("creates a user with a new sub, keeping its attributes, and refuses a taken username", () =>
       withFixture(async ({ directory }) => {
         const backup = aUser({ attributes: { "custom:legacy_sub": "11111111-2222-4333-8444-555555555555" } });

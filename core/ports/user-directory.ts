@@ -49,6 +49,9 @@ export interface UserDirectory {
   /** Disables sign-in for the user. Idempotent. Throws `USER.NOT_FOUND` when there is no such user. */
   disableUser(username: string): Promise<void>;
 
+  /** Enables sign-in for the user again. Idempotent. Throws `USER.NOT_FOUND` when there is no such user. */
+  enableUser(username: string): Promise<void>;
+
   /**
    * Creates a user from a backup without sending any message (no invitation email or SMS), the
    * "admin-create" restore path. The new user gets a new `sub` and must reset the password; its

@@ -1,4 +1,5 @@
 export { formatDuration, parseDuration } from "./duration.js";
+export { confirmationHeldByFence } from "./fence.js";
 export {
   type AccountPurgePlan,
   checkEligibility,

@@ -109,11 +109,58 @@ describe("purgeUnconfirmedIdentities", () => {
 
   it("counts a failed deletion by its code and goes on with the others", async () => {
     const clock = new ManualClock(NOW);
-    const directory = new InMemoryUserDirectory({ clock, rateLimits: { UserUpdate: 2 } }).seed(...expired(4));
+    // Each fenced deletion makes two UserUpdate calls (disable, delete): 4 per second let two through.
+    const directory = new InMemoryUserDirectory({ clock, rateLimits: { UserUpdate: 4 } }).seed(...expired(4));
     const report = await purgeUnconfirmedIdentities({ directory, clock }, { policy: policy() });
     expect(report.deleted).toBe(2);
     expect(report.failed).toBe(2);
     expect(report.failureCodes).toEqual({ "DIRECTORY.THROTTLED": 2 });
     expect(JSON.stringify(report)).not.toMatch(/@example\.com/);
+    // The two that failed were never disabled: nobody is left locked out.
+    expect(directory.snapshot().every((u) => u.enabled)).toBe(true);
+  });
+
+  it("enables a user again when the fence fails after disabling it, and counts the failure", async () => {
+    const clock = new ManualClock(NOW);
+    const [user] = expired(1) as [User];
+    const directory = new InMemoryUserDirectory({ clock }).seed(user, aUser());
+    const deleteUser = directory.deleteUser.bind(directory);
+    directory.deleteUser = async () => {
+      throw Object.assign(new Error("Rate exceeded"), { name: "TooManyRequestsException" });
+    };
+    const report = await purgeUnconfirmedIdentities({ directory, clock }, { policy: policy() });
+    expect(report).toMatchObject({ deleted: 0, failed: 1 });
+    expect(directory.snapshot().find((u) => u.username === user.username)?.enabled).toBe(true);
+    directory.deleteUser = deleteUser;
+  });
+
+  it("reports a user the fence could not enable again, by code", async () => {
+    const clock = new ManualClock(NOW);
+    const [user] = expired(1) as [User];
+    const directory = new InMemoryUserDirectory({ clock }).seed(user, aUser());
+    const broken = async () => {
+      throw Object.assign(new Error("unreachable"), { name: "TimeoutError" });
+    };
+    directory.deleteUser = broken;
+    directory.enableUser = broken;
+    const report = await purgeUnconfirmedIdentities({ directory, clock }, { policy: policy() });
+    expect(report.failureCodes).toMatchObject({ "PURGE.FENCE_LEFT_DISABLED": 1 });
+  });
+
+  it("leaves a user an operator disabled as it was when it turns out confirmed", async () => {
+    const clock = new ManualClock(NOW);
+    const [user] = expired(1) as [User];
+    const directory = new InMemoryUserDirectory({ clock }).seed({ ...user, enabled: false }, aUser());
+    const getUser = directory.getUser.bind(directory);
+    let reads = 0;
+    directory.getUser = async (username, options) => {
+      reads += 1;
+      if (reads === 2) directory.seed({ ...user, enabled: false, status: "CONFIRMED" });
+      return getUser(username, options);
+    };
+    const report = await purgeUnconfirmedIdentities({ directory, clock }, { policy: policy() });
+    expect(report.skippedByReason).toMatchObject({ CONFIRMED_DURING_PURGE: 1 });
+    expect(directory.snapshot().find((u) => u.username === user.username)?.enabled).toBe(false);
+    expect(directory.calls.get("AdminEnableUser")).toBeUndefined();
   });
 });
