@@ -128,6 +128,7 @@ describe("the identity purge racing a confirmation", () => {
           } catch (error) {
             throw new Error(
               `confirm before call ${confirmAt}, trigger before call ${triggerAt}: ${(error as Error).message}`,
+              { cause: error },
             );
           }
         }
