@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   functionNameOf,
   invokeLocal,
+  MAX_INVOKE_PAYLOAD_BYTES,
   type LambdaEndpoint,
   type LocalFunctionDefinition,
   startLambdaEndpoint,
@@ -19,6 +20,14 @@ const functions = new Map<string, LocalFunctionDefinition>([
     },
   ],
 ]);
+let echoed = 0;
+functions.set("counts", {
+  timeoutMs: 5_000,
+  handler: async () => {
+    echoed += 1;
+    return echoed;
+  },
+});
 let endpoint: LambdaEndpoint;
 beforeAll(async () => {
   endpoint = await startLambdaEndpoint({ functions });
@@ -74,5 +83,29 @@ describe("the local Lambda endpoint", () => {
         result: 7,
       },
     );
+  });
+
+  it("refuses a payload over Lambda's 6 MB as Lambda does, without running the function", async () => {
+    const before = echoed;
+    // A JSON string of exactly one byte too many.
+    const tooLarge = JSON.stringify("x".repeat(MAX_INVOKE_PAYLOAD_BYTES - 1));
+    expect(Buffer.byteLength(tooLarge)).toBe(MAX_INVOKE_PAYLOAD_BYTES + 1);
+    const response = await fetch(`${endpoint.url}/2015-03-31/functions/counts/invocations`, {
+      method: "POST",
+      body: tooLarge,
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get("x-amzn-errortype")).toBe("RequestEntityTooLargeException");
+    expect(await response.json()).toMatchObject({
+      message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+    });
+    expect(echoed).toBe(before);
+
+    // Exactly 6,291,456 bytes still runs.
+    const atLimit = JSON.stringify("x".repeat(MAX_INVOKE_PAYLOAD_BYTES - 2));
+    expect(await invokeLocal(endpoint.url, "counts", JSON.parse(atLimit))).toEqual({
+      ok: true,
+      result: before + 1,
+    });
   });
 });

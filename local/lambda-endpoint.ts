@@ -52,6 +52,9 @@ export interface LambdaEndpointOptions {
   readonly port?: number;
 }
 
+/** Lambda's quota on an invocation's request payload (synchronous): 6 MB, counted in bytes. */
+export const MAX_INVOKE_PAYLOAD_BYTES = 6_291_456;
+
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const MAX_RECEIVED = 100;
 
@@ -69,11 +72,20 @@ export function lambdaError(error: unknown): { errorType: string; errorMessage: 
   return { errorType: "Error", errorMessage: String(error) };
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/**
+ * The request body, or `undefined` once it passes `limit` bytes: the rest is read and dropped (never kept), so
+ * the client gets the answer rather than a broken connection.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    request.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks).toString("utf8")));
     request.on("error", reject);
   });
 }
@@ -130,7 +142,16 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
       }
       const name = functionNameOf(match[1]);
       const definition = options.functions.get(name);
-      const body = await readBody(request);
+      const body = await readBody(request, MAX_INVOKE_PAYLOAD_BYTES);
+      if (body === undefined) {
+        serviceError(
+          response,
+          413,
+          "RequestEntityTooLargeException",
+          `Request must be smaller than ${MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+        );
+        return;
+      }
       if (!definition) {
         serviceError(response, 404, "ResourceNotFoundException", `Function not found: ${name}`);
         return;
