@@ -15,9 +15,13 @@ import {
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { type Connection, createConnection } from "mysql2/promise";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Container } from "../handlers/composition-root.js";
 import { cognitoClientFor, DEMO_PASSWORD } from "../local/demo.js";
+import { findMariaDb, MARIADB_INSTALL_HINT } from "../local/services/mariadb.js";
 import { FUNCTION_NAMES, type LocalStack, startLocalStack } from "../local/stack.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,9 +30,13 @@ let stack: LocalStack;
 let cognito: CognitoIdentityProviderClient;
 let container: Container;
 let db: Connection | undefined;
+const hasMariaDb = findMariaDb() !== undefined;
+const noMariaDbNote = hasMariaDb ? "" : ` (skipped: MariaDB is not installed; ${MARIADB_INSTALL_HINT})`;
+const stateDir = mkdtempSync(path.join(tmpdir(), "lifecycle-e2e-"));
+const stateFile = path.join(stateDir, "stack.json");
 
 beforeAll(async () => {
-  stack = await startLocalStack({ demo: false, stateFile: false });
+  stack = await startLocalStack({ demo: false, stateFile });
   cognito = cognitoClientFor(stack);
   container = new Container(stack.env);
   if (stack.mysql) db = await createConnection({ ...stack.mysql, timezone: "Z" });
@@ -39,6 +47,7 @@ afterAll(async () => {
   await container?.close();
   await db?.end();
   await stack?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
 }, 30_000);
 
 async function signUp(username: string): Promise<string> {
@@ -200,4 +209,41 @@ describe("the local stack, end to end", () => {
     expect((nightly.reconcile as { backupsWritten: number }).backupsWritten).toBeGreaterThanOrEqual(1);
     expect((await container.backups.getUserBackup(daveSub))?.user).toMatchObject({ username: "dave" });
   }, 30_000);
+});
+
+describe("the local stack's own secrets", () => {
+  it("writes its state file, which holds the database password, readable by its owner only", () => {
+    expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+  });
+
+  it.skipIf(!hasMariaDb)(`has no password-less root over TCP${noMariaDbNote}`, async () => {
+    const { host, port } = stack.mysql!;
+    for (const password of ["", undefined]) {
+      const attempt = createConnection({
+        host,
+        port,
+        user: "root",
+        ...(password === undefined ? {} : { password }),
+      });
+      await expect(attempt).rejects.toMatchObject({ code: "ER_ACCESS_DENIED_ERROR" });
+    }
+  });
+
+  it.skipIf(!hasMariaDb)(
+    `gives the application's user only what the migration and the purge need, in its own database${noMariaDbNote}`,
+    async () => {
+      const [grants] = await db!.query("SHOW GRANTS FOR CURRENT_USER()");
+      const text = (grants as Record<string, string>[]).map((row) => Object.values(row)[0]).join("\n");
+      expect(text).not.toMatch(/ALL PRIVILEGES|GRANT OPTION|ON \*\.\*\s+TO.*(SELECT|DELETE|CREATE)/);
+      await expect(db!.query("CREATE DATABASE elsewhere")).rejects.toMatchObject({
+        code: "ER_DBACCESS_DENIED_ERROR",
+      });
+      await expect(db!.query("CREATE USER 'intruder'@'%'")).rejects.toMatchObject({
+        code: "ER_SPECIFIC_ACCESS_DENIED_ERROR",
+      });
+      await expect(db!.query("SELECT * FROM mysql.user")).rejects.toMatchObject({
+        code: "ER_TABLEACCESS_DENIED_ERROR",
+      });
+    },
+  );
 });

@@ -15,7 +15,7 @@ import {
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { drizzle } from "drizzle-orm/mysql2";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { migrateAccounts } from "../adapters/mysql/migrate.js";
@@ -242,7 +242,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let mysql: LocalStack["mysql"];
     if (findMariaDb()) {
-      const mariadb = await startMariaDb();
+      const mariadb = await startMariaDb({ access: "application" });
       started.push(mariadb);
       mysql = mariadb.connection;
       log(`MySQL (MariaDB)          ${mysql.host}:${mysql.port}/${mysql.database}    pid ${mariadb.pid}`);
@@ -367,7 +367,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const writeState = async () => {
       if (!stateFile) return;
       await mkdir(path.dirname(stateFile), { recursive: true });
-      await writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      // It holds the database password: readable by its owner only. Written whole to a fresh file of mode 0600,
+      // then renamed over the old one, so the password is never in a file anyone else may read.
+      const fresh = `${stateFile}.${process.pid}.tmp`;
+      await rm(fresh, { force: true });
+      await writeFile(fresh, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+      await rename(fresh, stateFile);
     };
     await writeState();
     if (stateFile)

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { randomBytes } from "node:crypto";
 import { freePort, type RunningService, startProcess } from "./process.js";
 
 const run = promisify(execFile);
@@ -43,7 +44,14 @@ export function findMariaDb(): { server: string; installDb: string; client: stri
 export interface StartMariaDbOptions {
   readonly database?: string;
   readonly user?: string;
+  /** Default: a random one, new for every server. */
   readonly password?: string;
+  /**
+   * What the user may do. `"application"`: only what the accounts migration and the purge need in its database
+   * (CREATE, ALTER, INDEX, SELECT, INSERT, DELETE), as the local stack runs it. `"all"` (default): every right,
+   * grant included, for tests that make a fresh database and a least-privileged user per fixture.
+   */
+  readonly access?: "application" | "all";
   /**
    * InnoDB redo log size in MB. Default 16: small and quick to create, enough for the tests. A benchmark that
    * deletes hundreds of thousands of rows should pass a production-like size, or it measures checkpoints forced
@@ -52,13 +60,18 @@ export interface StartMariaDbOptions {
   readonly innodbLogFileSizeMb?: number;
 }
 
+/** What {@link StartMariaDbOptions.access} `"application"` grants: the migration's and the purge's rights. */
+export const APPLICATION_PRIVILEGES = ["CREATE", "ALTER", "INDEX", "SELECT", "INSERT", "DELETE"] as const;
+
 /** The redo log size the stand-in starts with unless told otherwise (MB). */
 export const DEFAULT_INNODB_LOG_FILE_SIZE_MB = 16;
 
 /**
  * Starts a throwaway MariaDB on a free port of 127.0.0.1 with a temp data dir (deleted on stop), and creates
  * one database with a user that owns it. Runs as root with `--user=root`, as MariaDB requires when root
- * starts it; it listens on 127.0.0.1 only and keeps no binary log.
+ * starts it; it listens on 127.0.0.1 only and keeps no binary log. `mariadb-install-db` makes password-less
+ * root accounts for 127.0.0.1, ::1 and the host name: they are dropped, so root is reachable only through the
+ * server's own socket (in its temp dir), never over TCP.
  */
 export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<LocalMariaDb> {
   const binaries = findMariaDb();
@@ -69,7 +82,8 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
   }
   const database = options.database ?? "lifecycle";
   const user = options.user ?? "lifecycle";
-  const password = options.password ?? "lifecycle-local";
+  const password = options.password ?? randomBytes(18).toString("base64url");
+  const access = options.access ?? "all";
   const logFileSizeMb = options.innodbLogFileSizeMb ?? DEFAULT_INNODB_LOG_FILE_SIZE_MB;
   // MariaDB refuses a redo log under 4 MB; a fraction would be silently rounded, so it is refused here.
   if (!Number.isSafeInteger(logFileSizeMb) || logFileSizeMb < 4) {
@@ -121,20 +135,40 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  const quote = (value: string) => value.replace(/'/g, "''");
-  await run(binaries.client, [
-    "--no-defaults",
-    "--user=root",
-    `--socket=${socket}`,
-    "-e",
-    [
-      `CREATE DATABASE \`${database}\``,
-      `CREATE USER '${quote(user)}'@'127.0.0.1' IDENTIFIED BY '${quote(password)}'`,
-      // The tests make a fresh database per fixture and a least-privileged user, hence every right (grant included)
-      // on this throwaway server.
-      `GRANT ALL PRIVILEGES ON *.* TO '${quote(user)}'@'127.0.0.1' WITH GRANT OPTION`,
-    ].join(";\n"),
-  ]);
+  const quote = (value: string) => value.replace(/\\/g, "\\\\").replace(/'/g, "''");
+  const asRoot = (sql: string) =>
+    run(binaries.client, [
+      "--no-defaults",
+      "--user=root",
+      `--socket=${socket}`,
+      "--batch",
+      "--skip-column-names",
+      "-e",
+      sql,
+    ]);
+  const account = `'${quote(user)}'@'127.0.0.1'`;
+  try {
+    const { stdout } = await asRoot(
+      "SELECT Host FROM mysql.user WHERE User = 'root' AND Host <> 'localhost'",
+    );
+    const tcpRoots = stdout.split("\n").filter((host) => host.trim() !== "");
+    await asRoot(
+      [
+        ...tcpRoots.map((host) => `DROP USER 'root'@'${quote(host)}'`),
+        `CREATE DATABASE \`${database}\``,
+        `CREATE USER ${account} IDENTIFIED BY '${quote(password)}'`,
+        access === "all"
+          ? // Tests make a fresh database per fixture and a least-privileged user, hence every right (grant
+            // included) on this throwaway server.
+            `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION`
+          : `GRANT ${APPLICATION_PRIVILEGES.join(", ")} ON \`${database}\`.* TO ${account}`,
+      ].join(";\n"),
+    );
+  } catch (error) {
+    await service.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     ...service,
     connection: { host: "127.0.0.1", port, user, password, database },
