@@ -142,6 +142,15 @@ describe("CognitoUserDirectory.listUsers", () => {
       code: "DIRECTORY.PAGE_TOKEN_INVALID",
       cause: tokenError,
     });
+    const markerError = new InvalidParameterException({
+      message: "Paging marker CAISsAIIARKJ is invalid for request adaa2d40-d1bd-4da4-ab5c-ed2a2e20b341",
+      ...meta,
+    });
+    cognito.on(ListUsersCommand).rejects(markerError);
+    await expect(directory.listUsers({ pageToken: "CAISsAIIARKJ" })).rejects.toMatchObject({
+      code: "DIRECTORY.PAGE_TOKEN_INVALID",
+      cause: markerError,
+    });
     const filterError = new InvalidParameterException({ message: "Error while parsing filter.", ...meta });
     cognito.on(ListUsersCommand).rejects(filterError);
     await expect(directory.listUsers({ pageToken: "fine" })).rejects.toBe(filterError);

@@ -80,11 +80,12 @@ export class CognitoUserDirectory implements UserDirectory {
         ...(output.PaginationToken ? { nextToken: output.PaginationToken } : {}),
       };
     } catch (error) {
-      // Cognito answers a stale or foreign token with InvalidParameterException naming the token.
+      // Cognito answers a stale or foreign token with InvalidParameterException naming it: "Paging marker <token>
+      // is invalid for request <id>" (aws/aws-sdk-js#3705), or a message naming the pagination token.
       if (
         query.pageToken !== undefined &&
         isCognitoError(error, "InvalidParameterException") &&
-        /token/i.test((error as Error).message)
+        /token|paging marker/i.test((error as Error).message)
       ) {
         throw new LifecycleError(
           "DIRECTORY.PAGE_TOKEN_INVALID",
