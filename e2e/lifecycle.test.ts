@@ -6,6 +6,7 @@
 import {
   AdminAddUserToGroupCommand,
   AdminDeleteUserCommand,
+  AdminDisableUserCommand,
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
   type CognitoIdentityProviderClient,
@@ -171,6 +172,36 @@ describe("the local stack, end to end", () => {
     // Keyed on the stable id, the profile is still hers.
     expect(await container.profiles.get(aliceSub)).toMatchObject({ username: "alice" });
   }, 30_000);
+
+  it("restores a deleted user through an import job (the default strategy): RESET_REQUIRED, legacy sub, groups, disabled flag", async () => {
+    const UserPoolId = stack.userPoolId;
+    const erinSub = await signUp("erin");
+    await confirm("erin");
+    await cognito
+      .send(new CreateGroupCommand({ UserPoolId, GroupName: "admins" }))
+      .catch((error: unknown) => {
+        if ((error as Error).name !== "GroupExistsException") throw error;
+      });
+    await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId, Username: "erin", GroupName: "admins" }));
+    await cognito.send(new AdminDisableUserCommand({ UserPoolId, Username: "erin" }));
+    expect((await invokeOk(FUNCTION_NAMES.snapshotAndReconcile)).snapshot).toMatchObject({ ok: true });
+    await cognito.send(new AdminDeleteUserCommand({ UserPoolId, Username: "erin" }));
+
+    let answer = await invokeOk(FUNCTION_NAMES.restore, { action: "start", usernames: ["erin"] });
+    for (let step = 0; answer.state !== "finished" && step < 50; step++) {
+      await sleep(100);
+      answer = await invokeOk(FUNCTION_NAMES.restore, { action: "resume", planId: answer.planId });
+    }
+    expect(answer).toMatchObject({ state: "finished", complete: true, restored: 1 });
+
+    const back = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "erin" }));
+    expect(back).toMatchObject({ UserStatus: "RESET_REQUIRED", Enabled: false });
+    expect(attribute(back.UserAttributes, "custom:legacy_sub")).toBe(erinSub);
+    expect(attribute(back.UserAttributes, "email")).toBe("erin@example.com");
+    const groups = await cognito.send(new AdminListGroupsForUserCommand({ UserPoolId, Username: "erin" }));
+    expect((groups.Groups ?? []).map((group) => group.GroupName)).toEqual(["admins"]);
+    expect(await container.profiles.get(erinSub)).toMatchObject({ username: "erin" });
+  }, 60_000);
 
   it("erase leaves no trace in the pool, the table, the backups or any snapshot", async () => {
     const report = await invokeOk(FUNCTION_NAMES.erase, { username: "alice" });

@@ -1,11 +1,12 @@
 /**
- * The local stack behind `npm start` and the e2e tests: cognito-local, dynalite, s3rver and (when Debian's
+ * The local stack behind `npm start` and the e2e tests: the local Cognito (cognito-local with this project's
+ * layer in front, see ./cognito/server.ts), dynalite, s3rver and (when Debian's
  * mariadb-server is installed) MariaDB on 127.0.0.1, the pool, table, bucket and database this system
  * expects, and a local Lambda Invoke endpoint that runs the real handlers, built once from
  * `new Container(env)` with the same `env` written to `.local/stack.json` for the CLI (`--local`).
  *
- * cognito-local calls the endpoint for Post Confirmation, so a real SignUp + ConfirmSignUp from any AWS SDK
- * records the user exactly as in AWS.
+ * The local Cognito calls the endpoint for Post Confirmation (ConfirmSignUp, AdminConfirmSignUp,
+ * ConfirmForgotPassword), so a real confirmation from any AWS SDK records the user exactly as in AWS.
  */
 import {
   CognitoIdentityProviderClient,
@@ -20,6 +21,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { migrateAccounts } from "../adapters/mysql/migrate.js";
 import { createAccountsPool } from "../adapters/mysql/pool.js";
+import {
+  APP_CLIENT_READ_ATTRIBUTES,
+  APP_CLIENT_WRITE_ATTRIBUTES,
+} from "../core/user/app-client-attributes.js";
 import { Container, dependencies } from "../handlers/composition-root.js";
 import { eraseHandler } from "../handlers/erase.js";
 import type { LogAttributes, Observability } from "../handlers/observability.js";
@@ -93,7 +98,7 @@ export interface LocalStackState {
 }
 
 export interface LocalStack extends LocalStackState {
-  /** The code ConfirmSignUp accepts (cognito-local's `CODE`). */
+  /** The code ConfirmSignUp and ConfirmForgotPassword accept. */
   readonly confirmationCode: string;
   /** The accounts database, when MariaDB runs. */
   readonly mysql?: {
@@ -228,7 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaEndpoint: lambda.url,
     });
     started.push(cognito);
-    log(`Cognito (cognito-local)  ${cognito.endpoint}    pid ${cognito.pid}`);
+    log(`Cognito (local)          ${cognito.endpoint}    in this process`);
 
     const dynamo = await startDynalite();
     started.push(dynamo);
@@ -275,15 +280,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         new CreateUserPoolCommand({
           PoolName: "cognito-user-lifecycle-local",
           Schema: [{ Name: "legacy_sub", AttributeDataType: "String", Mutable: true }],
+          // As the deployed pool: the confirmation code goes to the email, which confirming verifies.
+          AutoVerifiedAttributes: ["email"],
         }),
       );
       userPoolId = UserPool?.Id ?? "";
       const { UserPoolClient } = await cognitoClient.send(
-        new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: "local-app" }),
+        // The deployed app client's read and write lists, which the local Cognito applies as Cognito does.
+        new CreateUserPoolClientCommand({
+          UserPoolId: userPoolId,
+          ClientName: "local-app",
+          ReadAttributes: [...APP_CLIENT_READ_ATTRIBUTES],
+          WriteAttributes: [...APP_CLIENT_WRITE_ATTRIBUTES],
+        }),
       );
       clientId = UserPoolClient?.ClientId ?? "";
       if (!userPoolId || !clientId)
-        throw new Error("cognito-local did not return the pool or the app client");
+        throw new Error("the local Cognito did not return the pool or the app client");
       await dynamoClient.send(
         new CreateTableCommand({
           TableName: LOCAL_PROFILE_TABLE,
@@ -324,8 +337,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       S3_FORCE_PATH_STYLE: "true",
       // s3rver implements no versioning: each key holds one object, which erase deletes.
       S3_VERSION_LISTING: "false",
-      // Only import-job restores read it, and cognito-local has no import jobs: with it set, such a restore
-      // fails on cognito-local's own "unsupported" answer rather than on a missing variable.
+      // The role import jobs write their logs with (the local Cognito checks it is a role ARN).
       IMPORT_LOGS_ROLE_ARN: "arn:aws:iam::000000000000:role/cognito-import-logs-local",
       PURGE_POLICY: JSON.stringify(LOCAL_PURGE_POLICY),
       SYNC_FAILURE_MODE: "continue",

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   try {
     const cognito = await startCognitoLocal();
     started.push(cognito);
-    console.log(`Cognito (cognito-local)  ${cognito.endpoint}    pid ${cognito.pid}`);
+    console.log(`Cognito (local)          ${cognito.endpoint}    in this process`);
     const dynamo = await startDynalite();
     started.push(dynamo);
     console.log(`DynamoDB (dynalite)      ${dynamo.endpoint}    pid ${dynamo.pid}`);

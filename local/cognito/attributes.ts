@@ -1,0 +1,69 @@
+/**
+ * Attribute rules Cognito applies and cognito-local does not.
+ *
+ * - An app client's write list (`WriteAttributes`): SignUp and UpdateUserAttributes with an attribute the
+ *   client may not write are refused with NotAuthorizedException "A client attempted to write unauthorized
+ *   attribute". A client created without the list may write every attribute it could be given, as in Cognito.
+ * - An app client's read list (`ReadAttributes`): GetUser gives the client only those (and `sub`).
+ * - Sizes (API reference, AttributeType): a name is 1–32 characters, a value at most 2,048 characters; beyond
+ *   that the request fails validation (InvalidParameterException, AWS's "1 validation error detected" text).
+ * - The schema: a custom attribute the pool does not declare is refused (InvalidParameterException).
+ */
+import { cognitoError, type UserPool } from "./cognito-local.js";
+
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 2048;
+export const MAX_ATTRIBUTE_NAME_LENGTH = 32;
+
+interface Attribute {
+  readonly Name?: string;
+  readonly Value?: string;
+}
+
+/** The attribute list of a request, checked for sizes and for the pool's schema. */
+export function checkAttributes(pool: UserPool, attributes: unknown, parameter: string): void {
+  if (attributes === undefined || attributes === null) return;
+  if (!Array.isArray(attributes))
+    throw cognitoError("InvalidParameterException", `${parameter} must be a list`);
+  const declared = new Set((pool.options.SchemaAttributes ?? []).map((attribute) => attribute.Name));
+  (attributes as Attribute[]).forEach((attribute, index) => {
+    const at = `${parameter}.${index + 1}.member`;
+    const name = attribute.Name ?? "";
+    if (name.length < 1 || name.length > MAX_ATTRIBUTE_NAME_LENGTH) {
+      throw cognitoError(
+        "InvalidParameterException",
+        `1 validation error detected: Value at '${at}.name' failed to satisfy constraint: Member must have length ${name.length < 1 ? "greater than or equal to 1" : `less than or equal to ${MAX_ATTRIBUTE_NAME_LENGTH}`}`,
+      );
+    }
+    if ((attribute.Value ?? "").length > MAX_ATTRIBUTE_VALUE_LENGTH) {
+      throw cognitoError(
+        "InvalidParameterException",
+        `1 validation error detected: Value at '${at}.value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ATTRIBUTE_VALUE_LENGTH}`,
+      );
+    }
+    if (name.startsWith("custom:") && !declared.has(name)) {
+      throw cognitoError(
+        "InvalidParameterException",
+        `Attributes did not conform to the schema: ${name}: Attribute does not exist in the schema.`,
+      );
+    }
+  });
+}
+
+/** Refuses an attribute the app client may not write (when the client has a write list). */
+export function checkWritable(writeAttributes: readonly string[] | undefined, attributes: unknown): void {
+  if (!writeAttributes || !Array.isArray(attributes)) return;
+  const writable = new Set(writeAttributes);
+  if ((attributes as Attribute[]).some((attribute) => !writable.has(attribute.Name ?? ""))) {
+    throw cognitoError("NotAuthorizedException", "A client attempted to write unauthorized attribute");
+  }
+}
+
+/** What a client with this read list sees of a user's attributes (`sub` always). */
+export function readable<T extends Attribute>(
+  readAttributes: readonly string[] | undefined,
+  attributes: T[],
+): T[] {
+  if (!readAttributes) return attributes;
+  const visible = new Set([...readAttributes, "sub"]);
+  return attributes.filter((attribute) => visible.has(attribute.Name ?? ""));
+}
