@@ -6,6 +6,7 @@
 import type { AccountStore } from "../core/ports/account-store.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
+import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
@@ -25,6 +26,8 @@ export interface Connection {
   backups(): BackupStore;
   /** Restores' plans and progress (in the backup bucket). */
   restores(): RestoreStateStore;
+  /** The erasure ledger (in the backup bucket). */
+  erasures(): ErasureLedger;
   accounts(options: { refreshCredentials: boolean }): Promise<AccountStore>;
   readonly clock: Clock;
   readonly sleeper: Sleeper;
@@ -56,6 +59,7 @@ export const containerConnection: Connect = (env) => {
     profiles: () => container.profiles,
     backups: () => container.backups,
     restores: () => container.restores,
+    erasures: () => container.erasures,
     accounts: (options) => container.accounts(options),
     clock: container.clock,
     sleeper: container.sleeper,

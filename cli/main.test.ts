@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import type { Environment } from "../handlers/composition-root.js";
@@ -26,6 +27,7 @@ function world() {
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
   const accounts = new InMemoryAccountStore();
+  const erasures = new InMemoryErasureLedger();
   const environments: Environment[] = [];
   let closed = 0;
   const connect = (env: Environment): Connection => {
@@ -37,6 +39,7 @@ function world() {
       profiles: () => profiles,
       backups: () => backups,
       restores: () => backups,
+      erasures: () => erasures,
       accounts: async () => accounts,
       clock,
       sleeper: clock,
@@ -53,6 +56,7 @@ function world() {
     profiles,
     backups,
     restores: backups,
+    erasures,
     accounts,
     connect,
     environments,
@@ -423,12 +427,22 @@ describe("erase", () => {
     const { w, user } = await recordedUser();
     const f = fakeIo();
     expect(await run(["erase", "--username", user.username, "--dry-run", "--json"], f.io, w)).toBe(0);
-    expect(JSON.parse(f.stdout()).found).toMatchObject({
+    expect(JSON.parse(f.stdout()).preview).toMatchObject({
       inPool: true,
-      hasProfile: true,
-      hasBackup: true,
-      snapshotsHoldingUser: 1,
+      profile: true,
+      backup: true,
+      snapshots: 1,
+      snapshotRecords: 1,
+      maskedEmail: "u***@e***.com",
+      alreadyErased: false,
     });
+    expect(f.stdout()).not.toContain(user.attributes.email);
+    const human = fakeIo();
+    expect(await run(["erase", "--username", user.username, "--dry-run"], human.io, w)).toBe(0);
+    expect(human.stdout()).toContain("email: u***@e***.com");
+    expect(human.stdout()).toContain("snapshot records: 1 in 1 snapshot(s), complete or not");
+    expect(human.stdout()).toContain("records a tombstone first");
+    expect(await w.erasures.erasedIds()).toEqual(new Set());
     expect(await w.directory.getUser(user.username)).toBeDefined();
     expect(await w.profiles.get(user.sub)).toBeDefined();
   });
@@ -443,7 +457,9 @@ describe("erase", () => {
     expect(await w.directory.getUser(user.username)).toBeUndefined();
     expect(await w.profiles.get(user.sub)).toBeUndefined();
     expect(await w.backups.getUserBackup(user.sub)).toBeUndefined();
-    expect(f.stdout()).toContain("snapshots rewritten without the user: 1");
+    expect(f.stdout()).toContain("snapshot records removed: 1 (1 parts of 1 snapshots rewritten)");
+    expect(f.stdout()).toContain("complete.");
+    expect(await w.erasures.isErased(user.sub)).toBe(true);
     expect(f.stdout()).not.toContain(user.username);
   });
 

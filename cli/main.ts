@@ -19,7 +19,7 @@ import {
   type PurgeReport,
   purgeCutoff,
 } from "../core/purge/index.js";
-import { eraseUser } from "../core/use-cases/erase-user.js";
+import { type EraseReport, previewErasure } from "../core/use-cases/erase-user.js";
 import { reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { maskIdentifier } from "../core/user/mask.js";
@@ -792,6 +792,7 @@ async function restoreCommand(ctx: Context, options: RestoreOptions): Promise<Ou
   const handler = restoreHandler({
     backups,
     restores: ctx.conn.restores(),
+    erasures: ctx.conn.erasures(),
     target: (userPoolId) => ({
       directory: watchedDirectory(ctx.conn.directory(userPoolId), ctx.progress),
       importer: ctx.conn.importer(userPoolId),
@@ -942,69 +943,69 @@ async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcom
   ]
     .filter(Boolean)
     .join(", ");
+  const deps = {
+    directory: ctx.conn.directory(),
+    profiles: ctx.conn.profiles(),
+    backups: watchedBackups(ctx.conn.backups(), ctx.progress),
+    erasures: ctx.conn.erasures(),
+    clock: ctx.conn.clock,
+  };
 
   if (dryRun || !options.yes) {
     ctx.progress.start("looking for the user");
-    const found = await findUser(ctx, request);
+    const preview = await previewErasure(deps, request);
     ctx.progress.done();
     const lines = [
-      `Erase ${who}${dryRun ? " — dry run, nothing changed" : ""}: stable user id ${maskIdentifier(found.userId)}`,
-      `  in the pool: ${yesNo(found.inPool)}`,
-      `  profile: ${yesNo(found.hasProfile)}`,
-      `  per-user backup: ${yesNo(found.hasBackup)} (every version would be deleted)`,
-      `  snapshots holding the user: ${found.snapshotsHoldingUser}`,
+      `Erase ${who}${dryRun ? " — dry run, nothing changed" : ""}:`,
+      `  stable user id: ${preview.userId ? maskIdentifier(preview.userId) : "none that is theirs"}`,
+      `  email: ${preview.maskedEmail ?? "unknown"}`,
+      ...(preview.identityConflict ? [`  IDENTITY CONFLICT: ${conflictText(preview.identityConflict)}`] : []),
+      ...(preview.alreadyErased ? ["  already erased once: this finishes what that erasure left"] : []),
+      "  will remove:",
+      `    from the pool: ${yesNo(preview.inPool)}`,
+      `    profile: ${yesNo(preview.profile)}`,
+      `    per-user backup: ${yesNo(preview.backup)} (every version)`,
+      `    snapshot records: ${preview.snapshotRecords} in ${preview.snapshots} snapshot(s), complete or not`,
+      ...preview.unreadable.map(
+        (part) => `    cannot be scrubbed: ${part.snapshotId}/${part.part} (${part.code})`,
+      ),
+      ...(preview.userId ? ["  and records a tombstone first, so no job writes or restores them again"] : []),
     ];
-    if (dryRun) return { code: EXIT_OK, data: { dryRun, found }, human: lines };
+    if (dryRun) return { code: EXIT_OK, data: { dryRun, preview }, human: lines };
     for (const line of lines) ctx.note(line);
     await confirm(ctx, options.yes, `Erase this user everywhere? This cannot be undone.`);
   }
   ctx.progress.start("erasing");
-  const report = await eraseHandler({
-    directory: ctx.conn.directory(),
-    profiles: ctx.conn.profiles(),
-    backups: watchedBackups(ctx.conn.backups(), ctx.progress),
-    observability: silentObservability,
-  })(request);
+  let report: EraseReport;
+  try {
+    report = await eraseHandler({ ...deps, observability: silentObservability })(request);
+  } catch (error) {
+    if (!(error instanceof RunFailedError)) throw error;
+    report = error.report as EraseReport;
+  }
   ctx.progress.done();
   return {
-    code: EXIT_OK,
+    code: report.complete ? EXIT_OK : EXIT_FAILURE,
     data: { dryRun, ...report },
     human: [
-      `Erased ${who} (stable user id ${maskIdentifier(report.userId)})`,
+      `Erased ${who}${report.userId ? ` (stable user id ${maskIdentifier(report.userId)})` : ""}`,
+      ...(report.identityConflict ? [`  IDENTITY CONFLICT: ${conflictText(report.identityConflict)}`] : []),
       `  deleted from the pool: ${yesNo(report.deletedFromPool)}`,
       `  profile deleted: ${yesNo(report.profileDeleted)}`,
       `  backup versions deleted: ${report.backupVersionsDeleted}`,
-      `  snapshots rewritten without the user: ${report.snapshotsRewritten}`,
+      `  snapshot records removed: ${report.snapshotRecordsRemoved} (${report.snapshotPartsRewritten} parts of ${report.snapshotsRewritten} snapshots rewritten)`,
+      ...report.unscrubbed.map((part) => `  NOT SCRUBBED: ${part.snapshotId}/${part.part} (${part.code})`),
+      report.complete
+        ? "  complete."
+        : `  INCOMPLETE: fix or delete the parts above, then run erase again${report.userId ? " with --user-id" : ""}.`,
     ],
   };
 }
 
-/** Where the user is, found by running the erase itself against stores that only look. */
-async function findUser(ctx: Context, request: { username?: string; userId?: string }) {
-  const directory = ctx.conn.directory();
-  const profiles = ctx.conn.profiles();
-  const backups = ctx.conn.backups();
-  const report = await eraseUser(
-    {
-      directory: overriding(directory, {
-        deleteUser: async (username) => (await directory.getUser(username)) !== undefined,
-      }),
-      profiles: overriding(profiles, { delete: async (id) => (await profiles.get(id)) !== undefined }),
-      backups: overriding(watchedBackups(backups, ctx.progress), {
-        eraseUserBackups: async (id) => ((await backups.getUserBackup(id).catch(() => true)) ? 1 : 0),
-        putSnapshotPart: async () => undefined,
-        putSnapshotManifest: async () => undefined,
-      }),
-    },
-    request,
-  );
-  return {
-    userId: report.userId,
-    inPool: report.deletedFromPool,
-    hasProfile: report.profileDeleted,
-    hasBackup: report.backupVersionsDeleted > 0,
-    snapshotsHoldingUser: report.snapshotsRewritten,
-  };
+function conflictText(conflict: NonNullable<EraseReport["identityConflict"]>): string {
+  return conflict === "INVALID_ID"
+    ? "the user's custom:legacy_sub is not a valid user id; only the pool user and its own records go"
+    : "the user's id is bound to another username; that person's data is left alone";
 }
 
 function yesNo(value: boolean): string {

@@ -6,6 +6,7 @@
  */
 import type { AccountStore } from "../core/ports/account-store.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
+import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
@@ -19,6 +20,7 @@ import { restoreDependencies } from "./restore.js";
 import { snapshotAndReconcileDependencies } from "./snapshot-and-reconcile.js";
 import { accountStore, closeAccountStore } from "./wiring/accounts.js";
 import { backupStore } from "./wiring/backups.js";
+import { erasureLedger } from "./wiring/erasures.js";
 import { restoreStateStore } from "./wiring/restores.js";
 import { userDirectory, userImporter } from "./wiring/cognito.js";
 import { profileStore } from "./wiring/profiles.js";
@@ -47,6 +49,10 @@ export class Container extends FunctionContainer {
 
   get restores(): RestoreStateStore {
     return restoreStateStore(this);
+  }
+
+  get erasures(): ErasureLedger {
+    return erasureLedger(this);
   }
 
   /** The accounts store (see `wiring/accounts.ts` for where its credentials come from). */

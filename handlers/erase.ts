@@ -1,7 +1,12 @@
-/** Manual invoke: erases one person from the pool, the profile table, every backup version and every snapshot. */
+/**
+ * Manual invoke: erases one person — a tombstone in the erasure ledger first, then the pool, the profile
+ * table, every backup version and every snapshot part.
+ */
 import * as z from "zod/mini";
 import "../core/validation.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
+import type { Clock } from "../core/ports/clock.js";
+import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { type EraseReport, eraseUser } from "../core/use-cases/erase-user.js";
@@ -10,6 +15,7 @@ import { type InvocationContext, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { backupStore } from "./wiring/backups.js";
+import { erasureLedger } from "./wiring/erasures.js";
 import { userDirectory } from "./wiring/cognito.js";
 import { profileStore } from "./wiring/profiles.js";
 
@@ -28,6 +34,8 @@ export interface EraseHandlerDeps {
   readonly directory: UserDirectory;
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
+  readonly erasures: ErasureLedger;
+  readonly clock: Clock;
   readonly observability: Observability;
 }
 
@@ -38,7 +46,8 @@ export function eraseHandler(deps: EraseHandlerDeps) {
       "Erase",
       context,
       () => eraseUser(deps, parseEvent(eraseEventSchema, event, "event")),
-      () => false,
+      // An erasure that left parts it could not scrub has not finished: the invocation fails, naming them.
+      (report) => !report.complete,
     );
 }
 
@@ -48,6 +57,8 @@ export function eraseDependencies(container: Container): EraseHandlerDeps {
     directory: userDirectory(container),
     profiles: profileStore(container),
     backups: backupStore(container),
+    erasures: erasureLedger(container),
+    clock: container.clock,
     observability: container.observability("erase"),
   };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import { LifecycleError, ValidationError } from "../core/errors.js";
@@ -29,7 +30,8 @@ function world() {
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
   const observability = new RecordingObservability();
-  return { clock, sleeper: clock, directory, profiles, backups, restores: backups, observability };
+  const erasures = new InMemoryErasureLedger();
+  return { clock, sleeper: clock, directory, profiles, backups, restores: backups, erasures, observability };
 }
 
 const old = new Date("2026-06-01T00:00:00.000Z");

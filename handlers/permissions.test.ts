@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
@@ -62,6 +63,7 @@ function world() {
     profiles,
     backups,
     restores: backups,
+    erasures: new InMemoryErasureLedger(),
     observability: new RecordingObservability(),
   };
 }
@@ -158,15 +160,19 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
           ...w,
           backups: r.wrap("backups", w.backups),
           restores: r.wrap("restores", w.restores),
+          erasures: r.wrap("erasures", w.erasures),
           target: () => ({
             directory: r.wrap("directory", w.directory),
             importer: r.wrap("importer", w.directory),
           }),
         });
         await handler({ action: "plan", source, strategy }, context);
-        const started = await handler({ action: "start", source, strategy }, context).catch(
+        // One step only, then the lost user is erased: the resume must take them out of the pool again.
+        const oneStep = { ...context, getRemainingTimeInMillis: () => 30_000 };
+        const started = await handler({ action: "start", source, strategy }, oneStep).catch(
           (error: { report?: { planId?: string } }) => error.report,
         );
+        await w.erasures.record({ userId: lost.sub, erasedAt: w.clock.now() });
         if (started?.planId) {
           await handler({ action: "resume", planId: started.planId }, context).catch(() => undefined);
           await handler({ action: "status", planId: started.planId }, context);
@@ -186,6 +192,7 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
       directory: r.wrap("directory", w.directory),
       profiles: r.wrap("profiles", w.profiles),
       backups: r.wrap("backups", w.backups),
+      erasures: r.wrap("erasures", w.erasures),
     });
     await handler({ username: byName.username }, context);
     await handler({ userId: byId.sub }, context);
@@ -194,7 +201,7 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
 
 function declared(uses: PortUses): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const port of ["directory", "importer", "profiles", "backups", "restores"] as const) {
+  for (const port of ["directory", "importer", "profiles", "backups", "restores", "erasures"] as const) {
     const methods = uses[port];
     if (methods && methods.length > 0) out[port] = [...methods].sort();
   }

@@ -8,6 +8,7 @@
  * Plain data with type-only imports, so the Pulumi program can read it without loading handler code.
  */
 import type { BackupStore } from "../core/ports/backup-store.js";
+import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
@@ -25,6 +26,8 @@ export interface PortUses {
   readonly backups?: readonly (keyof BackupStore)[];
   /** A restore's own state in the backup bucket (`restores/<planId>/`), kept between its steps. */
   readonly restores?: readonly (keyof RestoreStateStore)[];
+  /** The erasure ledger in the backup bucket (`erasures/`). */
+  readonly erasures?: readonly (keyof ErasureLedger)[];
   /** Reads the accounts database secret, from inside the VPC. */
   readonly accountsSecret?: boolean;
 }
@@ -46,17 +49,30 @@ export const FUNCTION_PORT_USES = {
     backups: ["putSnapshotPart", "putSnapshotManifest", "getUserBackup", "putUserBackup"],
   },
   restore: {
-    directory: ["listUsers", "getUser", "createUser", "createGroup", "addUserToGroup", "disableUser"],
+    // deleteUser: a person erased while the restore ran, whom an import job already started brought back.
+    directory: [
+      "listUsers",
+      "getUser",
+      "createUser",
+      "createGroup",
+      "addUserToGroup",
+      "disableUser",
+      "deleteUser",
+    ],
+    erasures: ["erasedIds"],
     importer: ["getCsvHeader", "createImportJob", "uploadCsv", "startImportJob", "describeImportJob"],
     backups: ["listSnapshots", "getSnapshotManifest", "getSnapshotPart", "listUserBackups"],
     restores: ["getRestorePlan", "putRestorePlan", "getRestoreProgress", "putRestoreProgress"],
   },
   erase: {
     directory: ["getUser", "deleteUser"],
-    profiles: ["delete"],
+    profiles: ["get", "delete"],
+    erasures: ["record"],
     backups: [
+      "getUserBackup",
       "eraseUserBackups",
       "listSnapshots",
+      "listSnapshotParts",
       "getSnapshotManifest",
       "getSnapshotPart",
       "putSnapshotPart",

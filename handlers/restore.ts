@@ -16,6 +16,7 @@
 import * as z from "zod/mini";
 import "../core/validation.js";
 import { RESTORE_PLAN_ID } from "../core/backup/restore-state.js";
+import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { BackupReader } from "../core/ports/backup-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
@@ -38,6 +39,7 @@ import { type InvocationContext, invocationDeadline, runJob } from "./invocation
 import type { Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { backupReader } from "./wiring/backups.js";
+import { erasureLedger } from "./wiring/erasures.js";
 import { restoreStateStore } from "./wiring/restores.js";
 import { userDirectory, userImporter } from "./wiring/cognito.js";
 
@@ -88,6 +90,8 @@ export interface RestoreHandlerDeps {
   readonly backups: BackupReader;
   /** Where the restore keeps its plan and progress between invocations. */
   readonly restores: RestoreStateStore;
+  /** The erasure ledger: erased people are never planned or restored, even by a restore that was running. */
+  readonly erasures: ErasureLedger;
   /** The directory and import service of a pool (the stack's own when `userPoolId` is undefined). */
   readonly target: (userPoolId: string | undefined, strategy: RestoreStrategy) => RestoreTarget;
   readonly clock: Clock;
@@ -136,6 +140,7 @@ export function restoreHandler(deps: RestoreHandlerDeps) {
         const common = {
           backups: deps.backups,
           restores: deps.restores,
+          erasures: deps.erasures,
           clock: deps.clock,
           sleeper: deps.sleeper,
         };
@@ -239,6 +244,7 @@ export function restoreDependencies(container: Container): RestoreHandlerDeps {
   return {
     backups: backupReader(container),
     restores: restoreStateStore(container),
+    erasures: erasureLedger(container),
     // The import service (and its role variable) only when the restore uses import jobs.
     target: (userPoolId, strategy) => ({
       directory: userDirectory(container, userPoolId),

@@ -8,7 +8,11 @@ import { isWildcardOnlyAction, runSimulation, type Simulation } from "@cloud-cop
 import { beforeAll, describe, expect, it } from "vitest";
 import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
-import { S3_BACKUP_STORE_ACTIONS, S3_RESTORE_STATE_STORE_ACTIONS } from "../adapters/s3/permissions.js";
+import {
+  S3_BACKUP_STORE_ACTIONS,
+  S3_ERASURE_LEDGER_ACTIONS,
+  S3_RESTORE_STATE_STORE_ACTIONS,
+} from "../adapters/s3/permissions.js";
 import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
 import { FUNCTION_PORT_USES, type PortUses } from "../handlers/permissions.js";
 import { HANDLERS, type HandlerName } from "../handlers/functions.js";
@@ -76,6 +80,7 @@ function callsOf(uses: PortUses, arns: Arns): Call[] {
   const bucketUses = [
     ...(uses.backups ?? []).map((method) => S3_BACKUP_STORE_ACTIONS[method]),
     ...(uses.restores ?? []).map((method) => S3_RESTORE_STATE_STORE_ACTIONS[method]),
+    ...(uses.erasures ?? []).map((method) => S3_ERASURE_LEDGER_ACTIONS[method]),
   ];
   for (const use of bucketUses) {
     for (const action of use.s3) {
@@ -102,6 +107,7 @@ function everyAdapterCall(arns: Arns): Call[] {
     profiles: all(DYNAMO_PROFILE_STORE_ACTIONS),
     backups: Object.keys(S3_BACKUP_STORE_ACTIONS) as PortUses["backups"],
     restores: Object.keys(S3_RESTORE_STATE_STORE_ACTIONS) as PortUses["restores"],
+    erasures: Object.keys(S3_ERASURE_LEDGER_ACTIONS) as PortUses["erasures"],
     accountsSecret: true,
   };
   return callsOf(everything, arns);

@@ -10,6 +10,7 @@ import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/c
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
 import {
   S3_BACKUP_STORE_ACTIONS,
+  S3_ERASURE_LEDGER_ACTIONS,
   S3_RESTORE_STATE_STORE_ACTIONS,
   type S3Use,
 } from "../adapters/s3/permissions.js";
@@ -90,10 +91,11 @@ export function functionPolicy(uses: PortUses, targets: GrantTargets): PolicyDoc
     statements.push(allow("ProfileTable", actions, [required(targets.profileTableArn, "profileTableArn")]));
   }
 
-  // Both stores live in the backup bucket: one set of statements for the two.
+  // The stores of the backup bucket (backups, restore state, erasure ledger): one set of statements for all.
   const bucketUses: S3Use[] = [
     ...(uses.backups ?? []).map((method) => S3_BACKUP_STORE_ACTIONS[method]),
     ...(uses.restores ?? []).map((method) => S3_RESTORE_STATE_STORE_ACTIONS[method]),
+    ...(uses.erasures ?? []).map((method) => S3_ERASURE_LEDGER_ACTIONS[method]),
   ];
   if (bucketUses.length) {
     const bucket = required(targets.backupBucketArn, "backupBucketArn");

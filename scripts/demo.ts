@@ -6,6 +6,7 @@
 import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import { parsePurgePolicy } from "../core/purge/index.js";
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     profiles,
     backups,
     restores: backups,
+    erasures: new InMemoryErasureLedger(),
     accounts,
     importer: directory,
     sleeper: clock,

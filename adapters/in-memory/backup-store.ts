@@ -18,7 +18,7 @@ import {
   serializeManifest,
 } from "../../core/backup/snapshot.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
-import type { BackupEntry, BackupStore } from "../../core/ports/backup-store.js";
+import type { BackupEntry, BackupStore, SnapshotPartRef } from "../../core/ports/backup-store.js";
 import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
 import { stableUserId } from "../../core/user/user.js";
 import { Outage } from "./outage.js";
@@ -31,6 +31,24 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   /** Object key → versions, oldest first. */
   private readonly objects = new Map<string, string[]>();
   readonly outage = new Outage();
+  /**
+   * Runs before the next call of the named method (then is removed): a test's hook to run another job at
+   * exactly that point, for deterministic interleavings.
+   */
+  private readonly hooks = new Map<string, () => Promise<void>>();
+
+  beforeNext(method: keyof BackupStore | keyof RestoreStateStore, hook: () => Promise<void>): void {
+    this.hooks.set(method, hook);
+  }
+
+  private async enter(method: string): Promise<void> {
+    const hook = this.hooks.get(method);
+    if (hook) {
+      this.hooks.delete(method);
+      await hook();
+    }
+    this.outage.check();
+  }
 
   static userKey(userId: string): string {
     return `users/${userId}.json`;
@@ -63,19 +81,19 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   }
 
   async putUserBackup(record: BackupRecord): Promise<void> {
-    this.outage.check();
+    await this.enter("putUserBackup");
     this.putRaw(InMemoryBackupStore.userKey(stableUserId(record.user)), serializeBackupRecord(record));
   }
 
   async getUserBackup(userId: string): Promise<BackupRecord | undefined> {
-    this.outage.check();
+    await this.enter("getUserBackup");
     const key = InMemoryBackupStore.userKey(userId);
     const current = this.objects.get(key)?.at(-1);
     return current === undefined ? undefined : parseBackupRecord(current, key);
   }
 
   async *listUserBackups(): AsyncIterable<BackupEntry> {
-    this.outage.check();
+    await this.enter("listUserBackups");
     for (const key of this.keys()) {
       if (!key.startsWith("users/")) continue;
       const current = this.objects.get(key)?.at(-1);
@@ -91,7 +109,7 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   }
 
   async eraseUserBackups(userId: string): Promise<number> {
-    this.outage.check();
+    await this.enter("eraseUserBackups");
     const key = InMemoryBackupStore.userKey(userId);
     const count = this.objects.get(key)?.length ?? 0;
     this.objects.delete(key);
@@ -99,25 +117,35 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   }
 
   async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
-    this.outage.check();
+    await this.enter("putSnapshotPart");
     // Replacing a part removes its older versions: an erased user must not survive in one.
     this.replace(`snapshots/${snapshotId}/${part.name}`, part.text);
   }
 
   async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
-    this.outage.check();
+    await this.enter("putSnapshotManifest");
     this.replace(`snapshots/${manifest.snapshotId}/manifest.json`, serializeManifest(manifest));
   }
 
   async listSnapshots(): Promise<string[]> {
-    this.outage.check();
+    await this.enter("listSnapshots");
     return this.keys()
       .filter((key) => key.startsWith("snapshots/") && key.endsWith("/manifest.json"))
       .map((key) => key.slice("snapshots/".length, -"/manifest.json".length));
   }
 
+  async listSnapshotParts(): Promise<SnapshotPartRef[]> {
+    await this.enter("listSnapshotParts");
+    const parts: SnapshotPartRef[] = [];
+    for (const key of this.keys()) {
+      const match = /^snapshots\/([^/]+)\/(part-[^/]+)$/.exec(key);
+      if (match) parts.push({ snapshotId: match[1] as string, partName: match[2] as string });
+    }
+    return parts;
+  }
+
   async getSnapshotManifest(snapshotId: string): Promise<SnapshotManifest> {
-    this.outage.check();
+    await this.enter("getSnapshotManifest");
     const key = `snapshots/${snapshotId}/manifest.json`;
     const text = this.objects.get(key)?.at(-1);
     if (text === undefined) {
@@ -130,7 +158,7 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   }
 
   async getSnapshotPart(snapshotId: string, partName: string): Promise<string> {
-    this.outage.check();
+    await this.enter("getSnapshotPart");
     const text = this.objects.get(`snapshots/${snapshotId}/${partName}`)?.at(-1);
     if (text === undefined) {
       throw new LifecycleError(
@@ -142,23 +170,23 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   }
 
   async putRestorePlan(stored: StoredRestorePlan): Promise<void> {
-    this.outage.check();
+    await this.enter("putRestorePlan");
     this.replace(InMemoryBackupStore.restorePlanKey(stored.plan.planId), serializeRestorePlan(stored));
   }
 
   async getRestorePlan(planId: string): Promise<StoredRestorePlan> {
-    this.outage.check();
+    await this.enter("getRestorePlan");
     const key = InMemoryBackupStore.restorePlanKey(planId);
     return parseRestorePlan(this.requireRestoreObject(key, planId), key);
   }
 
   async putRestoreProgress(progress: RestoreProgress): Promise<void> {
-    this.outage.check();
+    await this.enter("putRestoreProgress");
     this.replace(InMemoryBackupStore.restoreProgressKey(progress.planId), serializeRestoreProgress(progress));
   }
 
   async getRestoreProgress(planId: string): Promise<RestoreProgress> {
-    this.outage.check();
+    await this.enter("getRestoreProgress");
     const key = InMemoryBackupStore.restoreProgressKey(planId);
     return parseRestoreProgress(this.requireRestoreObject(key, planId), key);
   }

@@ -1,11 +1,13 @@
 import { describeAccountStoreContract } from "../../core/ports/account-store.contract.js";
 import { describeBackupStoreContract } from "../../core/ports/backup-store.contract.js";
+import { describeErasureLedgerContract } from "../../core/ports/erasure-ledger.contract.js";
 import { describeRestoreStateStoreContract } from "../../core/ports/restore-state-store.contract.js";
 import { describeProfileStoreContract } from "../../core/ports/profile-store.contract.js";
 import { describeUserDirectoryContract } from "../../core/ports/user-directory.contract.js";
 import { describeUserImportContract } from "../../core/ports/user-import.contract.js";
 import { InMemoryAccountStore } from "./account-store.js";
 import { InMemoryBackupStore } from "./backup-store.js";
+import { InMemoryErasureLedger } from "./erasure-ledger.js";
 import { ManualClock } from "./clock.js";
 import { InMemoryProfileStore } from "./profile-store.js";
 import { InMemoryUserDirectory } from "./user-directory.js";
@@ -63,3 +65,5 @@ describeUserImportContract("in-memory", async () => {
   const directory = new InMemoryUserDirectory({ clock });
   return { importer: directory, directory, sleep: (ms) => clock.sleep(ms) };
 });
+
+describeErasureLedgerContract("in-memory", async () => ({ ledger: new InMemoryErasureLedger() }));

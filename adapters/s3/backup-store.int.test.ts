@@ -11,12 +11,14 @@ import {
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { SnapshotPartWriter } from "../../core/backup/snapshot.js";
 import { describeBackupStoreContract } from "../../core/ports/backup-store.contract.js";
+import { describeErasureLedgerContract } from "../../core/ports/erasure-ledger.contract.js";
 import { describeRestoreStateStoreContract } from "../../core/ports/restore-state-store.contract.js";
 import { aBackupRecord } from "../../core/testing/backup.js";
 import { stableUserId } from "../../core/user/user.js";
 import { freePort } from "../../local/services/process.js";
 import { S3RVER_CREDENTIALS } from "../../local/services/s3rver.js";
 import { S3BackupStore, snapshotPartKey, userBackupKey } from "./backup-store.js";
+import { S3ErasureLedger } from "./erasure-ledger.js";
 import { restoreProgressKey, S3RestoreStateStore } from "./restore-state-store.js";
 
 const clientOptions = {
@@ -83,6 +85,19 @@ describeRestoreStateStoreContract("S3 (s3rver)", async () => {
     },
   };
 });
+
+describeErasureLedgerContract(
+  "S3 (s3rver)",
+  async () => {
+    const bucket = await aBucket();
+    // Pages of 7 keys: the listing case spans several pages.
+    return {
+      ledger: new S3ErasureLedger(client, bucket, { listPageSize: 7 }),
+      close: () => dropBucket(bucket),
+    };
+  },
+  { many: 20 },
+);
 
 describe("S3BackupStore on s3rver", () => {
   it("stores a part as a gzip file under its name plus .gz", async () => {

@@ -13,7 +13,12 @@ import {
   serializeManifest,
 } from "../../core/backup/snapshot.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
-import type { BackupEntry, BackupReader, BackupStore } from "../../core/ports/backup-store.js";
+import type {
+  BackupEntry,
+  BackupReader,
+  BackupStore,
+  SnapshotPartRef,
+} from "../../core/ports/backup-store.js";
 import { stableUserId } from "../../core/user/user.js";
 import { decodeUtf8, type ListedObject, S3BucketObjects } from "./bucket-objects.js";
 import { BACKUP_KEY_PREFIXES } from "./permissions.js";
@@ -236,6 +241,17 @@ export class S3BackupStore extends S3BackupReader implements BackupStore {
   async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
     const body = await gzipAsync(Buffer.from(part.text, "utf8"));
     await this.putReplacing(snapshotPartKey(snapshotId, part.name), body, "application/gzip");
+  }
+
+  async listSnapshotParts(): Promise<SnapshotPartRef[]> {
+    const parts: SnapshotPartRef[] = [];
+    for await (const { key } of this.listObjects(SNAPSHOTS_PREFIX)) {
+      const [snapshotId, name, ...rest] = key.slice(SNAPSHOTS_PREFIX.length).split("/");
+      if (snapshotId && name && rest.length === 0 && name !== MANIFEST_NAME && name.endsWith(PART_SUFFIX)) {
+        parts.push({ snapshotId, partName: name.slice(0, -PART_SUFFIX.length) });
+      }
+    }
+    return parts;
   }
 
   async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {

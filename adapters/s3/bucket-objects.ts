@@ -41,12 +41,17 @@ export abstract class S3BucketObjects {
   ) {}
 
   /** Every object under `prefix`, in key order, one ListObjectsV2 page at a time. */
-  protected async *listObjects(prefix: string): AsyncGenerator<ListedObject> {
+  protected async *listObjects(prefix: string, pageSize?: number): AsyncGenerator<ListedObject> {
     let token: string | undefined;
     do {
       const page = await this.call("ListObjectsV2", () =>
         this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            ...(pageSize === undefined ? {} : { MaxKeys: pageSize }),
+          }),
         ),
       );
       for (const object of page.Contents ?? []) {
@@ -126,8 +131,21 @@ export abstract class S3BucketObjects {
     await this.deleteVersions(key, older);
   }
 
-  /** PutObject with the configured encryption; returns the new version's id on a versioned bucket. */
-  protected async putObject(key: string, body: Uint8Array, contentType: string): Promise<string | undefined> {
+  /**
+   * PutObject with the configured encryption; returns the new version's id on a versioned bucket.
+   *
+   * `condition` makes it a conditional write, which S3 has supported since 2024 ("How to prevent object
+   * overwrites with conditional writes", S3 user guide): `ifNoneMatch: "*"` writes only when no object has
+   * the key, `ifMatch` only when the current object's ETag is that one. A failed condition throws S3's 412
+   * `PreconditionFailed` (or 409 `ConditionalRequestConflict` for a concurrent write): see
+   * `isConditionFailed`. (s3rver ignores both headers: locally the write is unconditional.)
+   */
+  protected async putObject(
+    key: string,
+    body: Uint8Array,
+    contentType: string,
+    condition: { readonly ifNoneMatch?: "*"; readonly ifMatch?: string } = {},
+  ): Promise<string | undefined> {
     const { kmsKeyId } = this;
     const { VersionId } = await this.call("PutObject", () =>
       this.client.send(
@@ -137,10 +155,28 @@ export abstract class S3BucketObjects {
           Body: body,
           ContentType: contentType,
           ...(kmsKeyId === undefined ? {} : { ServerSideEncryption: "aws:kms", SSEKMSKeyId: kmsKeyId }),
+          ...(condition.ifNoneMatch === undefined ? {} : { IfNoneMatch: condition.ifNoneMatch }),
+          ...(condition.ifMatch === undefined ? {} : { IfMatch: condition.ifMatch }),
         }),
       ),
     );
     return VersionId;
+  }
+
+  /** The object's bytes and ETag, or `undefined` when no object has the key. */
+  protected async getObjectAndTag(key: string): Promise<{ bytes: Uint8Array; etag?: string } | undefined> {
+    return this.call("GetObject", async () => {
+      try {
+        const { Body, ETag } = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+        );
+        const bytes = Body === undefined ? new Uint8Array() : await Body.transformToByteArray();
+        return { bytes, ...(ETag === undefined ? {} : { etag: ETag }) };
+      } catch (error) {
+        if (isNoSuchKey(error)) return undefined;
+        throw error;
+      }
+    });
   }
 
   /** The object's bytes, or `undefined` when no object has the key. */

@@ -5,6 +5,21 @@ export function isNoSuchKey(error: unknown): boolean {
   return error instanceof Error && error.name === "NoSuchKey";
 }
 
+/**
+ * True when a conditional write was refused: 412 `PreconditionFailed` (the condition did not hold) or 409
+ * `ConditionalRequestConflict` (another write to the key was in progress; S3 says to retry).
+ */
+export function isConditionFailed(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return (
+    error.name === "PreconditionFailed" ||
+    error.name === "ConditionalRequestConflict" ||
+    status === 412 ||
+    (status === 409 && error.name !== "BucketAlreadyExists")
+  );
+}
+
 /** One key DeleteObjects reported it could not delete, without the key (it holds a user id). */
 export interface DeleteFailure {
   readonly code: string;

@@ -3,6 +3,7 @@
  * the adapter (plain data: the Pulumi program builds least-privilege policies and lifecycle rules from it).
  */
 import type { BackupStore } from "../../core/ports/backup-store.js";
+import type { ErasureLedger } from "../../core/ports/erasure-ledger.js";
 import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
 
 /** What one method needs: `s3` actions on `keyPrefix` objects (or the bucket), `kms` actions on the key. */
@@ -20,9 +21,16 @@ export const BACKUP_KEY_PREFIXES = {
   snapshots: "snapshots/",
   /** A restore's plan and progress, `restores/<planId>/`. */
   restores: "restores/",
+  /** The erasure ledger: one tombstone per erased person, `erasures/<stable id>.json`, never expired. */
+  erasures: "erasures/",
 } as const;
 
-const { users: USERS_PREFIX, snapshots: SNAPSHOTS_PREFIX, restores: RESTORES_PREFIX } = BACKUP_KEY_PREFIXES;
+const {
+  users: USERS_PREFIX,
+  snapshots: SNAPSHOTS_PREFIX,
+  restores: RESTORES_PREFIX,
+  erasures: ERASURES_PREFIX,
+} = BACKUP_KEY_PREFIXES;
 
 const WRITE_KMS = ["kms:GenerateDataKey"] as const;
 const READ_KMS = ["kms:Decrypt"] as const;
@@ -55,6 +63,7 @@ export const S3_BACKUP_STORE_ACTIONS = {
   putSnapshotPart: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: SNAPSHOTS_PREFIX },
   putSnapshotManifest: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: SNAPSHOTS_PREFIX },
   listSnapshots: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
+  listSnapshotParts: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
   getSnapshotManifest: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
   getSnapshotPart: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
 } as const satisfies Record<keyof BackupStore, S3Use>;
@@ -68,3 +77,12 @@ export const S3_RESTORE_STATE_STORE_ACTIONS = {
   putRestoreProgress: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
   getRestoreProgress: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
 } as const satisfies Record<keyof RestoreStateStore, S3Use>;
+
+/** The same for the erasure ledger, in the same bucket under `erasures/`. */
+export const S3_ERASURE_LEDGER_ACTIONS = {
+  // A tombstone is read first (an existing one is kept), then written only if still absent.
+  record: { s3: ["s3:PutObject", ...READ_S3], kms: [...WRITE_KMS, ...READ_KMS], keyPrefix: ERASURES_PREFIX },
+  isErased: { s3: READ_S3, kms: READ_KMS, keyPrefix: ERASURES_PREFIX },
+  // The ids are the keys: listing is enough, no object is read.
+  erasedIds: { s3: ["s3:ListBucket"], kms: [], keyPrefix: ERASURES_PREFIX },
+} as const satisfies Record<keyof ErasureLedger, S3Use>;

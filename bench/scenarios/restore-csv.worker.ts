@@ -6,6 +6,7 @@
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
 import { DEFAULT_CSV_HEADER, InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
 import { systemClock, timerSleeper } from "../../adapters/shared/time.js";
 import type { ImportJob, UserImportService } from "../../core/ports/user-import.js";
@@ -76,6 +77,7 @@ async function ours(dir: string): Promise<Omit<CsvWorkerResult, "side" | "startR
     importer,
     clock: systemClock,
     sleeper: timerSleeper,
+    erasures: new InMemoryErasureLedger(),
   };
   const started = performance.now();
   const { stored } = await startRestore(deps, {

@@ -7,7 +7,8 @@
  * - "User pool attributes": https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html
  * - "Quotas in Amazon Cognito": https://docs.aws.amazon.com/cognito/latest/developerguide/limits.html
  */
-import { LEGACY_SUB_ATTRIBUTE, stableUserId, type User, type UserStatus } from "../user/user.js";
+import { recordedUserId } from "../erasure/person.js";
+import { LEGACY_SUB_ATTRIBUTE, type User, type UserStatus } from "../user/user.js";
 import { escapeCsvField, formatCsvRow } from "./escape.js";
 import {
   type ImportHeader,
@@ -346,7 +347,14 @@ function columnValue(
     return header.forcedMfa ?? (user.mfaEnabled ? "true" : "false");
   }
 
-  const raw = kind === ColumnKind.LegacySub ? stableUserId(user) : user.attributes[column];
+  let raw: string | undefined;
+  if (kind === ColumnKind.LegacySub) {
+    const id = recordedUserId(user);
+    if (id === undefined) return { reason: "INVALID_VALUE", rule: "is not a user id (a lowercase UUID)" };
+    raw = id;
+  } else {
+    raw = user.attributes[column];
+  }
   if (raw === undefined || raw === "") return emptyValue(kind);
   const value = raw.trim();
   if (ANY_UNDOCUMENTED.test(value)) {

@@ -112,6 +112,10 @@ export function describeBackupStoreContract(
         if (last) parts.push(last);
         for (const part of parts) await store.putSnapshotPart(snapshotId, part);
         expect(await store.listSnapshots()).toEqual([]);
+        // Parts of a snapshot without its manifest are still found, for an erase to scrub them.
+        expect(await store.listSnapshotParts()).toEqual(
+          parts.map((part) => ({ snapshotId, partName: part.name })),
+        );
         const manifest: SnapshotManifest = {
           version: 1,
           snapshotId,

@@ -2,6 +2,12 @@ import type { BackupRecord } from "../backup/backup-record.js";
 import type { CompletedPart, SnapshotManifest } from "../backup/snapshot.js";
 import type { ValidationError } from "../errors.js";
 
+/** A stored snapshot part: its snapshot and its name (`part-00001.jsonl`). */
+export interface SnapshotPartRef {
+  readonly snapshotId: string;
+  readonly partName: string;
+}
+
 /** One per-user backup as listed: the record, or why it could not be read. */
 export type BackupEntry =
   | { readonly kind: "record"; readonly userId: string; readonly record: BackupRecord }
@@ -50,6 +56,12 @@ export interface BackupStore extends BackupReader {
    * (used by erase to rewrite a part without the erased user).
    */
   putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void>;
+
+  /**
+   * Every snapshot part stored, whether its snapshot is complete (has a manifest) or not: one still being
+   * written, or one that stopped half-way. In key order. For erase, which scrubs incomplete snapshots too.
+   */
+  listSnapshotParts(): Promise<SnapshotPartRef[]>;
 
   /**
    * Stores the manifest, which completes the snapshot: written after every part, so a snapshot without a

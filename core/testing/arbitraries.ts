@@ -11,7 +11,7 @@ import {
   snapshotIdFor,
   snapshotPartName,
 } from "../backup/snapshot.js";
-import { type Group, makeUser, USER_STATUSES, type User } from "../user/user.js";
+import { type Group, LEGACY_SUB_ATTRIBUTE, makeUser, USER_STATUSES, type User } from "../user/user.js";
 
 const HOSTILE_VALUES = [
   "",
@@ -117,10 +117,16 @@ export function arbUser(): fc.Arbitrary<User> {
       createdAt: fc.option(arbDate(), { nil: undefined }),
       modifiedAt: fc.option(arbDate(), { nil: undefined }),
       groups: fc.uniqueArray(arbGroupName(), { maxLength: 4 }),
+      legacySub: fc.option(fc.uuid(), { nil: undefined }),
     })
-    .map(({ createdAt, modifiedAt, ...fields }) =>
+    .map(({ createdAt, modifiedAt, legacySub, attributes, ...fields }) =>
       makeUser({
         ...fields,
+        // A stable id is a UUID (anything else is refused before it is stored, see stableUserId).
+        attributes: Object.fromEntries([
+          ...Object.entries(attributes).filter(([name]) => name !== LEGACY_SUB_ATTRIBUTE),
+          ...(legacySub === undefined ? [] : [[LEGACY_SUB_ATTRIBUTE, legacySub]]),
+        ]),
         ...(createdAt === undefined ? {} : { createdAt }),
         ...(modifiedAt === undefined ? {} : { modifiedAt }),
       }),

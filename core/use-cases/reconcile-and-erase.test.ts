@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
 import { aUser } from "../testing/builders.js";
@@ -14,7 +15,15 @@ function world() {
   const directory = new InMemoryUserDirectory({ clock, maxPageSize: 4 });
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
-  return { clock, directory, profiles, backups, deps: { clock, directory, profiles, backups } };
+  const erasures = new InMemoryErasureLedger();
+  return {
+    clock,
+    directory,
+    profiles,
+    backups,
+    erasures,
+    deps: { clock, directory, profiles, backups, erasures },
+  };
 }
 
 describe("reconcile", () => {

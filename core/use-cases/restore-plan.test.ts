@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
 import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
@@ -18,7 +19,14 @@ function world() {
     clock,
     directory,
     backups,
-    deps: { directory, importer: directory, backups, clock, sleeper: clock },
+    deps: {
+      directory,
+      importer: directory,
+      backups,
+      clock,
+      sleeper: clock,
+      erasures: new InMemoryErasureLedger(),
+    },
   };
 }
 

@@ -19,6 +19,9 @@ import type { BackupReader } from "../ports/backup-store.js";
 import type { Clock, Sleeper } from "../ports/clock.js";
 import { allUsers, type UserDirectory } from "../ports/user-directory.js";
 import type { UserImportService } from "../ports/user-import.js";
+import { recordedUserId } from "../erasure/person.js";
+import { erasedNow } from "../erasure/restore-filter.js";
+import type { ErasureLedger } from "../ports/erasure-ledger.js";
 import { type Group, LEGACY_SUB_ATTRIBUTE, stableUserId, type User } from "../user/user.js";
 
 export type { PlannedUser, RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
@@ -43,6 +46,8 @@ export interface RestoreOptions {
 
 export interface RestoreDeps {
   readonly backups: BackupReader;
+  /** The erasure ledger: erased people are never planned or restored. */
+  readonly erasures: ErasureLedger;
   /** The target pool. */
   readonly directory: UserDirectory;
   /** The target pool's import jobs (needed by the `import-job` strategy). */
@@ -84,12 +89,25 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
   const csvHeader = strategy === "import-job" ? await requireImporter(deps).getCsvHeader() : undefined;
   const header = csvHeader ? parseImportHeader(csvHeader) : undefined;
   const wanted = options.usernames ? new Set(options.usernames) : undefined;
+  const erased = await erasedNow(deps.erasures);
+  const invalidIds = new Map<string, SkippedUser>();
 
   // By stable id: the latest backup of each user, already turned into its planned form or its skip.
   const byId = new Map<string, Candidate>();
   const consider = (user: User, capturedAt: number): boolean => {
     if (wanted && !wanted.has(user.username)) return false;
-    const id = stableUserId(user);
+    const id = recordedUserId(user);
+    if (id === undefined) {
+      // A stable id that is no UUID is never carried into a pool (nor into an object key).
+      invalidIds.set(user.username, {
+        username: user.username,
+        reason: "INVALID_VALUE",
+        detail: "custom:legacy_sub (else sub) is not a user id (a lowercase UUID)",
+      });
+      return false;
+    }
+    // An erased person stays erased: left out without a trace (their username is not even reported).
+    if (erased.has(id)) return false;
     const known = byId.get(id);
     if (known && known.capturedAt >= capturedAt) return false;
     byId.set(id, {
@@ -142,7 +160,7 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
   const existing: string[] = [];
   let skipped: SkippedUser[] = [];
   // Only a restore of named users reports the names it found no backup for.
-  const seen = wanted ? new Set<string>() : undefined;
+  const seen = wanted ? new Set<string>(invalidIds.keys()) : undefined;
   let previous: string | undefined;
   for (const { outcome } of candidates) {
     const username = usernameOf(outcome);
@@ -160,6 +178,10 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
     else if ("reason" in outcome) skipped.push(outcome);
     else users.push(outcome);
   }
+  for (const [username, skip] of invalidIds) {
+    if (!candidates.some(({ outcome }) => usernameOf(outcome) === username)) skipped.push(skip);
+  }
+  skipped.sort((a, b) => compare(a.username, b.username));
 
   let importChunks: RestoreChunk[] | undefined;
   if (header) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
 import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
@@ -28,7 +29,16 @@ async function lostPool(users: User[] = someUsers()) {
   directory.seed(...users);
   await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
   for (const user of users) await directory.deleteUser(user.username);
-  const deps = { directory, importer: directory, backups, restores: backups, clock, sleeper: clock };
+  const erasures = new InMemoryErasureLedger();
+  const deps = {
+    directory,
+    importer: directory,
+    backups,
+    restores: backups,
+    clock,
+    sleeper: clock,
+    erasures,
+  };
   return { clock, directory, backups, users, deps };
 }
 

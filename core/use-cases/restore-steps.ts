@@ -27,6 +27,12 @@ import {
   type SubMapping,
 } from "../backup/restore-state.js";
 import { importHeaderLine } from "../csv/index.js";
+import {
+  erasedNow,
+  isErasedPlannedUser,
+  removeErasedFromPool,
+  withoutErased,
+} from "../erasure/restore-filter.js";
 import { errorCode, LifecycleError, ValidationError } from "../errors.js";
 import type { RestoreStateStore } from "../ports/restore-state-store.js";
 import { type Clock, remainingMs } from "../ports/clock.js";
@@ -259,6 +265,7 @@ class Advance {
   private readonly plan: RestorePlan;
   /** Jobs whose CSV this advance has uploaded: not uploaded again while waiting for a free job slot. */
   private readonly uploaded = new Set<string>();
+  private erased: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly deps: RestoreDeps,
@@ -271,6 +278,8 @@ class Advance {
   }
 
   async step(): Promise<StepOutcome> {
+    // Who is erased now: an erasure while the restore runs takes effect at its next step.
+    this.erased = await erasedNow(this.deps.erasures);
     const index = this.progress.chunks.findIndex((chunk) => chunk.status !== "done");
     if (index < 0) return this.finalizeStep();
     return this.plan.strategy === "admin-create" ? this.adminCreateStep(index) : this.importStep(index);
@@ -287,6 +296,7 @@ class Advance {
     let created = 0;
     const failureCodes: Record<string, number> = {};
     for (const planned of users) {
+      if (isErasedPlannedUser(planned, this.erased)) continue;
       try {
         await this.deps.directory.createUser(withLegacySub(this.fullUser(planned)));
         created += 1;
@@ -334,7 +344,7 @@ class Advance {
   private async uploadAndStart(index: number, job: ImportJob): Promise<StepOutcome> {
     const importer = requireImporter(this.deps);
     if (!this.uploaded.has(job.jobId)) {
-      await importer.uploadCsv(job.jobId, importFileText(this.loaded.stored, index));
+      await importer.uploadCsv(job.jobId, importFileText(this.loaded.stored, index, this.erased));
       this.uploaded.add(job.jobId);
     }
     let started: ImportJob;
@@ -395,6 +405,11 @@ class Advance {
     const subMapping: SubMapping[] = [...f.subMapping];
     let { membershipsAdded, disabled } = f;
     for (const backedUp of slice) {
+      if (isErasedPlannedUser(backedUp, this.erased)) {
+        // Erased while this restore ran: an import job that had already started may have brought them back.
+        await removeErasedFromPool(this.deps.directory, backedUp).catch(fail);
+        continue;
+      }
       try {
         const current = await this.deps.directory.getUser(backedUp.username);
         if (!current) {
@@ -478,13 +493,17 @@ export function chunkUsers(stored: StoredRestorePlan, index: number): readonly P
 
 /**
  * The import CSV file of chunk `index` (from 0) of an import-job plan: the header line, then the chunk's rows
- * as planned — the very file the start cut, whenever it is asked for.
+ * as planned — the very file the start cut, whenever it is asked for — less anyone `erased` since.
  *
  * @throws ValidationError `RESTORE.INVALID_PLAN` for a plan of another strategy.
  */
-export function importFileText(stored: StoredRestorePlan, index: number): string {
+export function importFileText(
+  stored: StoredRestorePlan,
+  index: number,
+  erased: ReadonlySet<string> = new Set(),
+): string {
   const lines = [importHeaderLine(stored.csvHeader ?? [])];
-  for (const { row } of importRowsOf(chunkUsers(stored, index))) lines.push(row);
+  for (const { row } of importRowsOf(withoutErased(chunkUsers(stored, index), erased))) lines.push(row);
   return lines.join("");
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
 import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
@@ -42,7 +43,15 @@ describe("snapshotUsers", () => {
 describe("restoreUsers", () => {
   it("brings deleted users back with their original sub, groups and disabled flag (import job)", async () => {
     const { clock, directory, backups, alice, bob, carol } = pool();
-    const deps = { directory, backups, restores: backups, clock, importer: directory, sleeper: clock };
+    const deps = {
+      directory,
+      backups,
+      restores: backups,
+      clock,
+      importer: directory,
+      sleeper: clock,
+      erasures: new InMemoryErasureLedger(),
+    };
     await snapshotUsers(deps, { userPoolId: "eu-west-1_Pool" });
     await directory.deleteUser(alice.username);
     await directory.deleteUser(bob.username);
@@ -77,6 +86,7 @@ describe("restoreUsers", () => {
       restores: backups,
       clock,
       sleeper: clock,
+      erasures: new InMemoryErasureLedger(),
     });
     expect(report.complete).toBe(true);
     expect(report.plan.skipped).toEqual([
@@ -97,7 +107,15 @@ describe("restoreUsers", () => {
     await snapshotUsers({ directory: source, backups, clock }, { userPoolId: "eu-west-1_Pool" });
     const target = new InMemoryUserDirectory({ clock });
     const report = await restoreUsers(
-      { directory: target, importer: target, backups, restores: backups, clock, sleeper: clock },
+      {
+        directory: target,
+        importer: target,
+        backups,
+        restores: backups,
+        clock,
+        sleeper: clock,
+        erasures: new InMemoryErasureLedger(),
+      },
       { importFileLimits: { maxUsersPerFile: 2 } },
     );
     expect(report.execution?.jobs.map((job) => [job.status, job.imported])).toEqual([
@@ -114,7 +132,7 @@ describe("restoreUsers", () => {
     await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
-      { directory, backups, restores: backups, clock, sleeper: clock },
+      { directory, backups, restores: backups, clock, sleeper: clock, erasures: new InMemoryErasureLedger() },
       { strategy: "admin-create", usernames: [alice.username] },
     );
     expect(report.complete).toBe(true);
@@ -130,7 +148,15 @@ describe("restoreUsers", () => {
     await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
-      { directory, importer: directory, backups, restores: backups, clock, sleeper: clock },
+      {
+        directory,
+        importer: directory,
+        backups,
+        restores: backups,
+        clock,
+        sleeper: clock,
+        erasures: new InMemoryErasureLedger(),
+      },
       { usernames: [alice.username, "alcie"] },
     );
     expect(report.plan.notFound).toEqual(["alcie"]);
@@ -150,7 +176,15 @@ describe("restoreUsers", () => {
       user: changed,
     });
     await directory.deleteUser(alice.username);
-    await restoreUsers({ directory, importer: directory, backups, restores: backups, clock, sleeper: clock });
+    await restoreUsers({
+      directory,
+      importer: directory,
+      backups,
+      restores: backups,
+      clock,
+      sleeper: clock,
+      erasures: new InMemoryErasureLedger(),
+    });
     expect((await directory.getUser(alice.username))?.attributes.name).toBe("Alice Changed");
   });
 
@@ -162,7 +196,15 @@ describe("restoreUsers", () => {
     backups.putRaw(key, (backups.versions(key).at(-1) ?? "").replace("admins", "admimz"));
     await directory.deleteUser(alice.username);
     await expect(
-      restoreUsers({ directory, importer: directory, backups, restores: backups, clock, sleeper: clock }),
+      restoreUsers({
+        directory,
+        importer: directory,
+        backups,
+        restores: backups,
+        clock,
+        sleeper: clock,
+        erasures: new InMemoryErasureLedger(),
+      }),
     ).rejects.toThrow(part?.name ?? "part");
     expect(directory.calls.get("CreateUserImportJob")).toBeUndefined();
     expect(await directory.getUser(alice.username)).toBeUndefined();
@@ -179,7 +221,15 @@ describe("restoreUsers", () => {
     backups.putRaw("users/broken.json", "{not json");
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
-      { directory, importer: directory, backups, restores: backups, clock, sleeper: clock },
+      {
+        directory,
+        importer: directory,
+        backups,
+        restores: backups,
+        clock,
+        sleeper: clock,
+        erasures: new InMemoryErasureLedger(),
+      },
       { source: { kind: "user-backups" }, dryRun: true },
     );
     expect(report.plan.users.map((u) => u.username)).toEqual([alice.username]);

@@ -1,3 +1,5 @@
+import { ValidationError } from "../errors.js";
+
 /**
  * The user as this system sees it: what Cognito's ListUsers/AdminGetUser tell about one user of a pool,
  * plus the groups the user belongs to. Adapters map to and from the wire shapes; the core works on this.
@@ -57,8 +59,40 @@ export interface Group {
  * every user a new sub — does not orphan them.
  */
 export function stableUserId(user: Pick<User, "sub" | "attributes">): string {
-  const legacy = user.attributes[LEGACY_SUB_ATTRIBUTE];
-  return legacy !== undefined && legacy !== "" ? legacy : user.sub;
+  const legacy = Object.hasOwn(user.attributes, LEGACY_SUB_ATTRIBUTE)
+    ? user.attributes[LEGACY_SUB_ATTRIBUTE]
+    : undefined;
+  const [field, id] =
+    legacy !== undefined && legacy !== "" ? [LEGACY_SUB_ATTRIBUTE, legacy] : ["sub", user.sub];
+  return requireStableUserId(id, field);
+}
+
+/**
+ * A stable user id as Cognito writes a `sub`: a UUID in lowercase hexadecimal, 8-4-4-4-12. Ids become object
+ * keys (`users/<id>.json`) and table keys, so nothing else is ever taken for one: not `../../x`, not
+ * `__proto__`, not 2,049 characters, not the same UUID in capitals (which would be a second key).
+ */
+const STABLE_USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isStableUserId(value: unknown): value is string {
+  return typeof value === "string" && STABLE_USER_ID.test(value);
+}
+
+/**
+ * `value` when it is a stable user id (see {@link isStableUserId}).
+ *
+ * @param field where the value came from (`custom:legacy_sub`, `sub`, `userId`), named by the error.
+ * @throws ValidationError `USER.INVALID_ID` naming `field`, never echoing the value (it may be hostile, or PII).
+ */
+export function requireStableUserId(value: unknown, field: string): string {
+  if (!isStableUserId(value)) {
+    throw new ValidationError(
+      "USER.INVALID_ID",
+      field,
+      "is not a user id (a lowercase UUID, as Cognito's sub)",
+    );
+  }
+  return value;
 }
 
 /** Normalises a group list: sorted, unique. */

@@ -1,0 +1,223 @@
+import { describe, expect, it } from "vitest";
+import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
+import { ManualClock } from "../../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
+import { InMemoryProfileStore } from "../../adapters/in-memory/profile-store.js";
+import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
+import { describePart, SnapshotPartWriter } from "../backup/snapshot.js";
+import { aBackupRecord } from "../testing/backup.js";
+import { aUser } from "../testing/builders.js";
+import { LEGACY_SUB_ATTRIBUTE, type User } from "../user/user.js";
+import { eraseUser, previewErasure } from "./erase-user.js";
+import { reconcile } from "./reconcile.js";
+import { snapshotUsers } from "./snapshot-users.js";
+
+function world() {
+  const clock = new ManualClock("2026-06-01T00:00:00.000Z");
+  const directory = new InMemoryUserDirectory({ clock });
+  const profiles = new InMemoryProfileStore();
+  const backups = new InMemoryBackupStore();
+  const erasures = new InMemoryErasureLedger();
+  const deps = { clock, directory, profiles, backups, erasures };
+  return { ...deps, deps };
+}
+
+/** Every stored text of every object, every version (what an erased person must be absent from). */
+function everything(backups: InMemoryBackupStore): string[] {
+  return backups.keys().flatMap((key) => [...backups.versions(key)]);
+}
+
+/** A user who confirmed: in the pool, with a profile, a backup, and in a snapshot. */
+async function recorded(w: ReturnType<typeof world>, ...users: User[]) {
+  w.directory.seed(...users);
+  await reconcile(w.deps, { userPoolId: "p" });
+  w.clock.advance(1000);
+  return snapshotUsers(w.deps, { userPoolId: "p" });
+}
+
+describe("eraseUser: the tombstone comes first", () => {
+  it("records the tombstone before it deletes anything", async () => {
+    const w = world();
+    const user = aUser();
+    await recorded(w, user);
+    const seenAtDeletion: boolean[] = [];
+    const deleteUser = w.directory.deleteUser.bind(w.directory);
+    w.directory.deleteUser = async (username) => {
+      seenAtDeletion.push(await w.erasures.isErased(user.sub));
+      return deleteUser(username);
+    };
+    w.backups.beforeNext("eraseUserBackups", async () => {
+      seenAtDeletion.push(await w.erasures.isErased(user.sub));
+    });
+    const report = await eraseUser(w.deps, { username: user.username });
+    expect(seenAtDeletion).toEqual([true, true]);
+    expect(report).toMatchObject({ userId: user.sub, erasedAt: w.clock.now(), complete: true });
+    expect(w.erasures.all()).toEqual([{ userId: user.sub, erasedAt: w.clock.now() }]);
+  });
+
+  it("a failure half-way leaves the tombstone, and a rerun by user id finishes the job", async () => {
+    const w = world();
+    const user = aUser();
+    await recorded(w, user);
+    w.backups.beforeNext("eraseUserBackups", async () => w.backups.outage.begin());
+    await expect(eraseUser(w.deps, { username: user.username })).rejects.toThrow();
+    w.backups.outage.end();
+    expect(await w.erasures.isErased(user.sub)).toBe(true);
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+    // The user left the pool: only the id names them now.
+    await expect(eraseUser(w.deps, { username: user.username })).rejects.toMatchObject({
+      code: "USER.NOT_FOUND",
+    });
+    const rerun = await eraseUser(w.deps, { userId: user.sub });
+    expect(rerun).toMatchObject({ backupVersionsDeleted: 1, snapshotRecordsRemoved: 1, complete: true });
+    for (const text of everything(w.backups)) expect(text).not.toContain(user.attributes.email);
+  });
+});
+
+describe("eraseUser: whom it erases", () => {
+  it("refuses a username and a user id of two different people, and erases nothing", async () => {
+    const w = world();
+    const a = aUser();
+    const b = aUser();
+    await recorded(w, a, b);
+    const before = everything(w.backups);
+    await expect(eraseUser(w.deps, { username: a.username, userId: b.sub })).rejects.toMatchObject({
+      code: "ERASE.USER_MISMATCH",
+    });
+    // B left the pool: B's records still say whose the id is.
+    await w.directory.deleteUser(b.username);
+    await expect(eraseUser(w.deps, { username: a.username, userId: b.sub })).rejects.toMatchObject({
+      code: "ERASE.USER_MISMATCH",
+    });
+    expect(everything(w.backups)).toEqual(before);
+    expect(await w.profiles.get(b.sub)).toBeDefined();
+    expect(await w.directory.getUser(a.username)).toBeDefined();
+    expect(w.erasures.all()).toEqual([]);
+  });
+
+  it("refuses the user id of a user still in the pool unless the username names them too", async () => {
+    const w = world();
+    const user = aUser();
+    await recorded(w, user);
+    await expect(eraseUser(w.deps, { userId: user.sub })).rejects.toMatchObject({
+      code: "ERASE.STILL_IN_POOL",
+    });
+    expect(await w.profiles.get(user.sub)).toBeDefined();
+    expect(w.erasures.all()).toEqual([]);
+    expect(await eraseUser(w.deps, { username: user.username, userId: user.sub })).toMatchObject({
+      deletedFromPool: true,
+      profileDeleted: true,
+    });
+  });
+
+  it.each(["../../x", "__proto__", "x".repeat(2049), "6F1C2A9E-0000-4000-8000-00000000A11C"])(
+    "refuses the user id %s as no user id, naming the field, and writes nothing",
+    async (userId) => {
+      const w = world();
+      await expect(eraseUser(w.deps, { userId })).rejects.toMatchObject({
+        name: "ValidationError",
+        code: "USER.INVALID_ID",
+        field: "userId",
+      });
+      expect(w.erasures.all()).toEqual([]);
+      expect(w.backups.writes.size).toBe(0);
+    },
+  );
+
+  it("erasing a user who claimed another's id (custom:legacy_sub) erases them only, never the victim", async () => {
+    const w = world();
+    const victim = aUser();
+    await recorded(w, victim);
+    const attacker = aUser({ attributes: { [LEGACY_SUB_ATTRIBUTE]: victim.sub } });
+    w.directory.seed(attacker);
+    w.clock.advance(1000);
+    await snapshotUsers(w.deps, { userPoolId: "p" });
+
+    const preview = await previewErasure(w.deps, { username: attacker.username });
+    expect(preview).toMatchObject({ identityConflict: "BOUND_TO_ANOTHER_USER", inPool: true });
+    expect(preview.userId).toBeUndefined();
+    const report = await eraseUser(w.deps, { username: attacker.username });
+    expect(report).toMatchObject({
+      identityConflict: "BOUND_TO_ANOTHER_USER",
+      deletedFromPool: true,
+      profileDeleted: false,
+      backupVersionsDeleted: 0,
+    });
+    expect(report.userId).toBeUndefined();
+    // The victim keeps everything, and no tombstone names them.
+    expect(await w.directory.getUser(victim.username)).toBeDefined();
+    expect((await w.profiles.get(victim.sub))?.username).toBe(victim.username);
+    expect((await w.backups.getUserBackup(victim.sub))?.user.username).toBe(victim.username);
+    expect(await w.erasures.isErased(victim.sub)).toBe(false);
+    const all = everything(w.backups).join("");
+    expect(all).toContain(victim.attributes.email);
+    // The attacker's own snapshot records are gone.
+    const latest = (await w.backups.listSnapshots()).at(-1) as string;
+    const part = await w.backups.getSnapshotPart(latest, "part-00001.jsonl");
+    expect(part).not.toContain(attacker.attributes.email);
+    expect(part).toContain(victim.attributes.email);
+  });
+
+  it("erases a user whose custom:legacy_sub is no user id from the pool and the snapshots, touching no key of it", async () => {
+    const w = world();
+    const hostile = aUser({ attributes: { [LEGACY_SUB_ATTRIBUTE]: "../../x" } });
+    w.directory.seed(hostile, aUser());
+    const report = await eraseUser(w.deps, { username: hostile.username });
+    expect(report).toMatchObject({ identityConflict: "INVALID_ID", deletedFromPool: true, complete: true });
+    expect(w.erasures.all()).toEqual([]);
+  });
+});
+
+describe("eraseUser: every snapshot part, complete or not", () => {
+  it("scrubs parts of a snapshot that has no manifest (running, or stopped half-way)", async () => {
+    const w = world();
+    const user = aUser();
+    const other = aUser();
+    w.directory.seed(user, other);
+    const writer = new SnapshotPartWriter();
+    writer.add(aBackupRecord({ user }));
+    writer.add(aBackupRecord({ user: other }));
+    const part = writer.finish();
+    if (!part) throw new Error("setup");
+    await w.backups.putSnapshotPart("2026-05-01T00-00-00-000Z", part);
+    const report = await eraseUser(w.deps, { username: user.username });
+    expect(report).toMatchObject({ snapshotsRewritten: 1, snapshotRecordsRemoved: 1, complete: true });
+    const text = await w.backups.getSnapshotPart("2026-05-01T00-00-00-000Z", part.name);
+    expect(text).not.toContain(user.attributes.email);
+    expect(text).toContain(other.attributes.email);
+  });
+
+  it("goes on past a corrupt part, names it, and scrubs the rest", async () => {
+    const w = world();
+    const user = aUser();
+    const manifest = await recorded(w, user, aUser());
+    w.clock.advance(1000);
+    const second = await snapshotUsers(w.deps, { userPoolId: "p" });
+    // The first snapshot's part no longer matches its manifest.
+    const corrupt = `${await w.backups.getSnapshotPart(manifest.snapshotId, "part-00001.jsonl")}{}\n`;
+    w.backups.putRaw(`snapshots/${manifest.snapshotId}/part-00001.jsonl`, corrupt);
+
+    const report = await eraseUser(w.deps, { username: user.username });
+    expect(report).toMatchObject({
+      complete: false,
+      deletedFromPool: true,
+      profileDeleted: true,
+      snapshotRecordsRemoved: 1,
+      unscrubbed: [
+        { snapshotId: manifest.snapshotId, part: "part-00001.jsonl", code: "SNAPSHOT.CHECKSUM_MISMATCH" },
+      ],
+    });
+    expect(await w.backups.getSnapshotPart(second.snapshotId, "part-00001.jsonl")).not.toContain(
+      user.attributes.email,
+    );
+    // Once the damaged part is dealt with (here: put back as it was), a rerun by id finishes the job.
+    const original = corrupt.slice(0, -3);
+    w.backups.putRaw(`snapshots/${manifest.snapshotId}/part-00001.jsonl`, original);
+    expect(describePart("part-00001.jsonl", original).records).toBe(2);
+    const rerun = await eraseUser(w.deps, { userId: user.sub });
+    expect(rerun).toMatchObject({ complete: true, snapshotRecordsRemoved: 1, unscrubbed: [] });
+    for (const key of w.backups.keys().filter((k) => k.startsWith("snapshots/"))) {
+      expect(w.backups.versions(key).at(-1)).not.toContain(user.attributes.email);
+    }
+  });
+});
