@@ -287,6 +287,14 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
       return delegate(target)(c, request);
     };
 
+  /** An import job call: the pool must exist, the answer is the job. */
+  const jobCall =
+    (act: (userPoolId: string, jobId: unknown) => Record<string, unknown>): Route =>
+    async (c, request) => {
+      await poolOf(c, request);
+      return { UserImportJob: act(String(request.UserPoolId), request.JobId) };
+    };
+
   const ours: Record<string, Route> = {
     AdminAddUserToGroup: withGroup("AdminAddUserToGroup"),
     AdminRemoveUserFromGroup: withGroup("AdminRemoveUserFromGroup"),
@@ -484,18 +492,9 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
       await poolOf(c, request);
       return { UserImportJob: jobs.create(String(request.UserPoolId), request) };
     },
-    StartUserImportJob: async (c, request) => {
-      await poolOf(c, request);
-      return { UserImportJob: jobs.start(String(request.UserPoolId), request.JobId) };
-    },
-    DescribeUserImportJob: async (c, request) => {
-      await poolOf(c, request);
-      return { UserImportJob: jobs.describe(String(request.UserPoolId), request.JobId) };
-    },
-    StopUserImportJob: async (c, request) => {
-      await poolOf(c, request);
-      return { UserImportJob: jobs.stop(String(request.UserPoolId), request.JobId) };
-    },
+    StartUserImportJob: jobCall((userPoolId, jobId) => jobs.start(userPoolId, jobId)),
+    DescribeUserImportJob: jobCall((userPoolId, jobId) => jobs.describe(userPoolId, jobId)),
+    StopUserImportJob: jobCall((userPoolId, jobId) => jobs.stop(userPoolId, jobId)),
     ListUserImportJobs: async (c, request) => {
       await poolOf(c, request);
       const page = tokens.page(jobs.list(String(request.UserPoolId)), (job) => String(job.JobId), {
