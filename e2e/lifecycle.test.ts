@@ -20,6 +20,8 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliIo } from "../cli/io.js";
+import { run } from "../cli/main.js";
 import { Container } from "../handlers/composition-root.js";
 import { cognitoClientFor, DEMO_PASSWORD } from "../local/demo.js";
 import { findMariaDb, MARIADB_INSTALL_HINT } from "../local/services/mariadb.js";
@@ -33,8 +35,9 @@ let container: Container;
 let db: Connection | undefined;
 const hasMariaDb = findMariaDb() !== undefined;
 const noMariaDbNote = hasMariaDb ? "" : ` (skipped: MariaDB is not installed; ${MARIADB_INSTALL_HINT})`;
+// Where the CLI looks for it: `<cwd>/.local/stack.json`.
 const stateDir = mkdtempSync(path.join(tmpdir(), "lifecycle-e2e-"));
-const stateFile = path.join(stateDir, "stack.json");
+const stateFile = path.join(stateDir, ".local", "stack.json");
 
 beforeAll(async () => {
   stack = await startLocalStack({ demo: false, stateFile });
@@ -240,6 +243,48 @@ describe("the local stack, end to end", () => {
     expect((nightly.reconcile as { backupsWritten: number }).backupsWritten).toBeGreaterThanOrEqual(1);
     expect((await container.backups.getUserBackup(daveSub))?.user).toMatchObject({ username: "dave" });
   }, 30_000);
+});
+
+/** The operator CLI on the local stack (`--local`), in this process, its output kept. */
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    stdinIsTTY: false,
+    prompt: () => Promise.reject(new Error("no terminal")),
+    env: {},
+    cwd: stateDir,
+  };
+  const code = await run(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe("the operator CLI on the local stack", () => {
+  it("status --local reports the pool's size", async () => {
+    const { Users = [] } = await cognito.send(new ListUsersCommand({ UserPoolId: stack.userPoolId }));
+    expect(Users.length).toBeGreaterThan(0);
+    const status = await cli(["status", "--local", "--json"]);
+    expect(status.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(status.stdout))).toContain(`"estimatedUsers":${Users.length}`);
+  }, 30_000);
+
+  it("restore --local restores a deleted user through an import job, the default strategy", async () => {
+    const UserPoolId = stack.userPoolId;
+    const gilSub = await signUp("gil");
+    await confirm("gil");
+    expect((await invokeOk(FUNCTION_NAMES.snapshotAndReconcile)).snapshot).toMatchObject({ ok: true });
+    await cognito.send(new AdminDeleteUserCommand({ UserPoolId, Username: "gil" }));
+
+    const restore = await cli(["restore", "--local", "--user", "gil", "--yes", "--json"]);
+    expect(restore.stderr).not.toMatch(/unsupported/i);
+    expect(restore.code).toBe(0);
+    expect(JSON.parse(restore.stdout)).toMatchObject({ strategy: "import-job", complete: true, restored: 1 });
+    const back = await cognito.send(new AdminGetUserCommand({ UserPoolId, Username: "gil" }));
+    expect(back.UserStatus).toBe("RESET_REQUIRED");
+    expect(attribute(back.UserAttributes, "custom:legacy_sub")).toBe(gilSub);
+  }, 60_000);
 });
 
 describe("the local stack's own secrets", () => {

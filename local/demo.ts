@@ -1,6 +1,6 @@
 /**
  * A walk through the user lifecycle on the local stack: real SignUp/ConfirmSignUp through the app client
- * (cognito-local fires the Post Confirmation trigger at the local Lambda endpoint), the purges, a snapshot, an
+ * (the local Cognito fires the Post Confirmation trigger at the local Lambda endpoint), the purges, a snapshot, an
  * accidental deletion and its restore, and an erase. Every job runs as its Lambda handler, invoked by name.
  * Emails are masked in everything printed.
  */
@@ -20,7 +20,7 @@ import { Container } from "../handlers/composition-root.js";
 import { maskEmail } from "../core/user/mask.js";
 import { FUNCTION_NAMES, LOCAL_PURGE_POLICY, type LocalStack } from "./stack.js";
 
-/** Meets cognito-local's password rules; never a real credential. */
+/** Meets the local Cognito's password rules; never a real credential. */
 export const DEMO_PASSWORD = "Local-Passw0rd!";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,7 +88,7 @@ export async function runDemo(stack: LocalStack, log: (line: string) => void): P
     );
     show(
       "ConfirmSignUp",
-      `code ${stack.confirmationCode} accepted; cognito-local invoked ${FUNCTION_NAMES.postConfirmation}`,
+      `code ${stack.confirmationCode} accepted; the local Cognito invoked ${FUNCTION_NAMES.postConfirmation}`,
     );
     const profile = await container.profiles.get(aliceSub);
     show("profile in DynamoDB", profile && { ...profile, email: maskEmail(profile.email ?? "") });
@@ -168,16 +168,24 @@ export async function runDemo(stack: LocalStack, log: (line: string) => void): P
     show("snapshot-and-reconcile", nightly);
 
     step(
-      "Alice is deleted by accident (AdminDeleteUser), then restored (admin-create: no import jobs locally)",
+      "Alice is deleted by accident (AdminDeleteUser), then restored through a Cognito user import job (no email, no SMS)",
     );
     await cognito.send(new AdminDeleteUserCommand({ UserPoolId, Username: "alice" }));
     show("pool", await poolUsers());
-    const restore = (await invoke(FUNCTION_NAMES.restore, {
-      action: "restore",
-      strategy: "admin-create",
+    // A restore runs in steps (start, then resume until finished), as the restore function runs it in AWS.
+    let restore = (await invoke(FUNCTION_NAMES.restore, {
+      action: "start",
       usernames: ["alice"],
     })) as Record<string, unknown>;
+    for (let steps = 1; restore.state === "running" && steps < 100; steps++) {
+      await sleep(200);
+      restore = (await invoke(FUNCTION_NAMES.restore, {
+        action: "resume",
+        planId: restore.planId,
+      })) as Record<string, unknown>;
+    }
     show("restore", {
+      strategy: restore.strategy,
       complete: restore.complete,
       restored: restore.restored,
       membershipsAdded: restore.membershipsAdded,
