@@ -226,29 +226,45 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => lambda.close());
     log(`Lambda (local invoke)    ${lambda.url}`);
 
-    const cognito = await startCognitoLocal({
-      dataDir: path.join(root, "cognito"),
-      confirmationCode: LOCAL_CONFIRMATION_CODE,
-      triggers: { PostConfirmation: FUNCTION_NAMES.postConfirmation },
-      lambdaEndpoint: lambda.url,
-    });
-    started.push(cognito);
-    log(`Cognito (local)          ${cognito.endpoint}    in this process`);
-
-    const dynamo = await startDynalite();
-    started.push(dynamo);
-    log(`DynamoDB (dynalite)      ${dynamo.endpoint}    pid ${dynamo.pid}`);
-
+    // The stand-ins start side by side (MariaDB's first start takes the longest); whatever started is stopped
+    // when another fails.
     const s3DataDir = path.join(root, "s3");
     await mkdir(s3DataDir, { recursive: true });
-    s3 = await startS3rver({ dataDir: s3DataDir });
+    const track = async <S extends RunningService>(service: Promise<S>): Promise<S> => {
+      const running = await service;
+      started.push(running);
+      return running;
+    };
+    const [cognitoStart, dynamoStart, s3Start, mariadbStart] = await Promise.allSettled([
+      track(
+        startCognitoLocal({
+          dataDir: path.join(root, "cognito"),
+          confirmationCode: LOCAL_CONFIRMATION_CODE,
+          triggers: { PostConfirmation: FUNCTION_NAMES.postConfirmation },
+          lambdaEndpoint: lambda.url,
+        }),
+      ),
+      track(startDynalite()),
+      // s3rver is stopped and started again by the stack itself (stopS3/startS3), so it is kept apart.
+      startS3rver({ dataDir: s3DataDir }),
+      findMariaDb() ? track(startMariaDb({ access: "application" })) : Promise.resolve(undefined),
+    ]);
+    if (s3Start.status === "fulfilled") s3 = s3Start.value;
+    const value = <T>(outcome: PromiseSettledResult<T>): T => {
+      if (outcome.status === "rejected") throw outcome.reason;
+      return outcome.value;
+    };
+    const cognito = value(cognitoStart);
+    const dynamo = value(dynamoStart);
+    s3 = value(s3Start);
+    const mariadb = value(mariadbStart);
     const s3Port = Number(new URL(s3.endpoint).port);
+    log(`Cognito (local)          ${cognito.endpoint}    in this process`);
+    log(`DynamoDB (dynalite)      ${dynamo.endpoint}    pid ${dynamo.pid}`);
     log(`S3 (s3rver)              ${s3.endpoint}    pid ${s3.pid}`);
 
     let mysql: LocalStack["mysql"];
-    if (findMariaDb()) {
-      const mariadb = await startMariaDb({ access: "application" });
-      started.push(mariadb);
+    if (mariadb) {
       mysql = mariadb.connection;
       log(`MySQL (MariaDB)          ${mysql.host}:${mysql.port}/${mysql.database}    pid ${mariadb.pid}`);
     } else {
