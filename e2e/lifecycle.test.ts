@@ -1,6 +1,6 @@
 /**
  * The lifecycle end to end on the local stack: a plain Cognito client signs users up and confirms them through
- * the app client; cognito-local fires Post Confirmation at the local Lambda endpoint, which runs the real
+ * the app client; the local Cognito fires Post Confirmation at the local Lambda endpoint, which runs the real
  * handler on dynalite and s3rver; the jobs are invoked by name through the same endpoint.
  */
 import {

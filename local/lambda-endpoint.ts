@@ -4,7 +4,7 @@
  *
  * It answers as Lambda does: the handler's result as JSON with status 200; a handler that throws gives status
  * 200 too, with the header `X-Amz-Function-Error: Unhandled` and `{"errorType","errorMessage"}` as the body
- * (what cognito-local, the AWS SDKs and the CLI read); an unknown function gives 404
+ * (what the local Cognito, the AWS SDKs and the CLI read); an unknown function gives 404
  * `ResourceNotFoundException`. `X-Amz-Invocation-Type: Event` runs the function in the background (202),
  * `DryRun` only checks that it exists (204).
  */
@@ -27,7 +27,7 @@ export interface LocalFunctionDefinition {
   readonly timeoutMs: number;
 }
 
-/** One invocation as it arrived, for tests that replay an event (e.g. the trigger event cognito-local sent). */
+/** One invocation as it arrived, for tests that replay an event (e.g. the trigger event the local Cognito sent). */
 export interface ReceivedInvocation {
   readonly functionName: string;
   readonly event: unknown;
@@ -35,7 +35,7 @@ export interface ReceivedInvocation {
 }
 
 export interface LambdaEndpoint {
-  /** `http://127.0.0.1:<port>`: the endpoint for a Lambda client (or cognito-local's `LambdaClient`). */
+  /** `http://127.0.0.1:<port>`: the endpoint for a Lambda client (or the local Cognito's triggers). */
   readonly url: string;
   readonly port: number;
   /** The last invocations received, oldest first (at most 100). */

@@ -40,6 +40,7 @@ import {
   type LocalFunctionDefinition,
   startLambdaEndpoint,
 } from "./lambda-endpoint.js";
+import type { DisabledConfirmSignUp } from "./cognito/server.js";
 import { startCognitoLocal } from "./services/cognito-local.js";
 import { startDynalite } from "./services/dynalite.js";
 import { findMariaDb, MARIADB_INSTALL_HINT, startMariaDb } from "./services/mariadb.js";
@@ -77,6 +78,11 @@ export interface LocalStackOptions {
   readonly handlerLog?: (line: string) => void;
   /** The state file for the CLI; `false` writes none (tests). Default {@link DEFAULT_STATE_FILE}. */
   readonly stateFile?: string | false;
+  /**
+   * What the local Cognito does with a disabled user's ConfirmSignUp, which AWS does not document: `"refuse"`
+   * (default: NotAuthorizedException "User is disabled.", the user stays UNCONFIRMED) or `"confirm"`.
+   */
+  readonly disabledConfirmSignUp?: DisabledConfirmSignUp;
   /** Overrides of the handlers' environment (e.g. `SYNC_FAILURE_MODE`, `PURGE_POLICY`). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -242,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           confirmationCode: LOCAL_CONFIRMATION_CODE,
           triggers: { PostConfirmation: FUNCTION_NAMES.postConfirmation },
           lambdaEndpoint: lambda.url,
+          ...(options.disabledConfirmSignUp ? { disabledConfirmSignUp: options.disabledConfirmSignUp } : {}),
         }),
       ),
       track(startDynalite()),

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the local stack (cognito-local, dynalite, s3rver, MariaDB when installed, and a local Lambda
+ * `npm start`: the local stack (the local Cognito, dynalite, s3rver, MariaDB when installed, and a local Lambda
  * endpoint running the real handlers), a walk through the lifecycle on it, then it stays up until Ctrl-C.
  * `npm start -- --no-demo` skips the walk-through; `--handler-logs` prints the handlers' own log lines.
  */
