@@ -70,6 +70,7 @@ async function createUsernamePool(name: string): Promise<string> {
       PoolName: name,
       UsernameAttributes: null,
       Schema: [{ Name: "legacy_sub", AttributeDataType: "String", Mutable: true }],
+      AutoVerifiedAttributes: ["email"],
     }),
   });
   const body = (await response.json()) as { UserPool?: { Id?: string } };

@@ -15,7 +15,8 @@
  *   A row is failed (counted in FailedUsers, its reason kept in the job's log) when: it has another number of
  *   fields than the header, it is over 16,000 characters, `cognito:username` is empty, holds whitespace or repeats
  *   one already in the file or the pool, `cognito:mfa_enabled` is empty or not true/false, a value is over 2,048
- *   characters, a phone number is not E.164, or no contact (email or phone number) is present and verified.
+ *   characters, a phone number is not E.164, or none of the pool's auto-verified contacts (email, phone number)
+ *   is present and verified. A pool with no auto-verified attribute imports nothing (the job fails).
  * - Imported users arrive as RESET_REQUIRED, enabled, with a new sub and the file's attributes.
  */
 import { randomBytes, randomUUID, createHmac, timingSafeEqual } from "node:crypto";
@@ -163,7 +164,7 @@ export class ImportJobs {
     }
     job.Status = "Pending";
     job.StartDate = new Date();
-    this.later(this.timing.pendingMs ?? 300, () => void this.run(job));
+    this.later(this.timing.pendingMs ?? 300, () => this.guarded(job, () => this.run(job)));
     return this.describeJob(job);
   }
 
@@ -307,6 +308,17 @@ export class ImportJobs {
     this.timers.add(timer);
   }
 
+  /** Runs a step of a job; a failure (e.g. the pool's file removed as the stack stops) fails the job, never the process. */
+  private guarded(job: Job, work: () => Promise<void>): void {
+    work().catch((error: unknown) => {
+      this.finish(
+        job,
+        "Failed",
+        `The import stopped: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  }
+
   private finish(job: Job, status: string, message: string): void {
     job.Status = status;
     job.CompletionDate = new Date();
@@ -320,6 +332,12 @@ export class ImportJobs {
     let pool: UserPool;
     try {
       pool = await this.poolOf(this.ctx, job.UserPoolId);
+      // "If the user pool has no auto-verified attributes, the import job will not start." (the import guide)
+      if (autoVerifiedOf(pool).length === 0) {
+        throw new Error(
+          "The user pool has no auto-verified attribute (email or phone_number): nothing can be imported.",
+        );
+      }
       rows = readImportFile(job.file, await this.csvHeader(pool));
     } catch (error) {
       this.finish(job, "Failed", error instanceof Error ? error.message : String(error));
@@ -347,7 +365,7 @@ export class ImportJobs {
           job.ImportedUsers += 1;
         }
       }
-      if (index < rows.length) this.later(this.timing.stepMs ?? 20, () => void step());
+      if (index < rows.length) this.later(this.timing.stepMs ?? 20, () => this.guarded(job, step));
       else this.finish(job, "Succeeded", "Import Job Completed Successfully.");
     };
     await step();
@@ -376,10 +394,14 @@ export class ImportJobs {
     }
     const phone = values.phone_number ?? "";
     if (phone !== "" && !E164.test(phone)) return "phone_number is not in E.164 format";
-    const verifiedEmail = (values.email ?? "") !== "" && values.email_verified?.toLowerCase() === "true";
-    const verifiedPhone = phone !== "" && values.phone_number_verified?.toLowerCase() === "true";
-    if (!verifiedEmail && !verifiedPhone) {
-      return "no verified contact: email with email_verified true, or phone_number with phone_number_verified true";
+    // At least one of the pool's auto-verified attributes must be present and verified; with only one, that one.
+    const verified = autoVerifiedOf(pool).filter(
+      (name) => (values[name] ?? "") !== "" && values[`${name}_verified`]?.toLowerCase() === "true",
+    );
+    if (verified.length === 0) {
+      return `no verified contact: ${autoVerifiedOf(pool)
+        .map((name) => `${name} with ${name}_verified true`)
+        .join(", or ")}`;
     }
     if (mfa === "true" && phone === "") return "cognito:mfa_enabled is true without a phone_number";
     if (await pool.getUserByUsername(this.ctx, username))
@@ -404,6 +426,13 @@ export class ImportJobs {
     await pool.saveUser(this.ctx, user);
     return undefined;
   }
+}
+
+/** The pool's auto-verified contacts (`email`, `phone_number`). */
+function autoVerifiedOf(pool: UserPool): string[] {
+  return (pool.options.AutoVerifiedAttributes ?? []).filter(
+    (name) => name === "email" || name === "phone_number",
+  );
 }
 
 interface FileRow {

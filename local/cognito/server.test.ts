@@ -105,6 +105,7 @@ async function aPool(clientOptions: { ReadAttributes?: string[]; WriteAttributes
     new CreateUserPoolCommand({
       PoolName: `pool-${pools}`,
       Schema: [{ Name: "legacy_sub", AttributeDataType: "String", Mutable: true }],
+      AutoVerifiedAttributes: ["email"],
     }),
   );
   const UserPoolId = UserPool?.Id ?? "";
@@ -677,6 +678,40 @@ describe("user import jobs on the local Cognito", () => {
       Status: "Succeeded",
       ImportedUsers: 40,
     });
+  });
+
+  it("needs the pool's auto-verified contact verified in each row, and a pool that has one", async () => {
+    const { UserPoolId } = await aPool();
+    const { CSVHeader = [] } = await client.send(new GetCSVHeaderCommand({ UserPoolId }));
+    const row = (values: Record<string, string>) => CSVHeader.map((column) => values[column] ?? "").join(",");
+    const phoneOnly = {
+      "cognito:username": "pat",
+      "cognito:mfa_enabled": "false",
+      email: "pat@example.com",
+      email_verified: "false",
+      phone_number: "+4915112345678",
+      phone_number_verified: "true",
+    };
+    const { job } = await aJob(UserPoolId, [CSVHeader.join(","), row(phoneOnly)].join("\n"));
+    await client.send(new StartUserImportJobCommand({ UserPoolId, JobId: job.JobId ?? "" }));
+    expect(await untilDone(UserPoolId, job.JobId ?? "")).toMatchObject({
+      Status: "Succeeded",
+      FailedUsers: 1,
+    });
+    expect(cognito.importLog(job.JobId ?? "")[0]?.reason).toBe(
+      "no verified contact: email with email_verified true",
+    );
+
+    const { UserPool } = await client.send(new CreateUserPoolCommand({ PoolName: "no-auto-verify" }));
+    const bare = UserPool?.Id ?? "";
+    const other = await aJob(
+      bare,
+      [CSVHeader.filter((c) => !c.startsWith("custom:")).join(","), ""].join("\n"),
+    );
+    await client.send(new StartUserImportJobCommand({ UserPoolId: bare, JobId: other.job.JobId ?? "" }));
+    const failed = await untilDone(bare, other.job.JobId ?? "");
+    expect(failed).toMatchObject({ Status: "Failed", ImportedUsers: 0 });
+    expect(failed.CompletionMessage).toMatch(/auto-verified/);
   });
 
   it("fails a job whose header is not the pool's, and names an unknown job", async () => {
