@@ -241,7 +241,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       started.push(running);
       return running;
     };
-    const [cognitoStart, dynamoStart, s3Start, mariadbStart] = await Promise.allSettled([
+    // The processes first: they boot while this process loads the local Cognito.
+    const [dynamoStart, s3Start, mariadbStart, cognitoStart] = await Promise.allSettled([
+      track(startDynalite()),
+      // s3rver is stopped and started again by the stack itself (stopS3/startS3), so it is kept apart.
+      startS3rver({ dataDir: s3DataDir }),
+      findMariaDb() ? track(startMariaDb({ access: "application" })) : Promise.resolve(undefined),
       track(
         startCognitoLocal({
           dataDir: path.join(root, "cognito"),
@@ -251,10 +256,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ...(options.disabledConfirmSignUp ? { disabledConfirmSignUp: options.disabledConfirmSignUp } : {}),
         }),
       ),
-      track(startDynalite()),
-      // s3rver is stopped and started again by the stack itself (stopS3/startS3), so it is kept apart.
-      startS3rver({ dataDir: s3DataDir }),
-      findMariaDb() ? track(startMariaDb({ access: "application" })) : Promise.resolve(undefined),
     ]);
     if (s3Start.status === "fulfilled") s3 = s3Start.value;
     const value = <T>(outcome: PromiseSettledResult<T>): T => {

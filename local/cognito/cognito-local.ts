@@ -6,42 +6,63 @@
  * cognito-local requires the AWS SDK v2 (for KMS), which prints an end-of-support notice when loaded; the
  * notice is turned off first, since nothing here calls AWS through it.
  */
-process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";
-
 /* eslint-disable @typescript-eslint/no-require-imports -- the package has no exports map: its files by path */
-export const { CognitoError } =
-  require("cognito-local/lib/errors") as typeof import("cognito-local/lib/errors");
-export const { createServer } =
-  require("cognito-local/lib/server/server") as typeof import("cognito-local/lib/server/server");
-export const { Router } =
-  require("cognito-local/lib/server/Router") as typeof import("cognito-local/lib/server/Router");
-export const { DefaultConfig } =
-  require("cognito-local/lib/server/config") as typeof import("cognito-local/lib/server/config");
-export const { isSupportedTarget } =
-  require("cognito-local/lib/targets/Target") as typeof import("cognito-local/lib/targets/Target");
-export const services = require("cognito-local/lib/services") as typeof import("cognito-local/lib/services");
-export const { CognitoServiceFactoryImpl } =
-  require("cognito-local/lib/services/cognitoService") as typeof import("cognito-local/lib/services/cognitoService");
-export const { UserPoolServiceFactoryImpl } =
-  require("cognito-local/lib/services/userPoolService") as typeof import("cognito-local/lib/services/userPoolService");
-export const { StormDBDataStoreFactory } =
-  require("cognito-local/lib/services/dataStore/stormDb") as typeof import("cognito-local/lib/services/dataStore/stormDb");
-export const { CryptoService } =
-  require("cognito-local/lib/services/crypto") as typeof import("cognito-local/lib/services/crypto");
-export const { MessageDeliveryService } =
-  require("cognito-local/lib/services/messageDelivery/messageDelivery") as typeof import("cognito-local/lib/services/messageDelivery/messageDelivery");
-export const { ConsoleMessageSender } =
-  require("cognito-local/lib/services/messageDelivery/consoleMessageSender") as typeof import("cognito-local/lib/services/messageDelivery/consoleMessageSender");
-export const { JwtTokenGenerator } =
-  require("cognito-local/lib/services/tokenGenerator") as typeof import("cognito-local/lib/services/tokenGenerator");
-const pinoFactory = require(
-  require.resolve("pino", { paths: [require.resolve("cognito-local/package.json")] }),
-) as (options: { level: string }) => import("pino").Logger;
+function load() {
+  process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";
+  const pino = require(
+    require.resolve("pino", { paths: [require.resolve("cognito-local/package.json")] }),
+  ) as (options: { level: string }) => import("pino").Logger;
+  return {
+    CognitoError: (require("cognito-local/lib/errors") as typeof import("cognito-local/lib/errors"))
+      .CognitoError,
+    createServer: (
+      require("cognito-local/lib/server/server") as typeof import("cognito-local/lib/server/server")
+    ).createServer,
+    Router: (require("cognito-local/lib/server/Router") as typeof import("cognito-local/lib/server/Router"))
+      .Router,
+    DefaultConfig: (
+      require("cognito-local/lib/server/config") as typeof import("cognito-local/lib/server/config")
+    ).DefaultConfig,
+    isSupportedTarget: (
+      require("cognito-local/lib/targets/Target") as typeof import("cognito-local/lib/targets/Target")
+    ).isSupportedTarget,
+    services: require("cognito-local/lib/services") as typeof import("cognito-local/lib/services"),
+    CognitoServiceFactoryImpl: (
+      require("cognito-local/lib/services/cognitoService") as typeof import("cognito-local/lib/services/cognitoService")
+    ).CognitoServiceFactoryImpl,
+    UserPoolServiceFactoryImpl: (
+      require("cognito-local/lib/services/userPoolService") as typeof import("cognito-local/lib/services/userPoolService")
+    ).UserPoolServiceFactoryImpl,
+    StormDBDataStoreFactory: (
+      require("cognito-local/lib/services/dataStore/stormDb") as typeof import("cognito-local/lib/services/dataStore/stormDb")
+    ).StormDBDataStoreFactory,
+    CryptoService: (
+      require("cognito-local/lib/services/crypto") as typeof import("cognito-local/lib/services/crypto")
+    ).CryptoService,
+    MessageDeliveryService: (
+      require("cognito-local/lib/services/messageDelivery/messageDelivery") as typeof import("cognito-local/lib/services/messageDelivery/messageDelivery")
+    ).MessageDeliveryService,
+    ConsoleMessageSender: (
+      require("cognito-local/lib/services/messageDelivery/consoleMessageSender") as typeof import("cognito-local/lib/services/messageDelivery/consoleMessageSender")
+    ).ConsoleMessageSender,
+    JwtTokenGenerator: (
+      require("cognito-local/lib/services/tokenGenerator") as typeof import("cognito-local/lib/services/tokenGenerator")
+    ).JwtTokenGenerator,
+    /** A logger that says nothing: the local Cognito's answers are what tests and the walk-through look at. */
+    silentLogger: () => pino({ level: "silent" }),
+  };
+}
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** A logger that says nothing: the local Cognito's answers are what tests and the walk-through look at. */
-export function silentLogger(): import("pino").Logger {
-  return pinoFactory({ level: "silent" });
+let loaded: ReturnType<typeof load> | undefined;
+
+/**
+ * cognito-local's modules, loaded on first use (not when this file is imported: the local stack starts its
+ * other stand-ins first, and loading cognito-local takes a while).
+ */
+export function cognitoLocal(): ReturnType<typeof load> {
+  loaded ??= load();
+  return loaded;
 }
 
 export type CognitoServices = import("cognito-local/lib/services").Services;
@@ -54,5 +75,5 @@ export type PostConfirmationTrigger =
 
 /** Cognito's error answer for `code` (e.g. `InvalidParameterException`) with its message. */
 export function cognitoError(code: string, message: string): Error {
-  return new CognitoError(code, message);
+  return new (cognitoLocal().CognitoError)(code, message);
 }

@@ -714,6 +714,27 @@ describe("user import jobs on the local Cognito", () => {
     expect(failed.CompletionMessage).toMatch(/auto-verified/);
   });
 
+  it("expires a job that is never started", async () => {
+    const short = await startLocalCognito({ importJobs: { expiresAfterMs: 1 } });
+    const shortClient = clientFor(short.endpoint);
+    try {
+      const { UserPool } = await shortClient.send(new CreateUserPoolCommand({ PoolName: "p" }));
+      const UserPoolId = UserPool?.Id ?? "";
+      const { UserImportJob } = await shortClient.send(
+        new CreateUserImportJobCommand({ UserPoolId, JobName: "late", CloudWatchLogsRoleArn: ROLE }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const JobId = UserImportJob?.JobId ?? "";
+      const described = await shortClient.send(new DescribeUserImportJobCommand({ UserPoolId, JobId }));
+      expect(described.UserImportJob?.Status).toBe("Expired");
+      const start = await failure(shortClient.send(new StartUserImportJobCommand({ UserPoolId, JobId })));
+      expect(start).toMatchObject({ name: "PreconditionNotMetException" });
+    } finally {
+      shortClient.destroy();
+      await short.stop();
+    }
+  });
+
   it("fails a job whose header is not the pool's, and names an unknown job", async () => {
     const { UserPoolId } = await aPool();
     const { job } = await aJob(UserPoolId, "cognito:username,email\nann,ann@example.com\n");

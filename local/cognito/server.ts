@@ -27,25 +27,12 @@ import { checkAttributes, checkWritable, readable } from "./attributes.js";
 import {
   type CognitoServices,
   type Context,
-  CognitoError,
-  CognitoServiceFactoryImpl,
-  ConsoleMessageSender,
-  CryptoService,
   cognitoError,
-  createServer,
-  DefaultConfig,
-  isSupportedTarget,
-  JwtTokenGenerator,
-  MessageDeliveryService,
-  Router,
-  services as cognitoLocalServices,
-  silentLogger,
-  StormDBDataStoreFactory,
+  cognitoLocal,
+  type PostConfirmationTrigger,
   type StoredGroup,
   type StoredUser,
-  type PostConfirmationTrigger,
   type UserPool,
-  UserPoolServiceFactoryImpl,
 } from "./cognito-local.js";
 import { IMPORT_UPLOAD_PATH, type ImportJobTiming, ImportJobs, type ImportLogEntry } from "./import-jobs.js";
 import { DEFAULT_TOKEN_TTL_MS, PageTokens, parseUserFilter } from "./listing.js";
@@ -125,6 +112,22 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "local-cognito-")));
   const dbDir = path.join(dataDir, ".cognito", "db");
   await mkdir(dbDir, { recursive: true });
+  const {
+    CognitoError,
+    CognitoServiceFactoryImpl,
+    ConsoleMessageSender,
+    CryptoService,
+    createServer,
+    DefaultConfig,
+    isSupportedTarget,
+    JwtTokenGenerator,
+    MessageDeliveryService,
+    Router,
+    services: cognitoLocalServices,
+    silentLogger,
+    StormDBDataStoreFactory,
+    UserPoolServiceFactoryImpl,
+  } = cognitoLocal();
   const logger = silentLogger();
   const ctx: Context = { logger };
   const code = options.confirmationCode ?? "123456";
