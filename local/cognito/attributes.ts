@@ -7,7 +7,8 @@
  * - An app client's read list (`ReadAttributes`): GetUser gives the client only those (and `sub`).
  * - Sizes (API reference, AttributeType): a name is 1–32 characters, a value at most 2,048 characters; beyond
  *   that the request fails validation (InvalidParameterException, AWS's "1 validation error detected" text).
- * - The schema: a custom attribute the pool does not declare is refused (InvalidParameterException).
+ * - The schema: a custom attribute the pool does not declare, or `sub` (Cognito assigns it), is refused
+ *   (InvalidParameterException), whoever calls.
  */
 import { cognitoError, type UserPool } from "./cognito-local.js";
 
@@ -38,6 +39,13 @@ export function checkAttributes(pool: UserPool, attributes: unknown, parameter: 
       throw cognitoError(
         "InvalidParameterException",
         `1 validation error detected: Value at '${at}.value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ATTRIBUTE_VALUE_LENGTH}`,
+      );
+    }
+    if (name === "sub") {
+      // Cognito assigns it; nobody sets it, not even an administrator.
+      throw cognitoError(
+        "InvalidParameterException",
+        "Attributes did not conform to the schema: sub: Attribute cannot be updated. (changing an immutable attribute)",
       );
     }
     if (name.startsWith("custom:") && !declared.has(name)) {

@@ -285,7 +285,7 @@ describe("the app client's attribute lists on the local Cognito", () => {
 });
 
 describe("attribute limits on the local Cognito", () => {
-  it("refuse a value over 2,048 characters, an undeclared custom attribute and a name over 32 characters", async () => {
+  it("refuse a value over 2,048 characters, sub, an undeclared custom attribute and a name over 32 characters", async () => {
     const { UserPoolId, ClientId } = await aPool({ WriteAttributes: undefined });
     const tooLong = await failure(signUp(ClientId, "hal", [{ Name: "name", Value: "x".repeat(2049) }]));
     expect(tooLong).toMatchObject({ name: "InvalidParameterException" });
@@ -300,6 +300,16 @@ describe("attribute limits on the local Cognito", () => {
       ),
     );
     expect(admin).toMatchObject({ name: "InvalidParameterException" });
+    const sub = await failure(
+      client.send(
+        new AdminCreateUserCommand({
+          UserPoolId,
+          Username: "hal",
+          UserAttributes: [{ Name: "sub", Value: "11111111-2222-4333-8444-555555555555" }],
+        }),
+      ),
+    );
+    expect(sub).toMatchObject({ name: "InvalidParameterException" });
     const undeclared = await failure(signUp(ClientId, "hal", [{ Name: "custom:nope", Value: "1" }]));
     expect(undeclared).toMatchObject({ name: "InvalidParameterException" });
     const longName = await failure(
