@@ -23,6 +23,7 @@ import { type EraseReport, previewErasure } from "../core/use-cases/erase-user.j
 import { reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { maskIdentifier } from "../core/user/mask.js";
+import { stableUserId } from "../core/user/user.js";
 import { eraseEventSchema, eraseHandler } from "../handlers/erase.js";
 import { DEADLINE_MARGIN_MS, RunFailedError } from "../handlers/invocation.js";
 import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
@@ -506,8 +507,9 @@ function watchedBackups(backups: BackupStore, progress: Progress): BackupStore {
       progress.add("parts written");
     },
     putUserBackup: async (record) => {
-      await backups.putUserBackup(record);
-      progress.add("backups written");
+      const outcome = await backups.putUserBackup(record);
+      if (outcome === "written") progress.add("backups written");
+      return outcome;
     },
     getSnapshotPart: async (snapshotId, name) => {
       const text = await backups.getSnapshotPart(snapshotId, name);
@@ -669,7 +671,12 @@ async function snapshotCommand(ctx: Context, options: DryRunOptions): Promise<Ou
     : watchedBackups(stored, ctx.progress);
   ctx.progress.start(`snapshot of ${userPoolId}${dryRun ? " (dry run)" : ""}`);
   const manifest = await snapshotUsers(
-    { directory: watchedDirectory(ctx.conn.directory(), ctx.progress), backups, clock: ctx.conn.clock },
+    {
+      directory: watchedDirectory(ctx.conn.directory(), ctx.progress),
+      backups,
+      erasures: ctx.conn.erasures(),
+      clock: ctx.conn.clock,
+    },
     { userPoolId },
   );
   const data = {
@@ -679,11 +686,23 @@ async function snapshotCommand(ctx: Context, options: DryRunOptions): Promise<Ou
     users: manifest.userCount,
     groups: manifest.groups.length,
     parts: manifest.parts.length,
+    skipped: manifest.skipped,
+    skipReasons: manifest.skipReasons,
+    erasedLeftOut: manifest.erasedLeftOut,
   };
   return {
     code: EXIT_OK,
     data,
     human: [
+      ...(manifest.skipped > 0
+        ? [
+            `Left out ${manifest.skipped} user(s) that cannot be backed up: ${Object.entries(
+              manifest.skipReasons,
+            )
+              .map(([code, n]) => `${code} ${n}`)
+              .join(", ")}`,
+          ]
+        : []),
       dryRun
         ? `Dry run: a snapshot of ${userPoolId} would hold ${data.users} users and ${data.groups} groups in ` +
           `${data.parts} parts. Nothing was written.`
@@ -705,10 +724,17 @@ async function reconcileCommand(ctx: Context, options: DryRunOptions): Promise<O
         createIfAbsent: async (profile) => ({
           created: (await storedProfiles.get(profile.id)) === undefined,
         }),
+        delete: async (id) => (await storedProfiles.get(id)) !== undefined,
       })
     : storedProfiles;
   const backups: BackupStore = dryRun
-    ? overriding(storedBackups, { putUserBackup: async () => undefined })
+    ? overriding(storedBackups, {
+        putUserBackup: async (record) => {
+          const current = await storedBackups.getUserBackup(stableUserId(record.user)).catch(() => undefined);
+          return current && current.user.username !== record.user.username ? "identity-conflict" : "written";
+        },
+        eraseUserBackups: async () => 0,
+      })
     : watchedBackups(storedBackups, ctx.progress);
   ctx.progress.start(`reconcile ${userPoolId}${dryRun ? " (dry run)" : ""}`);
   const report = await reconcile(
@@ -716,6 +742,7 @@ async function reconcileCommand(ctx: Context, options: DryRunOptions): Promise<O
       directory: watchedDirectory(ctx.conn.directory(), ctx.progress),
       profiles,
       backups,
+      erasures: ctx.conn.erasures(),
       clock: ctx.conn.clock,
     },
     { userPoolId, deadline: new Date(ctx.conn.clock.now().getTime() + 60 * 60_000) },
@@ -733,6 +760,13 @@ async function reconcileCommand(ctx: Context, options: DryRunOptions): Promise<O
       `  profiles ${verb}created: ${report.profilesCreated}`,
       `  backups ${verb}written: ${report.backupsWritten} (already current: ${report.backupsCurrent})`,
       `  failed: ${report.failed}${codes ? ` (${codes})` : ""}`,
+      `  left alone: ${report.skipped}${
+        report.skipped > 0
+          ? ` (${Object.entries(report.skipReasons)
+              .map(([code, count]) => `${code} ${count}`)
+              .join(", ")})`
+          : ""
+      }`,
       `  stopped by: ${report.stoppedBy}`,
     ],
   };

@@ -31,6 +31,12 @@ export interface Observability {
 /** The metrics namespace every function publishes to. */
 export const METRICS_NAMESPACE = "CognitoUserLifecycle";
 
+/**
+ * Counted (with the function's `service` dimension) whenever a write met a stable user id bound to another
+ * username and was refused: someone set `custom:legacy_sub` to another person's id. An alarm watches it.
+ */
+export const IDENTITY_BINDING_CONFLICTS_METRIC = "IdentityBindingConflicts";
+
 /** Powertools-backed observability for one function. */
 export function powertoolsObservability(serviceName: string): Observability {
   const logger = new Logger({ serviceName });

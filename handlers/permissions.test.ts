@@ -80,12 +80,22 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
       ...w,
       profiles: r.wrap("profiles", w.profiles),
       backups: r.wrap("backups", w.backups),
+      erasures: r.wrap("erasures", w.erasures),
       failureMode: "continue",
       deadlineMs: 3_000,
     });
     const event = aConfirmationEvent();
     await handler(event, context);
     await handler(event, context);
+    // An erasure that starts while a confirmation's writes are in flight: they are undone.
+    const late = aConfirmationEvent();
+    const lateSub = (late.request as { userAttributes: { sub: string } }).userAttributes.sub;
+    w.erasures.beforeNextCall = async () => {
+      w.erasures.beforeNextCall = async () => {
+        await w.erasures.record({ userId: lateSub, erasedAt: w.clock.now() });
+      };
+    };
+    await handler(late, context);
     await handler(aConfirmationEvent({ triggerSource: "PostConfirmation_ConfirmForgotPassword" }), context);
   },
 
@@ -131,14 +141,26 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
   async "snapshot-and-reconcile"(r) {
     const w = world();
     const backedUp = aUser({ groups: ["admins"] });
-    w.directory.seed(backedUp, aUser({ groups: ["staff"] }), aUser());
+    const erasedDuringSnapshot = aUser();
+    const erasedDuringReconcile = aUser();
+    w.directory.seed(backedUp, aUser({ groups: ["staff"] }), erasedDuringSnapshot, erasedDuringReconcile);
     await w.backups.putUserBackup(aBackupRecord({ user: backedUp }));
     const handler = snapshotAndReconcileHandler({
       ...w,
       directory: r.wrap("directory", w.directory),
       profiles: r.wrap("profiles", w.profiles),
       backups: r.wrap("backups", w.backups),
+      erasures: r.wrap("erasures", w.erasures),
       userPoolId: "eu-west-1_AbC123",
+    });
+    // Erasures while it runs: one after the snapshot's first ledger read, one while reconcile writes.
+    w.erasures.beforeNextCall = async () => {
+      w.erasures.beforeNextCall = async () => {
+        await w.erasures.record({ userId: erasedDuringSnapshot.sub, erasedAt: w.clock.now() });
+      };
+    };
+    w.backups.beforeNext("putUserBackup", async () => {
+      await w.erasures.record({ userId: erasedDuringReconcile.sub, erasedAt: w.clock.now() });
     });
     await handler({}, context);
     await handler({}, context);

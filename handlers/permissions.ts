@@ -34,8 +34,11 @@ export interface PortUses {
 
 export const FUNCTION_PORT_USES = {
   "post-confirmation": {
-    profiles: ["createIfAbsent"],
-    backups: ["getUserBackup", "putUserBackup"],
+    // get: whose the id is when it exists already; delete and eraseUserBackups: undoing a write that an
+    // erasure, begun while it was in flight, would otherwise miss.
+    profiles: ["createIfAbsent", "get", "delete"],
+    backups: ["getUserBackup", "putUserBackup", "eraseUserBackups"],
+    erasures: ["isErased"],
   },
   "purge-unconfirmed-identities": {
     directory: ["listUsers", "estimatedUserCount", "getUser", "disableUser", "enableUser", "deleteUser"],
@@ -45,8 +48,17 @@ export const FUNCTION_PORT_USES = {
   },
   "snapshot-and-reconcile": {
     directory: ["listUsers", "listGroups", "listGroupMembers"],
-    profiles: ["getMany", "createIfAbsent"],
-    backups: ["putSnapshotPart", "putSnapshotManifest", "getUserBackup", "putUserBackup"],
+    // delete, eraseUserBackups, getSnapshotPart: what was written for someone erased meanwhile goes.
+    profiles: ["getMany", "createIfAbsent", "delete"],
+    backups: [
+      "putSnapshotPart",
+      "putSnapshotManifest",
+      "getUserBackup",
+      "putUserBackup",
+      "eraseUserBackups",
+      "getSnapshotPart",
+    ],
+    erasures: ["erasedIds"],
   },
   restore: {
     // deleteUser: a person erased while the restore ran, whom an import job already started brought back.

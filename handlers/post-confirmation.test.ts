@@ -4,6 +4,7 @@ import { LifecycleError, ValidationError } from "../core/errors.js";
 import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import {
@@ -18,18 +19,39 @@ function setup(options: { failureMode?: SyncFailureMode; deadlineMs?: number; ba
   const backups = new InMemoryBackupStore();
   const clock = new ManualClock("2026-05-01T10:00:00.000Z");
   const observability = new RecordingObservability();
+  const erasures = new InMemoryErasureLedger();
   const handler = postConfirmationHandler({
     profiles,
     backups: options.backups ?? backups,
+    erasures,
     clock,
     observability,
     failureMode: options.failureMode ?? "continue",
     deadlineMs: options.deadlineMs ?? 3_000,
   });
-  return { handler, profiles, backups, clock, observability };
+  return { handler, profiles, backups, erasures, clock, observability };
 }
 
 describe("post-confirmation handler", () => {
+  it("a sign-up that claims another user's id is not recorded over them: logged by code, counted for the alarm", async () => {
+    const { handler, profiles, backups, observability } = setup();
+    const victimEvent = aConfirmationEvent();
+    const victimSub = (victimEvent.request as { userAttributes: { sub: string } }).userAttributes.sub;
+    await handler(victimEvent);
+    const attack = aConfirmationEvent({
+      userName: "mallory",
+      userAttributes: { "custom:legacy_sub": victimSub, email: "mallory@evil.example" },
+    });
+    expect(await handler(attack)).toBe(attack);
+    expect((await profiles.get(victimSub))?.username).toBe(victimSub);
+    expect((await backups.getUserBackup(victimSub))?.user.attributes.email).not.toBe("mallory@evil.example");
+    expect(observability.counters.get("IdentityBindingConflicts")).toBe(1);
+    expect(observability.lines.find((line) => line.level === "error")?.attributes).toMatchObject({
+      errorCode: "USER.IDENTITY_CONFLICT",
+    });
+    expect(observability.text()).not.toContain("mallory");
+  });
+
   it("writes the profile and the backup and returns the event unchanged", async () => {
     const { handler, profiles, backups, observability } = setup();
     const event = aConfirmationEvent();

@@ -10,13 +10,15 @@
 import { errorCode, LifecycleError } from "../core/errors.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
+import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
-import { syncConfirmedUser } from "../core/use-cases/sync-confirmed-user.js";
+import { hasIdentityConflict, syncConfirmedUser } from "../core/use-cases/sync-confirmed-user.js";
 import { maskIdentifier } from "../core/user/mask.js";
 import { type ConfirmationEvent, parsePostConfirmationEvent } from "../core/user/post-confirmation.js";
-import type { Observability } from "./observability.js";
+import { IDENTITY_BINDING_CONFLICTS_METRIC, type Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { backupStore } from "./wiring/backups.js";
+import { erasureLedger } from "./wiring/erasures.js";
 import { profileStore } from "./wiring/profiles.js";
 
 export type SyncFailureMode = "continue" | "fail";
@@ -24,6 +26,7 @@ export type SyncFailureMode = "continue" | "fail";
 export interface PostConfirmationDeps {
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
+  readonly erasures: ErasureLedger;
   readonly clock: Clock;
   readonly observability: Observability;
   /** `continue` (default): log, count and let the confirmation succeed. `fail`: fail it. */
@@ -53,8 +56,20 @@ export function postConfirmationHandler(deps: PostConfirmationDeps) {
       const started = Date.now();
       try {
         const result = await withDeadline(syncConfirmedUser(confirmation, deps), deps.deadlineMs);
-        metrics.count(result.profile === "created" ? "ProfileCreated" : "ProfileExisted");
-        metrics.count("BackupWritten");
+        if (hasIdentityConflict(result)) {
+          // Someone confirmed with a stable id another username holds: nothing of theirs was written over.
+          metrics.count(IDENTITY_BINDING_CONFLICTS_METRIC);
+          log.error("Stable user id bound to another username: not written over", {
+            errorCode: "USER.IDENTITY_CONFLICT",
+            trigger: confirmation.trigger,
+            profile: result.profile,
+            backup: result.backup,
+          });
+        }
+        if (result.profile === "created") metrics.count("ProfileCreated");
+        if (result.profile === "existed") metrics.count("ProfileExisted");
+        if (result.backup === "written") metrics.count("BackupWritten");
+        if (result.profile === "erased") metrics.count("ErasedUserNotRecorded");
         log.info("Confirmed user recorded", {
           userId: maskIdentifier(result.userId),
           trigger: confirmation.trigger,
@@ -105,6 +120,7 @@ export function postConfirmationDependencies(container: Container): PostConfirma
   return {
     profiles: profileStore(container),
     backups: backupStore(container),
+    erasures: erasureLedger(container),
     clock: container.clock,
     observability: container.observability("post-confirmation"),
     failureMode: container.env.choice("SYNC_FAILURE_MODE", ["continue", "fail"], "continue"),

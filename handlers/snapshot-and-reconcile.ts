@@ -5,15 +5,17 @@
 import { errorCode } from "../core/errors.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock } from "../core/ports/clock.js";
+import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { type ReconcileReport, reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { noOptionsEventSchema, parseEvent } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
-import type { Observability } from "./observability.js";
+import { IDENTITY_BINDING_CONFLICTS_METRIC, type Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { backupStore } from "./wiring/backups.js";
+import { erasureLedger } from "./wiring/erasures.js";
 import { userDirectory } from "./wiring/cognito.js";
 import { profileStore } from "./wiring/profiles.js";
 
@@ -21,6 +23,7 @@ export interface SnapshotAndReconcileDeps {
   readonly directory: UserDirectory;
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
+  readonly erasures: ErasureLedger;
   readonly clock: Clock;
   readonly observability: Observability;
   readonly userPoolId: string;
@@ -28,7 +31,16 @@ export interface SnapshotAndReconcileDeps {
 
 export interface SnapshotAndReconcileReport {
   readonly snapshot:
-    | { readonly ok: true; readonly snapshotId: string; readonly users: number; readonly parts: number }
+    | {
+        readonly ok: true;
+        readonly snapshotId: string;
+        readonly users: number;
+        readonly parts: number;
+        /** Users left out because they cannot be backed up, by error code (never a username). */
+        readonly skipped: number;
+        readonly skipReasons: Readonly<Record<string, number>>;
+        readonly erasedLeftOut: number;
+      }
     | { readonly ok: false; readonly errorCode: string };
   readonly reconcile: ReconcileReport | { readonly ok: false; readonly errorCode: string };
 }
@@ -49,8 +61,17 @@ export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
             snapshotId: manifest.snapshotId,
             users: manifest.userCount,
             parts: manifest.parts.length,
+            skipped: manifest.skipped,
+            skipReasons: manifest.skipReasons,
+            erasedLeftOut: manifest.erasedLeftOut,
           };
           deps.observability.metrics.count("SnapshotUsers", manifest.userCount);
+          deps.observability.metrics.count("SnapshotUsersSkipped", manifest.skipped);
+          if (manifest.skipped > 0) {
+            deps.observability.log.warn("Users left out of the snapshot", {
+              skipReasons: manifest.skipReasons,
+            });
+          }
         } catch (error) {
           snapshot = { ok: false, errorCode: errorCode(error) };
         }
@@ -62,6 +83,14 @@ export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
           });
           deps.observability.metrics.count("ReconcileProfilesCreated", repaired.profilesCreated);
           deps.observability.metrics.count("ReconcileBackupsWritten", repaired.backupsWritten);
+          deps.observability.metrics.count("ReconcileUsersSkipped", repaired.skipped);
+          if (repaired.identityConflicts > 0) {
+            deps.observability.metrics.count(IDENTITY_BINDING_CONFLICTS_METRIC, repaired.identityConflicts);
+            deps.observability.log.error("Stable user ids bound to another username: not written over", {
+              errorCode: "USER.IDENTITY_CONFLICT",
+              count: repaired.identityConflicts,
+            });
+          }
         } catch (error) {
           repaired = { ok: false, errorCode: errorCode(error) };
         }
@@ -77,6 +106,7 @@ export function snapshotAndReconcileDependencies(container: Container): Snapshot
     directory: userDirectory(container),
     profiles: profileStore(container),
     backups: backupStore(container),
+    erasures: erasureLedger(container),
     clock: container.clock,
     observability: container.observability("snapshot-and-reconcile"),
     userPoolId: container.userPoolId,

@@ -18,7 +18,13 @@ import {
   serializeManifest,
 } from "../../core/backup/snapshot.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
-import type { BackupEntry, BackupStore, SnapshotPartRef } from "../../core/ports/backup-store.js";
+import {
+  type BackupEntry,
+  type BackupStore,
+  boundToAnother,
+  type PutBackupOutcome,
+  type SnapshotPartRef,
+} from "../../core/ports/backup-store.js";
 import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
 import { stableUserId } from "../../core/user/user.js";
 import { Outage } from "./outage.js";
@@ -80,9 +86,14 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
     return [...this.objects.keys()].sort();
   }
 
-  async putUserBackup(record: BackupRecord): Promise<void> {
+  async putUserBackup(record: BackupRecord): Promise<PutBackupOutcome> {
     await this.enter("putUserBackup");
-    this.putRaw(InMemoryBackupStore.userKey(stableUserId(record.user)), serializeBackupRecord(record));
+    const key = InMemoryBackupStore.userKey(stableUserId(record.user));
+    const text = serializeBackupRecord(record);
+    // Compare and write in one synchronous step: nothing else runs in between.
+    if (boundToAnother(this.objects.get(key)?.at(-1), key, record.user.username)) return "identity-conflict";
+    this.putRaw(key, text);
+    return "written";
   }
 
   async getUserBackup(userId: string): Promise<BackupRecord | undefined> {

@@ -13,14 +13,17 @@ import {
   serializeManifest,
 } from "../../core/backup/snapshot.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
-import type {
-  BackupEntry,
-  BackupReader,
-  BackupStore,
-  SnapshotPartRef,
+import {
+  type BackupEntry,
+  type BackupReader,
+  type BackupStore,
+  boundToAnother,
+  type PutBackupOutcome,
+  type SnapshotPartRef,
 } from "../../core/ports/backup-store.js";
 import { stableUserId } from "../../core/user/user.js";
 import { decodeUtf8, type ListedObject, S3BucketObjects } from "./bucket-objects.js";
+import { isConditionFailed } from "./errors.js";
 import { BACKUP_KEY_PREFIXES } from "./permissions.js";
 
 const gzipAsync = promisify(gzip);
@@ -36,6 +39,8 @@ const PART_SUFFIX = ".gz";
  */
 const USER_BACKUP_MAX_BYTES = 4 * 1024 * 1024;
 const DEFAULT_READ_CONCURRENCY = 16;
+/** Rounds of read-compare-write when another writer keeps changing the object in between. */
+const CONDITIONAL_WRITE_ATTEMPTS = 5;
 
 /** Where the backup of `userId` lives: derived from the stable id alone, so a repeat overwrites it. */
 export function userBackupKey(userId: string): string {
@@ -207,14 +212,37 @@ export class S3BackupReader extends S3BucketObjects implements BackupReader {
  * composition root's choice).
  */
 export class S3BackupStore extends S3BackupReader implements BackupStore {
-  async putUserBackup(record: BackupRecord): Promise<void> {
+  /**
+   * Reads the current backup with its ETag, compares its username (identity binding), then writes with
+   * `If-Match: <that ETag>` (or `If-None-Match: *` when there was none): S3 refuses the write with 412 if the
+   * object changed in between, and the comparison starts again. So two writers for two usernames cannot both
+   * land. (Conditional writes: S3 user guide, "How to prevent object overwrites with conditional writes".)
+   */
+  async putUserBackup(record: BackupRecord): Promise<PutBackupOutcome> {
     // Serialized before anything is sent: an invalid record throws and nothing is written.
     const text = serializeBackupRecord(record);
-    await this.putObject(
-      userBackupKey(stableUserId(record.user)),
-      Buffer.from(text, "utf8"),
-      "application/json",
-    );
+    const key = userBackupKey(stableUserId(record.user));
+    const body = Buffer.from(text, "utf8");
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await this.getObjectAndTag(key);
+      const currentText = current === undefined ? undefined : decodeOrUndefined(current.bytes);
+      if (boundToAnother(currentText, key, record.user.username)) return "identity-conflict";
+      try {
+        await this.putObject(
+          key,
+          body,
+          "application/json",
+          current === undefined
+            ? { ifNoneMatch: "*" }
+            : current.etag === undefined
+              ? {}
+              : { ifMatch: current.etag },
+        );
+        return "written";
+      } catch (error) {
+        if (!isConditionFailed(error) || attempt >= CONDITIONAL_WRITE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**
@@ -261,6 +289,14 @@ export class S3BackupStore extends S3BackupReader implements BackupStore {
       Buffer.from(text, "utf8"),
       "application/json",
     );
+  }
+}
+
+function decodeOrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return decodeUtf8(bytes, "", "BACKUP.MALFORMED");
+  } catch {
+    return undefined;
   }
 }
 

@@ -51,7 +51,12 @@ const REPLACE_S3 = [
  * bucket itself. `kms` actions apply to the configured key, and are needed only when `kmsKeyId` is set.
  */
 export const S3_BACKUP_STORE_ACTIONS = {
-  putUserBackup: { s3: ["s3:PutObject"], kms: WRITE_KMS, keyPrefix: USERS_PREFIX },
+  // The current backup is read first (identity binding), then written conditionally on its ETag.
+  putUserBackup: {
+    s3: ["s3:PutObject", ...READ_S3],
+    kms: [...WRITE_KMS, ...READ_KMS],
+    keyPrefix: USERS_PREFIX,
+  },
   getUserBackup: { s3: READ_S3, kms: READ_KMS, keyPrefix: USERS_PREFIX },
   listUserBackups: { s3: READ_S3, kms: READ_KMS, keyPrefix: USERS_PREFIX },
   // DeleteObjects needs s3:DeleteObject always, and s3:DeleteObjectVersion to name a version.

@@ -64,6 +64,33 @@ export function describeBackupStoreContract(
         expect(listed.filter((e) => e.kind === "record" && e.userId === user.sub)).toHaveLength(1);
       }));
 
+    it("never writes a stable id's backup over for another username (identity binding)", () =>
+      withFixture(async ({ store }) => {
+        const victim = aUser();
+        expect(await store.putUserBackup(aBackupRecord({ user: victim }))).toBe("written");
+        const claimer = aUser({ attributes: { "custom:legacy_sub": victim.sub } });
+        expect(await store.putUserBackup(aBackupRecord({ user: claimer }))).toBe("identity-conflict");
+        expect((await store.getUserBackup(victim.sub))?.user.username).toBe(victim.username);
+        // The same username again (a retry, a change of attributes) is written.
+        const changed = { ...victim, attributes: { ...victim.attributes, email: "new@example.com" } };
+        expect(await store.putUserBackup(aBackupRecord({ user: changed }))).toBe("written");
+        expect((await store.getUserBackup(victim.sub))?.user.attributes.email).toBe("new@example.com");
+      }));
+
+    it("refuses a record whose stable id is no UUID, writing nothing", () =>
+      withFixture(async ({ store }) => {
+        for (const legacy of ["../../x", "__proto__", "x".repeat(2049)]) {
+          const user = aUser({ attributes: { "custom:legacy_sub": legacy } });
+          await expect(store.putUserBackup(aBackupRecord({ user }))).rejects.toMatchObject({
+            code: "USER.INVALID_ID",
+            field: "custom:legacy_sub",
+          });
+        }
+        const listed = [];
+        for await (const entry of store.listUserBackups()) listed.push(entry);
+        expect(listed).toEqual([]);
+      }));
+
     it("lists every current backup and reports malformed ones without stopping", () =>
       withFixture(async ({ store, plantMalformed }) => {
         const records = [aBackupRecord(), aBackupRecord(), aBackupRecord()];

@@ -1,6 +1,9 @@
-import type { BackupRecord } from "../backup/backup-record.js";
+import { type BackupRecord, parseBackupRecord } from "../backup/backup-record.js";
 import type { CompletedPart, SnapshotManifest } from "../backup/snapshot.js";
 import type { ValidationError } from "../errors.js";
+
+/** `written`, or `identity-conflict`: the id's current backup is another username's (nothing written). */
+export type PutBackupOutcome = "written" | "identity-conflict";
 
 /** A stored snapshot part: its snapshot and its name (`part-00001.jsonl`). */
 export interface SnapshotPartRef {
@@ -45,8 +48,15 @@ export interface BackupStore extends BackupReader {
   /**
    * Writes the user's backup under a location derived from the stable user id alone, so a repeated event
    * overwrites instead of piling up. The previous backup stays as an older version.
+   *
+   * Identity binding: a stable id, once backed up for a username, is never written over for another
+   * username. When the current backup holds another username nothing is written and `identity-conflict`
+   * comes back. The comparison and the write are one atomic step (a conditional write), so of two writers at
+   * once for two usernames only one is ever stored.
+   *
+   * @throws ValidationError `USER.INVALID_ID` when the record's stable id is not a UUID (nothing is written).
    */
-  putUserBackup(record: BackupRecord): Promise<void>;
+  putUserBackup(record: BackupRecord): Promise<PutBackupOutcome>;
 
   /** Deletes every version of the user's backup. Idempotent. Returns how many versions were deleted. */
   eraseUserBackups(userId: string): Promise<number>;
@@ -68,4 +78,18 @@ export interface BackupStore extends BackupReader {
    * manifest is incomplete and never listed. Replaces an existing manifest and deletes its older versions.
    */
   putSnapshotManifest(manifest: SnapshotManifest): Promise<void>;
+}
+
+/**
+ * Whether the stored text of an id's current backup holds another username than `username`: the identity
+ * binding check adapters make before they write. A current backup that does not read binds nobody (it is
+ * damaged, and a fresh one replaces it).
+ */
+export function boundToAnother(current: string | undefined, location: string, username: string): boolean {
+  if (current === undefined) return false;
+  try {
+    return parseBackupRecord(current, location).user.username !== username;
+  } catch {
+    return false;
+  }
 }

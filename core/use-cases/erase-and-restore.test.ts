@@ -22,7 +22,10 @@ async function lostPool() {
   const first = aUser({ username: "a-first", groups: ["staff"] });
   const second = aUser({ username: "b-second", groups: ["staff"] });
   directory.seed(first, second);
-  await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+  await snapshotUsers(
+    { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+    { userPoolId: "eu-west-1_Pool" },
+  );
   for (const user of [first, second]) await directory.deleteUser(user.username);
   const deps = { directory, importer: directory, backups, restores: backups, profiles, erasures, clock };
   return { ...deps, sleeper: clock, deps: { ...deps, sleeper: clock }, first, second };

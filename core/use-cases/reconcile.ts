@@ -1,8 +1,10 @@
 import type { BackupRecord } from "../backup/backup-record.js";
-import { errorCode } from "../errors.js";
+import { errorCode, ValidationError } from "../errors.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock } from "../ports/clock.js";
+import type { ErasureLedger } from "../ports/erasure-ledger.js";
 import type { ProfileStore } from "../ports/profile-store.js";
+import type { Profile } from "../user/profile.js";
 import {
   allUsers,
   groupMemberships,
@@ -15,6 +17,7 @@ export interface ReconcileDeps {
   readonly directory: UserDirectory;
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
+  readonly erasures: ErasureLedger;
   readonly clock: Clock;
 }
 
@@ -32,6 +35,15 @@ export interface ReconcileReport {
   readonly backupsCurrent: number;
   readonly failed: number;
   readonly failureCodes: Readonly<Record<string, number>>;
+  /**
+   * Users left alone, by reason code (never a username): `USER.INVALID_ID` (a stable id that is no UUID),
+   * `BACKUP.MALFORMED` (an attribute value past Cognito's limits), `USER.IDENTITY_CONFLICT` (the id's profile
+   * or backup is another username's: not written over), `USER.ERASED` (a tombstoned person).
+   */
+  readonly skipped: number;
+  readonly skipReasons: Readonly<Record<string, number>>;
+  /** Of the skipped, those whose id is bound to another username (also in `skipReasons`). */
+  readonly identityConflicts: number;
   readonly stoppedBy: "completed" | "time-budget";
 }
 
@@ -43,33 +55,43 @@ export interface ReconcileReport {
  */
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
   const { membership } = await groupMemberships(deps.directory);
+  let erased = await deps.erasures.erasedIds();
   const counts = { checked: 0, profilesCreated: 0, backupsWritten: 0, backupsCurrent: 0, failed: 0 };
   const failureCodes: Record<string, number> = {};
+  const skipReasons: Record<string, number> = {};
+  const tally = (into: Record<string, number>, code: string) => {
+    into[code] = (into[code] ?? 0) + 1;
+  };
   const fail = (error: unknown) => {
     counts.failed += 1;
-    const code = errorCode(error);
-    failureCodes[code] = (failureCodes[code] ?? 0) + 1;
+    tally(failureCodes, errorCode(error));
   };
 
-  let batch: User[] = [];
+  let batch: { user: User; id: string }[] = [];
   let stoppedBy: ReconcileReport["stoppedBy"] = "completed";
   const flush = async () => {
     const users = batch;
     batch = [];
-    let existing: Map<string, unknown>;
+    let existing: Map<string, Profile>;
     try {
-      existing = await deps.profiles.getMany(users.map(stableUserId));
+      existing = await deps.profiles.getMany(users.map(({ id }) => id));
     } catch (error) {
       for (const _ of users) fail(error);
       return;
     }
     const now = deps.clock.now();
+    const written: { id: string; profile: boolean; backup: boolean }[] = [];
     await Promise.all(
-      users.map(async (user) => {
+      users.map(async ({ user, id }) => {
         counts.checked += 1;
-        const id = stableUserId(user);
         try {
-          if (!existing.has(id)) {
+          const profile = existing.get(id);
+          if (profile && profile.username !== user.username) {
+            tally(skipReasons, "USER.IDENTITY_CONFLICT");
+            return;
+          }
+          let profileCreated = false;
+          if (!profile) {
             const email = user.attributes.email;
             const { created } = await deps.profiles.createIfAbsent({
               id,
@@ -77,11 +99,15 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
               ...(email ? { email } : {}),
               createdAt: user.createdAt ?? now,
             });
-            if (created) counts.profilesCreated += 1;
+            if (created) {
+              counts.profilesCreated += 1;
+              profileCreated = true;
+            }
           }
           const previous = await deps.backups.getUserBackup(id).catch(() => undefined);
           if (previous && sameUser(previous.user, user)) {
             counts.backupsCurrent += 1;
+            if (profileCreated) written.push({ id, profile: true, backup: false });
             return;
           }
           const record: BackupRecord = {
@@ -91,18 +117,59 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
             // Listing does not tell MFA settings: keep what the previous backup knew.
             user: previous ? { ...user, mfaEnabled: previous.user.mfaEnabled } : user,
           };
-          await deps.backups.putUserBackup(record);
-          counts.backupsWritten += 1;
+          let outcome: Awaited<ReturnType<BackupStore["putUserBackup"]>>;
+          try {
+            outcome = await deps.backups.putUserBackup(record);
+          } catch (error) {
+            // One user whose record cannot be written (a value past Cognito's limits) never fails the batch.
+            if (!(error instanceof ValidationError)) throw error;
+            tally(skipReasons, errorCode(error));
+            if (profileCreated) written.push({ id, profile: true, backup: false });
+            return;
+          }
+          if (outcome === "identity-conflict") {
+            tally(skipReasons, "USER.IDENTITY_CONFLICT");
+          } else {
+            counts.backupsWritten += 1;
+          }
+          if (profileCreated || outcome === "written") {
+            written.push({ id, profile: profileCreated, backup: outcome === "written" });
+          }
         } catch (error) {
           fail(error);
         }
       }),
     );
+    // Written, then checked (as the confirmation sync does): someone erased while this batch was written
+    // loses what it wrote, whichever came first.
+    if (written.length > 0) {
+      erased = await deps.erasures.erasedIds();
+      for (const { id, profile, backup } of written) {
+        if (!erased.has(id)) continue;
+        try {
+          if (profile) await deps.profiles.delete(id);
+          if (backup) await deps.backups.eraseUserBackups(id);
+        } catch (error) {
+          fail(error);
+        }
+      }
+    }
   };
 
   for await (const listed of allUsers(deps.directory)) {
     if (listed.status === "UNCONFIRMED") continue;
-    batch.push({ ...listed, groups: normalizeGroups(membership.get(listed.username) ?? []) });
+    let id: string;
+    try {
+      id = stableUserId(listed);
+    } catch (error) {
+      tally(skipReasons, errorCode(error));
+      continue;
+    }
+    if (erased.has(id)) {
+      tally(skipReasons, "USER.ERASED");
+      continue;
+    }
+    batch.push({ user: { ...listed, groups: normalizeGroups(membership.get(listed.username) ?? []) }, id });
     if (batch.length >= MAX_USERS_PAGE_SIZE) {
       await flush();
       if (options.deadline && deps.clock.now().getTime() >= options.deadline.getTime()) {
@@ -112,7 +179,15 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     }
   }
   if (batch.length > 0) await flush();
-  return { ...counts, failureCodes, stoppedBy };
+  const skipped = Object.values(skipReasons).reduce((total, n) => total + n, 0);
+  return {
+    ...counts,
+    failureCodes,
+    skipped,
+    skipReasons,
+    identityConflicts: skipReasons["USER.IDENTITY_CONFLICT"] ?? 0,
+    stoppedBy,
+  };
 }
 
 /** Whether a backup still describes the user as the pool has it now (dates of capture aside). */

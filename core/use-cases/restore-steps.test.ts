@@ -27,7 +27,10 @@ async function lostPool(users: User[] = someUsers()) {
   const directory = new InMemoryUserDirectory({ clock });
   const backups = new InMemoryBackupStore();
   directory.seed(...users);
-  await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+  await snapshotUsers(
+    { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+    { userPoolId: "eu-west-1_Pool" },
+  );
   for (const user of users) await directory.deleteUser(user.username);
   const erasures = new InMemoryErasureLedger();
   const deps = {

@@ -24,7 +24,7 @@ describe("snapshotUsers", () => {
   it("writes every user with its groups, in parts, and the manifest last", async () => {
     const { clock, directory, backups, alice } = pool();
     const manifest = await snapshotUsers(
-      { directory, backups, clock },
+      { directory, backups, clock, erasures: new InMemoryErasureLedger() },
       { userPoolId: "eu-west-1_Pool", maxRecordsPerPart: 3 },
     );
     expect(manifest.userCount).toBe(4);
@@ -77,7 +77,10 @@ describe("restoreUsers", () => {
 
   it("restores into a new, empty pool, creating its groups first", async () => {
     const { clock, directory, backups, alice, carol, pending } = pool();
-    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    await snapshotUsers(
+      { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+      { userPoolId: "eu-west-1_Pool" },
+    );
     const target = new InMemoryUserDirectory({ clock });
     const report = await restoreUsers({
       directory: target,
@@ -104,7 +107,10 @@ describe("restoreUsers", () => {
     const { clock, backups } = pool();
     const source = new InMemoryUserDirectory({ clock });
     source.seed(...Array.from({ length: 5 }, () => aUser()));
-    await snapshotUsers({ directory: source, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    await snapshotUsers(
+      { directory: source, backups, clock, erasures: new InMemoryErasureLedger() },
+      { userPoolId: "eu-west-1_Pool" },
+    );
     const target = new InMemoryUserDirectory({ clock });
     const report = await restoreUsers(
       {
@@ -129,7 +135,10 @@ describe("restoreUsers", () => {
 
   it("restores with admin-create, sending nothing and keeping the original sub", async () => {
     const { clock, directory, backups, alice } = pool();
-    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    await snapshotUsers(
+      { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+      { userPoolId: "eu-west-1_Pool" },
+    );
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
       { directory, backups, restores: backups, clock, sleeper: clock, erasures: new InMemoryErasureLedger() },
@@ -145,7 +154,10 @@ describe("restoreUsers", () => {
 
   it("names requested usernames that no backup holds, and does not call the restore complete", async () => {
     const { clock, directory, backups, alice } = pool();
-    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    await snapshotUsers(
+      { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+      { userPoolId: "eu-west-1_Pool" },
+    );
     await directory.deleteUser(alice.username);
     const report = await restoreUsers(
       {
@@ -166,7 +178,10 @@ describe("restoreUsers", () => {
 
   it("prefers a per-user backup captured after the snapshot", async () => {
     const { clock, directory, backups, alice } = pool();
-    await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    await snapshotUsers(
+      { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+      { userPoolId: "eu-west-1_Pool" },
+    );
     clock.advance(3_600_000);
     const changed = { ...alice, attributes: { ...alice.attributes, name: "Alice Changed" } };
     await backups.putUserBackup({
@@ -190,7 +205,10 @@ describe("restoreUsers", () => {
 
   it("stops before importing anything when a snapshot part is corrupt, naming the part", async () => {
     const { clock, directory, backups, alice } = pool();
-    const manifest = await snapshotUsers({ directory, backups, clock }, { userPoolId: "eu-west-1_Pool" });
+    const manifest = await snapshotUsers(
+      { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+      { userPoolId: "eu-west-1_Pool" },
+    );
     const part = manifest.parts[0];
     const key = `snapshots/${manifest.snapshotId}/${part?.name}`;
     backups.putRaw(key, (backups.versions(key).at(-1) ?? "").replace("admins", "admimz"));

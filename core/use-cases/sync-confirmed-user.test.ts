@@ -1,17 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
+import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../../adapters/in-memory/profile-store.js";
 import { aUser } from "../testing/builders.js";
 import type { ConfirmationEvent } from "../user/post-confirmation.js";
-import type { User } from "../user/user.js";
+import { LEGACY_SUB_ATTRIBUTE, type User } from "../user/user.js";
 import { syncConfirmedUser } from "./sync-confirmed-user.js";
 
 function setup() {
   const clock = new ManualClock("2026-06-01T12:00:00.000Z");
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
-  return { clock, profiles, backups, deps: { clock, profiles, backups } };
+  const erasures = new InMemoryErasureLedger();
+  return { clock, profiles, backups, erasures, deps: { clock, profiles, backups, erasures } };
 }
 
 function confirmation(
@@ -107,5 +109,66 @@ describe("syncConfirmedUser", () => {
     });
     expect(String(error)).not.toContain(user.attributes.email);
     expect(await profiles.get(user.sub)).toBeDefined();
+  });
+});
+
+describe("syncConfirmedUser: identity binding and the erasure ledger", () => {
+  it("a sign-up claiming another user's id (custom:legacy_sub) overwrites neither their profile nor their backup", async () => {
+    const { deps, profiles, backups } = setup();
+    const victim = aUser();
+    await syncConfirmedUser(confirmation(victim), deps);
+    const attacker = aUser({ attributes: { [LEGACY_SUB_ATTRIBUTE]: victim.sub } });
+    const result = await syncConfirmedUser(confirmation(attacker), deps);
+    expect(result).toEqual({ userId: victim.sub, profile: "identity-conflict", backup: "identity-conflict" });
+    expect((await profiles.get(victim.sub))?.username).toBe(victim.username);
+    const backup = await backups.getUserBackup(victim.sub);
+    expect(backup?.user.username).toBe(victim.username);
+    expect(backup?.user.attributes.email).toBe(victim.attributes.email);
+    expect(backups.versions(InMemoryBackupStore.userKey(victim.sub))).toHaveLength(1);
+  });
+
+  it.each(["../../x", "__proto__", "x".repeat(2049)])(
+    "refuses a stable id that is no UUID (%s) with a typed error naming the attribute, writing nothing",
+    async (legacy) => {
+      const { deps, profiles, backups } = setup();
+      const user = aUser({ attributes: { [LEGACY_SUB_ATTRIBUTE]: legacy } });
+      await expect(syncConfirmedUser(confirmation(user), deps)).rejects.toMatchObject({
+        name: "ValidationError",
+        code: "USER.INVALID_ID",
+        field: LEGACY_SUB_ATTRIBUTE,
+      });
+      expect(profiles.all()).toEqual([]);
+      expect(backups.keys()).toEqual([]);
+    },
+  );
+
+  it("writes nothing for an erased person (a retried trigger after the erase)", async () => {
+    const { deps, profiles, backups, erasures, clock } = setup();
+    const user = aUser();
+    await erasures.record({ userId: user.sub, erasedAt: clock.now() });
+    expect(await syncConfirmedUser(confirmation(user), deps)).toEqual({
+      userId: user.sub,
+      profile: "erased",
+      backup: "erased",
+    });
+    expect(profiles.all()).toEqual([]);
+    expect(backups.keys()).toEqual([]);
+  });
+
+  it("an erase that starts while the writes are in flight leaves nothing of the person", async () => {
+    const { deps, profiles, backups, erasures, clock } = setup();
+    const user = aUser();
+    // The erase (tombstone, then deletions) runs right after the backup is written, before the re-check.
+    backups.beforeNext("putUserBackup", async () => {
+      erasures.beforeNextCall = async () => {
+        await erasures.record({ userId: user.sub, erasedAt: clock.now() });
+        await profiles.delete(user.sub);
+        await backups.eraseUserBackups(user.sub);
+      };
+    });
+    const result = await syncConfirmedUser(confirmation(user), deps);
+    expect(result.profile).toBe("erased");
+    expect(await profiles.get(user.sub)).toBeUndefined();
+    expect(backups.keys()).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import type { BackupRecord } from "../backup/backup-record.js";
 import { errorCode, LifecycleError } from "../errors.js";
-import type { BackupStore } from "../ports/backup-store.js";
+import type { BackupStore, PutBackupOutcome } from "../ports/backup-store.js";
+import type { ErasureLedger } from "../ports/erasure-ledger.js";
 import type { Clock } from "../ports/clock.js";
 import type { ProfileStore } from "../ports/profile-store.js";
 import type { ConfirmationEvent } from "../user/post-confirmation.js";
@@ -10,14 +11,25 @@ import { stableUserId, type User } from "../user/user.js";
 export interface SyncDeps {
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
+  readonly erasures: ErasureLedger;
   readonly clock: Clock;
 }
 
 export interface SyncResult {
   readonly userId: string;
-  /** `existed` on a repeat, a retry or a forgot-password confirmation: the profile was left as it was. */
-  readonly profile: "created" | "existed";
-  readonly backup: "written";
+  /**
+   * `existed` on a repeat, a retry or a forgot-password confirmation: the profile was left as it was.
+   * `identity-conflict`: the id's profile is another username's (the user claimed someone else's
+   * `custom:legacy_sub`); it was left as it was. `erased`: the person is erased, nothing was kept.
+   */
+  readonly profile: "created" | "existed" | "identity-conflict" | "erased";
+  /** `identity-conflict`: the id's backup is another username's, and was left as it was. */
+  readonly backup: "written" | "identity-conflict" | "erased";
+}
+
+/** Whether a sync met a stable id bound to another username (reported, logged by code and counted). */
+export function hasIdentityConflict(result: SyncResult): boolean {
+  return result.profile === "identity-conflict" || result.backup === "identity-conflict";
 }
 
 /**
@@ -33,9 +45,11 @@ export interface SyncResult {
  */
 export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps): Promise<SyncResult> {
   const now = deps.clock.now();
+  // Throws USER.INVALID_ID for a `custom:legacy_sub` (or sub) that is no UUID: nothing is written.
   const userId = stableUserId(event.user);
+  if (await deps.erasures.isErased(userId)) return { userId, profile: "erased", backup: "erased" };
 
-  const writeBackup = async (): Promise<void> => {
+  const writeBackup = async (): Promise<PutBackupOutcome> => {
     let user: User = event.user;
     if (event.trigger === "ConfirmForgotPassword") {
       const previous = await deps.backups.getUserBackup(userId).catch(() => undefined);
@@ -55,13 +69,17 @@ export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps
       source: { kind: "post-confirmation", userPoolId: event.userPoolId, trigger: event.triggerSource },
       user,
     };
-    await deps.backups.putUserBackup(record);
+    return deps.backups.putUserBackup(record);
+  };
+  const createProfile = async (): Promise<SyncResult["profile"]> => {
+    const { created } = await deps.profiles.createIfAbsent(profileFor(event.user, now));
+    if (created) return "created";
+    // Profiles are never rewritten: the one that exists says which username the id is bound to.
+    const existing = await deps.profiles.get(userId);
+    return existing && existing.username !== event.user.username ? "identity-conflict" : "existed";
   };
 
-  const [profile, backup] = await Promise.allSettled([
-    deps.profiles.createIfAbsent(profileFor(event.user, now)),
-    writeBackup(),
-  ]);
+  const [profile, backup] = await Promise.allSettled([createProfile(), writeBackup()]);
 
   const failed: Record<string, string> = {};
   if (profile.status === "rejected") failed.profile = errorCode(profile.reason);
@@ -81,5 +99,12 @@ export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps
       },
     );
   }
-  return { userId, profile: profile.value.created ? "created" : "existed", backup: "written" };
+  // Written, then checked: an erasure that began before this check has its tombstone seen here, and one
+  // that began after it deletes what was just written. Either way nothing of an erased person stays.
+  if (await deps.erasures.isErased(userId)) {
+    if (profile.value === "created") await deps.profiles.delete(userId);
+    if (backup.value === "written") await deps.backups.eraseUserBackups(userId);
+    return { userId, profile: "erased", backup: "erased" };
+  }
+  return { userId, profile: profile.value, backup: backup.value };
 }
