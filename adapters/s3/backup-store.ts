@@ -219,9 +219,9 @@ export class S3BackupStore extends S3BackupReader implements BackupStore {
    * land. (Conditional writes: S3 user guide, "How to prevent object overwrites with conditional writes".)
    */
   async putUserBackup(record: BackupRecord): Promise<PutBackupOutcome> {
-    // Serialized before anything is sent: an invalid record throws and nothing is written.
-    const text = serializeBackupRecord(record);
+    // The id, then the record, checked before anything is sent: an invalid one throws and nothing is written.
     const key = userBackupKey(stableUserId(record.user));
+    const text = serializeBackupRecord(record);
     const body = Buffer.from(text, "utf8");
     for (let attempt = 1; ; attempt += 1) {
       const current = await this.getObjectAndTag(key);

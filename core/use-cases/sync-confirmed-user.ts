@@ -47,7 +47,10 @@ export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps
   const now = deps.clock.now();
   // Throws USER.INVALID_ID for a `custom:legacy_sub` (or sub) that is no UUID: nothing is written.
   const userId = stableUserId(event.user);
-  if (await deps.erasures.isErased(userId)) return { userId, profile: "erased", backup: "erased" };
+  // The ledger lives beside the backups: when it cannot be read, the profile is still written (the backup
+  // write fails the same way, and reconcile repairs it later, reading the ledger then).
+  const isErased = () => deps.erasures.isErased(userId).catch(() => false);
+  if (await isErased()) return { userId, profile: "erased", backup: "erased" };
 
   const writeBackup = async (): Promise<PutBackupOutcome> => {
     let user: User = event.user;
@@ -101,7 +104,7 @@ export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps
   }
   // Written, then checked: an erasure that began before this check has its tombstone seen here, and one
   // that began after it deletes what was just written. Either way nothing of an erased person stays.
-  if (await deps.erasures.isErased(userId)) {
+  if (await isErased()) {
     if (profile.value === "created") await deps.profiles.delete(userId);
     if (backup.value === "written") await deps.backups.eraseUserBackups(userId);
     return { userId, profile: "erased", backup: "erased" };
