@@ -1,14 +1,6 @@
-import { Readable } from "node:stream";
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  NoSuchKey,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
+import { noSuchKey, preconditionFailed, textBody } from "./testing.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import { serializeTombstone } from "../../core/erasure/tombstone.js";
 import { S3ErasureLedger, tombstoneKey } from "./erasure-ledger.js";
@@ -19,15 +11,6 @@ beforeEach(() => s3.reset());
 
 const ID = "6f1c2a9e-0000-4000-8000-00000000a11c";
 const FIRST = { userId: ID, erasedAt: new Date("2026-06-01T00:00:00.000Z") };
-
-function body(text: string): GetObjectCommandOutput["Body"] {
-  const bytes = new TextEncoder().encode(text);
-  return Object.assign(Readable.from([bytes]), {
-    transformToByteArray: async () => bytes,
-  }) as unknown as GetObjectCommandOutput["Body"];
-}
-
-const noSuchKey = () => new NoSuchKey({ message: "no", $metadata: { httpStatusCode: 404 } });
 
 describe("S3ErasureLedger (S3 semantics the local stand-in lacks)", () => {
   it("writes a tombstone only if none exists (If-None-Match: *), encrypted with the key", async () => {
@@ -48,15 +31,8 @@ describe("S3ErasureLedger (S3 semantics the local stand-in lacks)", () => {
   it("keeps the tombstone another erasure wrote in between (412 PreconditionFailed)", async () => {
     s3.on(GetObjectCommand)
       .rejectsOnce(noSuchKey())
-      .resolves({ Body: body(serializeTombstone(FIRST)) });
-    s3.on(PutObjectCommand).rejects(
-      new S3ServiceException({
-        name: "PreconditionFailed",
-        $fault: "client",
-        $metadata: { httpStatusCode: 412 },
-        message: "At least one of the pre-conditions you specified did not hold",
-      }),
-    );
+      .resolves({ Body: textBody(serializeTombstone(FIRST)) });
+    s3.on(PutObjectCommand).rejects(preconditionFailed());
     const ledger = new S3ErasureLedger(client, "b");
     const kept = await ledger.record({ userId: ID, erasedAt: new Date("2026-07-01T00:00:00.000Z") });
     expect(kept).toEqual(FIRST);
