@@ -7,13 +7,26 @@
  * - An app client's read list (`ReadAttributes`): GetUser gives the client only those (and `sub`).
  * - Sizes (API reference, AttributeType): a name is 1–32 characters, a value at most 2,048 characters; beyond
  *   that the request fails validation (InvalidParameterException, AWS's "1 validation error detected" text).
- * - The schema: a custom attribute the pool does not declare, or `sub` (Cognito assigns it), is refused
- *   (InvalidParameterException), whoever calls.
+ * - The schema: a name that is neither a standard attribute nor one of the pool's custom attributes (`__proto__`,
+ *   `favorite_flavor`, an undeclared `custom:` name), or `sub` (Cognito assigns it), is refused
+ *   (InvalidParameterException "Attributes did not conform to the schema: <name>: Attribute does not exist in the
+ *   schema."), whoever calls.
+ * - `phone_number`: a plus sign, the country code and digits only (the attributes guide), else
+ *   InvalidParameterException "Invalid phone number format.".
  */
+import { A_POOL_CSV_HEADER } from "../../core/testing/csv.js";
 import { cognitoError, type UserPool } from "./cognito-local.js";
 
 export const MAX_ATTRIBUTE_VALUE_LENGTH = 2048;
 export const MAX_ATTRIBUTE_NAME_LENGTH = 32;
+
+/** The standard attributes of every user pool (besides `sub`), in the order GetCSVHeader lists them. */
+export const STANDARD_ATTRIBUTES: readonly string[] = A_POOL_CSV_HEADER.filter(
+  (column) => !/^(custom|cognito):/.test(column),
+);
+
+/** E.164: a plus sign, a country code that does not start with 0, at most 15 digits in all. */
+export const E164 = /^\+[1-9]\d{1,14}$/;
 
 interface Attribute {
   readonly Name?: string;
@@ -25,7 +38,10 @@ export function checkAttributes(pool: UserPool, attributes: unknown, parameter: 
   if (attributes === undefined || attributes === null) return;
   if (!Array.isArray(attributes))
     throw cognitoError("InvalidParameterException", `${parameter} must be a list`);
-  const declared = new Set((pool.options.SchemaAttributes ?? []).map((attribute) => attribute.Name));
+  const known = new Set<string>(STANDARD_ATTRIBUTES);
+  for (const attribute of pool.options.SchemaAttributes ?? []) {
+    if (attribute.Name?.startsWith("custom:")) known.add(attribute.Name);
+  }
   (attributes as Attribute[]).forEach((attribute, index) => {
     const at = `${parameter}.${index + 1}.member`;
     const name = attribute.Name ?? "";
@@ -48,11 +64,14 @@ export function checkAttributes(pool: UserPool, attributes: unknown, parameter: 
         "Attributes did not conform to the schema: sub: Attribute cannot be updated. (changing an immutable attribute)",
       );
     }
-    if (name.startsWith("custom:") && !declared.has(name)) {
+    if (!known.has(name)) {
       throw cognitoError(
         "InvalidParameterException",
         `Attributes did not conform to the schema: ${name}: Attribute does not exist in the schema.`,
       );
+    }
+    if (name === "phone_number" && !E164.test(attribute.Value ?? "")) {
+      throw cognitoError("InvalidParameterException", "Invalid phone number format.");
     }
   });
 }

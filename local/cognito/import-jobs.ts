@@ -22,22 +22,14 @@
 import { randomBytes, randomUUID, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cognitoError, type Context, type StoredUser, type UserPool } from "./cognito-local.js";
-import { A_POOL_CSV_HEADER } from "../../core/testing/csv.js";
-import { MAX_ATTRIBUTE_VALUE_LENGTH } from "./attributes.js";
+import { E164, MAX_ATTRIBUTE_VALUE_LENGTH, STANDARD_ATTRIBUTES } from "./attributes.js";
 
 export const IMPORT_UPLOAD_PATH = "/_local-import-upload/";
 const URL_LIFETIME_MS = 15 * 60_000;
 const MAX_FILE_BYTES = 100 * 1024 * 1024;
 const MAX_USERS = 500_000;
 const MAX_ROW_LENGTH = 16_000;
-const E164 = /^\+[1-9]\d{1,14}$/;
 const ACTIVE = new Set(["Pending", "InProgress", "Stopping"]);
-
-/**
- * The standard attributes GetCSVHeader lists, in Cognito's order; the pool's custom attributes follow them, then
- * `cognito:mfa_enabled` and `cognito:username`.
- */
-const STANDARD_COLUMNS = A_POOL_CSV_HEADER.filter((column) => !/^(custom|cognito):/.test(column));
 
 export interface ImportJobTiming {
   /** How long a started job stays `Pending` (default 300 ms: long enough to see, short for a demo). */
@@ -88,12 +80,12 @@ export class ImportJobs {
     private readonly timing: ImportJobTiming = {},
   ) {}
 
-  /** GetCSVHeader: the standard columns, the pool's custom attributes, then the two `cognito:` columns. */
+  /** GetCSVHeader: the standard attributes in Cognito's order, the pool's custom attributes, then the two `cognito:` columns. */
   async csvHeader(pool: UserPool): Promise<string[]> {
     const custom = (pool.options.SchemaAttributes ?? [])
       .map((attribute) => attribute.Name ?? "")
       .filter((name) => name.startsWith("custom:"));
-    return [...STANDARD_COLUMNS, ...custom, "cognito:mfa_enabled", "cognito:username"];
+    return [...STANDARD_ATTRIBUTES, ...custom, "cognito:mfa_enabled", "cognito:username"];
   }
 
   create(userPoolId: string, request: Record<string, unknown>): Record<string, unknown> {

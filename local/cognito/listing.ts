@@ -5,7 +5,7 @@
  * quotes inside the value escaped with a backslash; an empty filter lists everyone. Only these standard
  * attributes are searchable: username (case-sensitive), email, phone_number, name, given_name, family_name,
  * preferred_username, cognito:user_status (case-insensitive), status (Enabled/Disabled, case-sensitive) and sub;
- * custom attributes are not. A filter that does not parse is refused with InvalidParameterException "Error while
+ * custom attributes are not. A filter is at most 256 characters. A filter that does not parse is refused with InvalidParameterException "Error while
  * parsing filter.", as Cognito answers it.
  *
  * Pages: `Limit` 0–60 (0 or none: 60); above 60 is refused with Cognito's validation message. A token is issued
@@ -18,6 +18,8 @@ import { cognitoError, type StoredUser } from "./cognito-local.js";
 
 /** The most a page holds: Cognito's Limit maximum for ListUsers, ListGroups, ListUsersInGroup and AdminListGroupsForUser. */
 export const MAX_PAGE_SIZE = 60;
+/** The longest ListUsers filter (API reference: Filter, maximum length 256). */
+export const MAX_FILTER_LENGTH = 256;
 /** How long Cognito accepts a pagination token. */
 export const DEFAULT_TOKEN_TTL_MS = 60 * 60_000;
 
@@ -50,11 +52,18 @@ const FILTER = /^\s*([A-Za-z_:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$/s;
  *   when it is not one Cognito can search (custom attributes included).
  */
 export function parseUserFilter(filter: string | undefined): Match {
+  if (filter !== undefined && filter.length > MAX_FILTER_LENGTH) {
+    throw cognitoError(
+      "InvalidParameterException",
+      `1 validation error detected: Value at 'filter' failed to satisfy constraint: Member must have length less than or equal to ${MAX_FILTER_LENGTH}`,
+    );
+  }
   if (filter === undefined || filter.trim() === "") return () => true;
   const parsed = FILTER.exec(filter);
   if (!parsed) throw cognitoError("InvalidParameterException", "Error while parsing filter.");
   const [, name = "", operator, rawValue = ""] = parsed;
-  const searchable = SEARCHABLE[name];
+  // An own property only: `__proto__` or `constructor` is no searchable attribute.
+  const searchable = Object.hasOwn(SEARCHABLE, name) ? SEARCHABLE[name] : undefined;
   if (!searchable) throw cognitoError("InvalidParameterException", `Invalid search attribute: ${name}`);
   const fold = (text: string) => (searchable.caseSensitive ? text : text.toLowerCase());
   const wanted = fold(rawValue.replace(/\\(.)/gs, "$1"));

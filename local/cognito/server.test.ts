@@ -318,6 +318,57 @@ describe("attribute limits on the local Cognito", () => {
     expect(longName).toMatchObject({ name: "InvalidParameterException" });
     await signUp(ClientId, "hal", [{ Name: "name", Value: "x".repeat(2048) }]);
   });
+
+  it("refuse an attribute that is in no schema (__proto__, an unprefixed custom name), for every caller, creating nobody", async () => {
+    const { UserPoolId, ClientId } = await aPool({ WriteAttributes: undefined });
+    for (const Name of ["__proto__", "constructor", "favorite_flavor", "legacy_sub"]) {
+      // Cognito: "Attributes did not conform to the schema: favorite_flavor: Attribute does not exist in the
+      // schema." (reported for SignUp in aws-amplify/amplify-js#2167).
+      const bySignUp = await failure(signUp(ClientId, "ivy", [{ Name, Value: "x" }]));
+      expect(bySignUp).toMatchObject({
+        name: "InvalidParameterException",
+        message: `Attributes did not conform to the schema: ${Name}: Attribute does not exist in the schema.`,
+      });
+      const byAdmin = await failure(
+        client.send(
+          new AdminCreateUserCommand({
+            UserPoolId,
+            Username: "ivy",
+            MessageAction: "SUPPRESS",
+            UserAttributes: [{ Name, Value: "x" }],
+          }),
+        ),
+      );
+      expect(byAdmin).toMatchObject({ name: "InvalidParameterException" });
+    }
+    expect((await client.send(new ListUsersCommand({ UserPoolId }))).Users).toEqual([]);
+    await signUp(ClientId, "ivy", [{ Name: "custom:legacy_sub", Value: "x" }, { Name: "locale", Value: "fr" }]);
+  });
+
+  it("refuse a phone number that is not + and the digits of an E.164 number", async () => {
+    const { UserPoolId, ClientId } = await aPool({ WriteAttributes: undefined });
+    // Cognito: InvalidParameterException "Invalid phone number format." (the attributes guide: a plus sign, the
+    // country code, digits only).
+    for (const Value of ["0612345678", "+1 555 555 5555", "+1-555-555-5555", "15555555555", "+"]) {
+      const bySignUp = await failure(signUp(ClientId, "jo", [{ Name: "phone_number", Value }]));
+      expect(bySignUp).toMatchObject({
+        name: "InvalidParameterException",
+        message: "Invalid phone number format.",
+      });
+      const byAdmin = await failure(
+        client.send(
+          new AdminCreateUserCommand({
+            UserPoolId,
+            Username: "jo",
+            MessageAction: "SUPPRESS",
+            UserAttributes: [{ Name: "phone_number", Value }],
+          }),
+        ),
+      );
+      expect(byAdmin).toMatchObject({ message: "Invalid phone number format." });
+    }
+    await signUp(ClientId, "jo", [{ Name: "phone_number", Value: "+15555555555" }]);
+  });
 });
 
 describe("disabled users on the local Cognito", () => {
@@ -482,6 +533,16 @@ describe("ListUsers on the local Cognito", () => {
   it("refuses a filter on a custom attribute, or one that does not parse, with Cognito's error", async () => {
     const custom = await failure(list({ Filter: 'custom:legacy_sub = "x"' }));
     expect(custom).toMatchObject({ name: "InvalidParameterException" });
+    for (const Filter of ['__proto__ = "a"', 'constructor = "a"', 'toString ^= ""', 'hasOwnProperty = "x"']) {
+      // Not a searchable attribute (an inherited property name is no exception): refused, never a bare HTTP 500.
+      const error = await failure(list({ Filter }));
+      expect(error).toMatchObject({ name: "InvalidParameterException" });
+    }
+    // The API reference: Filter is at most 256 characters.
+    const long = await failure(list({ Filter: `email = "${"a".repeat(247)}"` }));
+    expect(long).toMatchObject({ name: "InvalidParameterException" });
+    expect(long.message).toMatch(/'filter'.*less than or equal to 256/);
+    await list({ Filter: `email = "${"a".repeat(246)}"` });
     for (const Filter of ['sub ~= "a"', "sub = a", 'sub = "a" and email = "b"', '= "a"']) {
       const error = await failure(list({ Filter }));
       expect(error).toMatchObject({
