@@ -76,6 +76,19 @@ export function checkAttributes(pool: UserPool, attributes: unknown, parameter: 
   });
 }
 
+/** The longest username (API reference: UsernameType, 1–128 characters). */
+export const MAX_USERNAME_LENGTH = 128;
+
+/** Refuses a username over 128 characters with the API's validation message. */
+export function checkUsername(username: unknown): void {
+  if (typeof username === "string" && username.length > MAX_USERNAME_LENGTH) {
+    throw cognitoError(
+      "InvalidParameterException",
+      `1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length less than or equal to ${MAX_USERNAME_LENGTH}`,
+    );
+  }
+}
+
 /** Refuses an attribute the app client may not write (when the client has a write list). */
 export function checkWritable(writeAttributes: readonly string[] | undefined, attributes: unknown): void {
   if (!writeAttributes || !Array.isArray(attributes)) return;

@@ -13,7 +13,7 @@
  * - The file: UTF-8 without a byte order mark, at most 100 MB and 500,000 users; its header holds exactly the
  *   columns GetCSVHeader gives, in any order; values are never quoted, a comma inside a value is written `\,`.
  *   A row is failed (counted in FailedUsers, its reason kept in the job's log) when: it has another number of
- *   fields than the header, it is over 16,000 characters, `cognito:username` is empty, holds whitespace or repeats
+ *   fields than the header, it is over 16,000 characters, `cognito:username` is empty, over 128 characters, holds whitespace or repeats
  *   one already in the file or the pool, `cognito:mfa_enabled` is empty or not true/false, a value is over 2,048
  *   characters, a phone number is not E.164, or none of the pool's auto-verified contacts (email, phone number)
  *   is present and verified. A pool with no auto-verified attribute imports nothing (the job fails).
@@ -22,7 +22,7 @@
 import { randomBytes, randomUUID, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cognitoError, type Context, type StoredUser, type UserPool } from "./cognito-local.js";
-import { E164, MAX_ATTRIBUTE_VALUE_LENGTH, STANDARD_ATTRIBUTES } from "./attributes.js";
+import { E164, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_USERNAME_LENGTH, STANDARD_ATTRIBUTES } from "./attributes.js";
 
 export const IMPORT_UPLOAD_PATH = "/_local-import-upload/";
 const URL_LIFETIME_MS = 15 * 60_000;
@@ -372,6 +372,8 @@ export class ImportJobs {
     const username = values["cognito:username"] ?? "";
     if (username === "") return "cognito:username is empty";
     if (/\s/u.test(username)) return "cognito:username contains whitespace";
+    if (username.length > MAX_USERNAME_LENGTH)
+      return `cognito:username is longer than ${MAX_USERNAME_LENGTH} characters`;
     if (seen.has(username)) return "cognito:username appears more than once in the file";
     seen.add(username);
     const mfa = (values["cognito:mfa_enabled"] ?? "").toLowerCase();
@@ -415,7 +417,13 @@ export class ImportJobs {
       UserLastModifiedDate: now,
       ...(mfa === "true" ? { MFAOptions: [{ DeliveryMedium: "SMS", AttributeName: "phone_number" }] } : {}),
     };
-    await pool.saveUser(this.ctx, user);
+    try {
+      await pool.saveUser(this.ctx, user);
+    } catch (error) {
+      // A name the local store cannot hold (`__proto__`) fails its row; any other failure fails the job.
+      if ((error as { code?: string }).code === "UnsupportedOperationException") return (error as Error).message;
+      throw error;
+    }
     return undefined;
   }
 }

@@ -371,6 +371,25 @@ describe("attribute limits on the local Cognito", () => {
   });
 });
 
+describe("names that are properties of every object, on the local Cognito", () => {
+  it("finds no user named constructor, toString or __proto__ until one is created; then finds that one", async () => {
+    const { UserPoolId, ClientId } = await aPool();
+    for (const Username of ["constructor", "toString", "hasOwnProperty", "__proto__"]) {
+      const missing = await failure(client.send(new AdminGetUserCommand({ UserPoolId, Username })));
+      expect(missing).toMatchObject({ name: "UserNotFoundException" });
+    }
+    const noClient = await failure(signUp("constructor", "kim"));
+    expect(noClient).toMatchObject({ name: "ResourceNotFoundException" });
+    await client.send(new AdminCreateUserCommand({ UserPoolId, Username: "constructor", MessageAction: "SUPPRESS" }));
+    expect(await statusOf(UserPoolId, "constructor")).toBe("FORCE_CHANGE_PASSWORD");
+    const missing = await failure(client.send(new AdminGetUserCommand({ UserPoolId, Username: "toString" })));
+    expect(missing).toMatchObject({ name: "UserNotFoundException" });
+    await signUp(ClientId, "toString");
+    const listed = (await client.send(new ListUsersCommand({ UserPoolId }))).Users?.map((user) => user.Username);
+    expect(listed?.sort()).toEqual(["constructor", "toString"]);
+  });
+});
+
 describe("disabled users on the local Cognito", () => {
   it("cannot sign in or reset a password: NotAuthorizedException User is disabled.", async () => {
     const { UserPoolId, ClientId } = await aPool();
@@ -635,6 +654,42 @@ describe("user import jobs on the local Cognito", () => {
     const upload = await fetch(UserImportJob?.PreSignedUrl ?? "", { method: "PUT", headers, body: csv });
     return { job: UserImportJob!, upload };
   }
+
+  it("imports a user named constructor; fails (never the whole job) a row it cannot store or Cognito refuses: __proto__, a username over 128 characters", async () => {
+    const { UserPoolId } = await aPool();
+    const { CSVHeader = [] } = await client.send(new GetCSVHeaderCommand({ UserPoolId }));
+    const row = (username: string) =>
+      CSVHeader.map(
+        (column) =>
+          ({
+            "cognito:username": username,
+            "cognito:mfa_enabled": "false",
+            email: "x@example.com",
+            email_verified: "true",
+          })[column] ?? "",
+      ).join(",");
+    const csv = [CSVHeader.join(","), row("constructor"), row("__proto__"), row("u".repeat(129)), row("fin")];
+    const { job } = await aJob(UserPoolId, csv.join("\n"));
+    await client.send(new StartUserImportJobCommand({ UserPoolId, JobId: job.JobId }));
+    const done = await untilDone(UserPoolId, job.JobId ?? "");
+    expect(done).toMatchObject({ Status: "Succeeded", ImportedUsers: 2, FailedUsers: 2 });
+    expect(cognito.importLog(job.JobId ?? "").map((entry) => entry.line)).toEqual([3, 4]);
+    expect(await statusOf(UserPoolId, "constructor")).toBe("RESET_REQUIRED");
+    expect(await statusOf(UserPoolId, "fin")).toBe("RESET_REQUIRED");
+  });
+
+  it("refuses a username over 128 characters in SignUp and AdminCreateUser, as the API's validation does", async () => {
+    const { UserPoolId, ClientId } = await aPool();
+    const long = "u".repeat(129);
+    const bySignUp = await failure(signUp(ClientId, long));
+    expect(bySignUp).toMatchObject({ name: "InvalidParameterException" });
+    expect(bySignUp.message).toMatch(/'username'.*less than or equal to 128/);
+    const byAdmin = await failure(
+      client.send(new AdminCreateUserCommand({ UserPoolId, Username: long, MessageAction: "SUPPRESS" })),
+    );
+    expect(byAdmin).toMatchObject({ name: "InvalidParameterException" });
+    await signUp(ClientId, "u".repeat(128));
+  });
 
   it("imports a CSV end to end: header, pre-signed PUT, states, RESET_REQUIRED users, rejected rows with reasons", async () => {
     const { UserPoolId } = await aPool();

@@ -23,7 +23,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { checkAttributes, checkWritable, readable } from "./attributes.js";
+import { checkAttributes, checkUsername, checkWritable, readable } from "./attributes.js";
 import {
   type CognitoServices,
   type Context,
@@ -34,6 +34,7 @@ import {
   type StoredUser,
   type UserPool,
 } from "./cognito-local.js";
+import { ownKeysDataStoreFactory } from "./data-store.js";
 import { IMPORT_UPLOAD_PATH, type ImportJobTiming, ImportJobs, type ImportLogEntry } from "./import-jobs.js";
 import { DEFAULT_TOKEN_TTL_MS, PageTokens, parseUserFilter } from "./listing.js";
 
@@ -140,7 +141,7 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
     ServerConfig: { hostname: "127.0.0.1", port: 0, development: false, https: false as const },
   };
   const clock = new cognitoLocalServices.DateClock();
-  const dataStoreFactory = new StormDBDataStoreFactory(dbDir);
+  const dataStoreFactory = ownKeysDataStoreFactory(new StormDBDataStoreFactory(dbDir));
   const cognito = await new CognitoServiceFactoryImpl(
     dbDir,
     dataStoreFactory,
@@ -306,6 +307,7 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
     DeleteGroup: withGroup("DeleteGroup"),
     SignUp: async (c, request) => {
       const client = await clientOf(c, request.ClientId);
+      checkUsername(request.Username);
       checkWritable(client.WriteAttributes, request.UserAttributes);
       checkAttributes(
         await cognito.getUserPool(c, client.UserPoolId),
@@ -333,6 +335,7 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
       };
     },
     AdminCreateUser: async (c, request) => {
+      checkUsername(request.Username);
       checkAttributes(await poolOf(c, request), request.UserAttributes, "userAttributes");
       return delegate("AdminCreateUser")(c, request);
     },
