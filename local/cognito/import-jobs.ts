@@ -421,7 +421,8 @@ export class ImportJobs {
       await pool.saveUser(this.ctx, user);
     } catch (error) {
       // A name the local store cannot hold (`__proto__`) fails its row; any other failure fails the job.
-      if ((error as { code?: string }).code === "UnsupportedOperationException") return (error as Error).message;
+      if ((error as { code?: string }).code === "UnsupportedOperationException")
+        return (error as Error).message;
       throw error;
     }
     return undefined;

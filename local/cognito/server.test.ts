@@ -342,7 +342,10 @@ describe("attribute limits on the local Cognito", () => {
       expect(byAdmin).toMatchObject({ name: "InvalidParameterException" });
     }
     expect((await client.send(new ListUsersCommand({ UserPoolId }))).Users).toEqual([]);
-    await signUp(ClientId, "ivy", [{ Name: "custom:legacy_sub", Value: "x" }, { Name: "locale", Value: "fr" }]);
+    await signUp(ClientId, "ivy", [
+      { Name: "custom:legacy_sub", Value: "x" },
+      { Name: "locale", Value: "fr" },
+    ]);
   });
 
   it("refuse a phone number that is not + and the digits of an E.164 number", async () => {
@@ -380,12 +383,16 @@ describe("names that are properties of every object, on the local Cognito", () =
     }
     const noClient = await failure(signUp("constructor", "kim"));
     expect(noClient).toMatchObject({ name: "ResourceNotFoundException" });
-    await client.send(new AdminCreateUserCommand({ UserPoolId, Username: "constructor", MessageAction: "SUPPRESS" }));
+    await client.send(
+      new AdminCreateUserCommand({ UserPoolId, Username: "constructor", MessageAction: "SUPPRESS" }),
+    );
     expect(await statusOf(UserPoolId, "constructor")).toBe("FORCE_CHANGE_PASSWORD");
     const missing = await failure(client.send(new AdminGetUserCommand({ UserPoolId, Username: "toString" })));
     expect(missing).toMatchObject({ name: "UserNotFoundException" });
     await signUp(ClientId, "toString");
-    const listed = (await client.send(new ListUsersCommand({ UserPoolId }))).Users?.map((user) => user.Username);
+    const listed = (await client.send(new ListUsersCommand({ UserPoolId }))).Users?.map(
+      (user) => user.Username,
+    );
     expect(listed?.sort()).toEqual(["constructor", "toString"]);
   });
 });
