@@ -124,7 +124,7 @@ describe("user-lifecycle --help", () => {
     }
   });
 
-  it.each(["purge-unconfirmed", "snapshot", "restore", "reconcile", "status"])(
+  it.each(["purge-unconfirmed", "snapshot", "restore", "reconcile", "erase", "status"])(
     "%s --help: every example that changes something names its target (--local or --outputs)",
     async (command) => {
       const f = fakeIo();

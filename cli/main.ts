@@ -234,11 +234,13 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
 
   command(
     "erase",
-    "Erase one person from the pool, the profile table, every version of their backup and every snapshot. " +
-      "Cannot be undone. A restore's plan that listed them is kept until it expires (backups.restoreStateDays).",
+    "Erase one person: a tombstone first (no job writes or restores them again), then the pool, the profile " +
+      "table, every version of their backup and every snapshot part. Cannot be undone. A restore's plan that " +
+      "listed them is kept until it expires (backups.restoreStateDays); no restore step brings them back.",
     [
-      `  $ ${SERVICE} erase --local --username alice --dry-run`,
-      `  $ ${SERVICE} erase --user-id 6f1c…-…-… --yes   # a user no longer in the pool`,
+      `  $ ${SERVICE} erase --local --username alice --dry-run      # what would be removed (email masked)`,
+      `  $ ${SERVICE} erase --outputs prod.json --username alice --yes`,
+      `  $ ${SERVICE} erase --outputs prod.json --user-id 6f1c2a9e-…-… --yes   # a user no longer in the pool`,
     ].join("\n"),
   )
     .option("--username <username>", "the user's username in the pool")
@@ -328,7 +330,7 @@ Examples:
   $ ${SERVICE} purge-unconfirmed --local --dry-run
   $ ${SERVICE} snapshot --outputs prod.json --region eu-west-1 --profile ops
   $ ${SERVICE} restore --source latest --dry-run --json
-  $ ${SERVICE} erase --username alice --dry-run
+  $ ${SERVICE} erase --local --username alice --dry-run
 ${TARGET_HELP}
 `;
 
