@@ -3,6 +3,7 @@ import {
   functionNameOf,
   invokeLocal,
   MAX_INVOKE_PAYLOAD_BYTES,
+  MAX_RESPONSE_PAYLOAD_BYTES,
   type LambdaEndpoint,
   type LocalFunctionDefinition,
   startLambdaEndpoint,
@@ -20,6 +21,8 @@ const functions = new Map<string, LocalFunctionDefinition>([
     },
   ],
 ]);
+// A result of `size` bytes once serialized (a JSON string).
+functions.set("sized", { timeoutMs: 5_000, handler: async (event) => "x".repeat(Number(event) - 2) });
 let echoed = 0;
 functions.set("counts", {
   timeoutMs: 5_000,
@@ -83,6 +86,22 @@ describe("the local Lambda endpoint", () => {
         result: 7,
       },
     );
+  });
+
+  it("fails a result over Lambda's response limit as Lambda does (Function.ResponseSizeTooLarge), not sending it", async () => {
+    const tooLarge = await fetch(`${endpoint.url}/2015-03-31/functions/sized/invocations`, {
+      method: "POST",
+      body: String(MAX_RESPONSE_PAYLOAD_BYTES + 1),
+    });
+    expect(tooLarge.status).toBe(200);
+    expect(tooLarge.headers.get("x-amz-function-error")).toBe("Unhandled");
+    expect(await tooLarge.json()).toEqual({
+      errorType: "Function.ResponseSizeTooLarge",
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).`,
+    });
+    const atLimit = await invokeLocal(endpoint.url, "sized", MAX_RESPONSE_PAYLOAD_BYTES);
+    expect(atLimit).toMatchObject({ ok: true });
+    expect(JSON.stringify((atLimit as { result: unknown }).result).length).toBe(MAX_RESPONSE_PAYLOAD_BYTES);
   });
 
   it("refuses a payload over Lambda's 6 MB as Lambda does, without running the function", async () => {

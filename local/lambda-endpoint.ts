@@ -54,6 +54,12 @@ export interface LambdaEndpointOptions {
 
 /** Lambda's quota on an invocation's request payload (synchronous): 6 MB, counted in bytes. */
 export const MAX_INVOKE_PAYLOAD_BYTES = 6_291_456;
+/**
+ * The largest result a synchronous invocation returns (6 MB and 100 bytes, as Lambda's runtime API reports it:
+ * "Exceeded maximum allowed payload size (6291556 bytes)."). A larger result is not sent: the caller gets the
+ * function error `Function.ResponseSizeTooLarge`.
+ */
+export const MAX_RESPONSE_PAYLOAD_BYTES = 6_291_556;
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const MAX_RECEIVED = 100;
@@ -182,7 +188,18 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         return;
       }
       const outcome = await run(name, definition, event);
-      if (outcome.ok) send(response, 200, outcome.result ?? null, { "x-amz-executed-version": "$LATEST" });
+      if (outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESPONSE_PAYLOAD_BYTES) {
+        send(
+          response,
+          200,
+          {
+            errorType: "Function.ResponseSizeTooLarge",
+            errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).`,
+          },
+          { "x-amz-function-error": "Unhandled", "x-amz-executed-version": "$LATEST" },
+        );
+      } else if (outcome.ok)
+        send(response, 200, outcome.result ?? null, { "x-amz-executed-version": "$LATEST" });
       else
         send(response, 200, outcome.error, {
           "x-amz-function-error": "Unhandled",
