@@ -188,7 +188,10 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         return;
       }
       const outcome = await run(name, definition, event);
-      if (outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESPONSE_PAYLOAD_BYTES) {
+      if (
+        outcome.ok &&
+        Buffer.byteLength(JSON.stringify(outcome.result ?? null)) > MAX_RESPONSE_PAYLOAD_BYTES
+      ) {
         send(
           response,
           200,
