@@ -338,6 +338,58 @@ describe("restore handler", () => {
     expect(w.observability.text()).not.toContain(user.username);
   });
 
+  it("refuses to start the same request again while its restore is unfinished, naming the plan id; logs the id", async () => {
+    const { w, user, handler } = await lostUser();
+    const started = await handler(
+      { action: "start", strategy: "admin-create", usernames: [user.username] },
+      lambdaContext(30_000), // no time left past the margin: one step
+    );
+    expect(started.state).toBe("running");
+    expect(w.observability.lines).toContainEqual(
+      expect.objectContaining({ message: "Restore plan stored", attributes: { planId: started.planId } }),
+    );
+    const error = await rejectionOf(
+      handler({ action: "start", strategy: "admin-create", usernames: [user.username] }, lambdaContext()),
+    );
+    expect(error).toMatchObject({
+      code: "RESTORE.UNFINISHED",
+      message: expect.stringContaining(started.planId),
+    });
+    // Another request is not held back by it.
+    expect(
+      await handler(
+        { action: "start", strategy: "admin-create", usernames: ["nobody"] },
+        lambdaContext(),
+      ).catch((failed: RunFailedError) => failed.report),
+    ).toMatchObject({ notFound: ["nobody"] });
+  });
+
+  it("skips a backed-up user with an attribute Cognito refuses, with a reason logged by code, and restores the rest", async () => {
+    const w = world();
+    const poison = aUser({ attributes: { "custom:legacy_sub": aUser().sub, nickname: "é".repeat(1025) } });
+    const fine = aUser({ groups: ["admins"] });
+    w.directory.seed(poison, fine, aUser());
+    await snapshotUsers(w, { userPoolId: "eu-west-1_AbC123" });
+    await w.directory.deleteUser(poison.username);
+    await w.directory.deleteUser(fine.username);
+    const handler = restoreHandler({
+      ...w,
+      target: () => ({ directory: w.directory, importer: w.directory }),
+    });
+    for (const strategy of ["admin-create", "import-job"] as const) {
+      const summary = await handler({ action: "plan", strategy }, lambdaContext());
+      expect(summary.skipped).toEqual([{ username: poison.username, reason: "INVALID_VALUE" }]);
+      expect(summary.planned).toBe(1);
+    }
+    const summary = await handler({ action: "start", strategy: "admin-create" }, lambdaContext());
+    expect(summary).toMatchObject({ state: "finished", restored: 1, complete: true });
+    expect(await w.directory.getUser(fine.username)).toBeDefined();
+    expect(w.observability.lines.at(-1)?.attributes).toMatchObject({
+      report: { skipped: 1, skippedByReason: { INVALID_VALUE: 1 } },
+    });
+    expect(w.observability.text()).not.toContain(poison.username);
+  });
+
   it("fails the invocation when a requested user is in no backup", async () => {
     const { handler } = await lostUser();
     const error = await rejectionOf(

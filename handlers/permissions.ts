@@ -74,7 +74,13 @@ export const FUNCTION_PORT_USES = {
     erasures: ["erasedIds"],
     importer: ["getCsvHeader", "createImportJob", "uploadCsv", "startImportJob", "describeImportJob"],
     backups: ["listSnapshots", "getSnapshotManifest", "getSnapshotPart", "listUserBackups"],
-    restores: ["getRestorePlan", "putRestorePlan", "getRestoreProgress", "putRestoreProgress"],
+    restores: [
+      "listRestores",
+      "getRestorePlan",
+      "putRestorePlan",
+      "getVersionedRestoreProgress",
+      "putRestoreProgress",
+    ],
   },
   erase: {
     directory: ["getUser", "deleteUser"],

@@ -17,6 +17,7 @@ import * as z from "zod/mini";
 import "../core/validation.js";
 import { RESTORE_PLAN_ID } from "../core/backup/restore-state.js";
 import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
+import { errorCode, LifecycleError } from "../core/errors.js";
 import type { BackupReader } from "../core/ports/backup-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
@@ -24,8 +25,11 @@ import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
 import {
   advanceRestore,
+  findUnfinishedRestore,
   type LoadedRestore,
   loadRestore,
+  plannedDisabled,
+  plannedMemberships,
   planRestore,
   type RestoreReport,
   type RestoreSource,
@@ -124,6 +128,9 @@ export interface RestoreSummary {
   readonly groupsCreated?: number;
   readonly membershipsAdded?: number;
   readonly disabled?: number;
+  /** Memberships and disabled flags the backups hold for the planned users, and how many are in place. */
+  readonly memberships?: { readonly planned: number; readonly inPlace: number };
+  readonly disabledFlags?: { readonly planned: number; readonly inPlace: number };
   readonly failed?: number;
   readonly failureCodes?: Readonly<Record<string, number>>;
   readonly complete: boolean;
@@ -153,10 +160,18 @@ export function restoreHandler(deps: RestoreHandlerDeps) {
           const loaded = await loadRestore(deps.restores, request.planId);
           const { targetUserPoolId, plan } = loaded.stored;
           const target = deps.target(targetUserPoolId, plan.strategy);
-          return summarize(
-            request.action,
-            await advanceRestore({ ...target, ...common }, loaded, { deadline }),
-          );
+          try {
+            return summarize(
+              request.action,
+              await advanceRestore({ ...target, ...common }, loaded, { deadline }),
+            );
+          } catch (error) {
+            deps.observability.log.error("Restore stopped: resume it by its plan id", {
+              planId: request.planId,
+              errorCode: errorCode(error),
+            });
+            throw error;
+          }
         }
         const target = deps.target(request.targetUserPoolId, request.strategy);
         const options = {
@@ -168,25 +183,51 @@ export function restoreHandler(deps: RestoreHandlerDeps) {
           const plan = await planRestore({ ...target, ...common }, options);
           return summarize(request.action, { plan, complete: false });
         }
-        const started: LoadedRestore = await startRestore(
-          { ...target, ...common },
-          {
-            ...options,
-            ...(request.targetUserPoolId === undefined ? {} : { targetUserPoolId: request.targetUserPoolId }),
-          },
-        );
-        return summarize(
-          request.action,
-          await advanceRestore({ ...target, ...common }, started, { deadline }),
-        );
+        const scope = {
+          ...options,
+          ...(request.targetUserPoolId === undefined ? {} : { targetUserPoolId: request.targetUserPoolId }),
+        };
+        // The same request made again after an interruption must carry the unfinished restore on: a new plan
+        // would take the users it brought back as already there and leave their groups and flags undone.
+        const unfinished = await findUnfinishedRestore(deps.restores, scope);
+        if (unfinished) {
+          const planId = unfinished.stored.plan.planId;
+          throw new LifecycleError(
+            "RESTORE.UNFINISHED",
+            `Restore ${planId} of the same request is unfinished: resume it ({"action":"resume","planId":"${planId}"})`,
+            { details: { planId } },
+          );
+        }
+        let planId: string | undefined;
+        const onPlanStored = (id: string) => {
+          planId = id;
+          // The plan id is not personal data: it goes to the log the moment the plan is stored.
+          deps.observability.log.info("Restore plan stored", { planId: id });
+        };
+        try {
+          const started: LoadedRestore = await startRestore({ ...target, ...common, onPlanStored }, scope);
+          return summarize(
+            request.action,
+            await advanceRestore({ ...target, ...common }, started, { deadline }),
+          );
+        } catch (error) {
+          if (planId !== undefined) {
+            deps.observability.log.error("Restore stopped: resume it by its plan id", {
+              planId,
+              errorCode: errorCode(error),
+            });
+          }
+          throw error;
+        }
       },
       // A restore that ended short of complete fails the invocation (the alarm fires); one still running does
       // not, and neither does a status read.
       (summary) => summary.action !== "status" && summary.state === "finished" && !summary.complete,
-      // Usernames can be emails: the log gets counts only.
+      // Usernames can be emails: the log gets counts only (users left out, by reason code).
       (summary) => ({
         ...summary,
         skipped: summary.skipped.length,
+        skippedByReason: countBy(summary.skipped.map((entry) => entry.reason)),
         notFound: summary.notFound.length,
         missing: summary.missing?.length,
       }),
@@ -222,12 +263,20 @@ function summarize(action: RestoreEvent["action"], report: RestoreReport | Resto
           groupsCreated: finalization.groupsCreated,
           membershipsAdded: finalization.membershipsAdded,
           disabled: finalization.disabled,
+          memberships: { planned: plannedMemberships(plan), inPlace: finalization.membershipsInPlace },
+          disabledFlags: { planned: plannedDisabled(plan), inPlace: finalization.disabledInPlace },
           failed: finalization.failed + (execution?.failed ?? 0),
           failureCodes: mergeCounts(execution?.failureCodes ?? {}, finalization.failureCodes),
         }
       : {}),
     complete: report.complete,
   };
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }
 
 function mergeCounts(

@@ -25,7 +25,12 @@ import {
   type PutBackupOutcome,
   type SnapshotPartRef,
 } from "../../core/ports/backup-store.js";
-import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
+import {
+  type ProgressCondition,
+  type RestoreStateStore,
+  restoreConflict,
+  type VersionedRestoreProgress,
+} from "../../core/ports/restore-state-store.js";
 import { stableUserId } from "../../core/user/user.js";
 import { Outage } from "./outage.js";
 
@@ -55,6 +60,9 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
     }
     this.outage.check();
   }
+  /** Progress object key → its current version (the ETag S3 would give it). */
+  private readonly progressVersions = new Map<string, string>();
+  private versionCounter = 0;
 
   static userKey(userId: string): string {
     return `users/${userId}.json`;
@@ -73,6 +81,7 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
 
   /** Stores arbitrary text at a key, as a new version (test setup for malformed objects). */
   putRaw(key: string, text: string): void {
+    this.progressVersions.delete(key);
     this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
     this.objects.set(key, [...(this.objects.get(key) ?? []), text]);
   }
@@ -191,15 +200,52 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
     return parseRestorePlan(this.requireRestoreObject(key, planId), key);
   }
 
-  async putRestoreProgress(progress: RestoreProgress): Promise<void> {
+  /**
+   * Like S3 with `If-Match` / `If-None-Match: *`: the condition is checked and the object replaced in one
+   * step, and every write gets a new version (S3's ETag changes with the content; here a counter, so even
+   * an identical rewrite is a new version).
+   */
+  async putRestoreProgress(progress: RestoreProgress, condition?: ProgressCondition): Promise<string> {
     await this.enter("putRestoreProgress");
-    this.replace(InMemoryBackupStore.restoreProgressKey(progress.planId), serializeRestoreProgress(progress));
+    const key = InMemoryBackupStore.restoreProgressKey(progress.planId);
+    const text = serializeRestoreProgress(progress);
+    const current = this.progressVersions.get(key);
+    if (condition && ("ifAbsent" in condition ? current !== undefined : current !== condition.ifVersion)) {
+      throw restoreConflict(progress.planId);
+    }
+    this.replace(key, text);
+    this.versionCounter += 1;
+    const version = `"v${this.versionCounter}"`;
+    this.progressVersions.set(key, version);
+    return version;
   }
 
   async getRestoreProgress(planId: string): Promise<RestoreProgress> {
+    return (await this.getVersionedRestoreProgress(planId)).progress;
+  }
+
+  async getVersionedRestoreProgress(planId: string): Promise<VersionedRestoreProgress> {
     await this.enter("getRestoreProgress");
     const key = InMemoryBackupStore.restoreProgressKey(planId);
-    return parseRestoreProgress(this.requireRestoreObject(key, planId), key);
+    const progress = parseRestoreProgress(this.requireRestoreObject(key, planId), key);
+    // A planted object (putRaw) has no version yet: it gets one, as any S3 object has an ETag.
+    let version = this.progressVersions.get(key);
+    if (version === undefined) {
+      this.versionCounter += 1;
+      version = `"v${this.versionCounter}"`;
+      this.progressVersions.set(key, version);
+    }
+    return { progress, version };
+  }
+
+  async listRestores(): Promise<string[]> {
+    await this.enter("listRestores");
+    const ids = new Set<string>();
+    for (const key of this.objects.keys()) {
+      const match = /^restores\/([^/]+)\//.exec(key);
+      if (match?.[1] !== undefined) ids.add(match[1]);
+    }
+    return [...ids].sort();
   }
 
   /** Writes `key` leaving no older version, as the S3 store does for objects it replaces. */

@@ -68,6 +68,7 @@ interface StoredObject {
   listedSize?: number;
   /** Listed, but gone by the time it is read. */
   vanished?: boolean;
+  etag?: string;
 }
 
 /**
@@ -77,15 +78,26 @@ interface StoredObject {
 function fakeBucket(options: { pageSize?: number; beforeGet?: () => Promise<void> } = {}) {
   const pageSize = options.pageSize ?? 1_000;
   const objects = new Map<string, StoredObject>();
+  let writes = 0;
   s3.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
-    objects.set(input.Key as string, { bytes: Uint8Array.from(input.Body as Uint8Array) });
-    return {};
+    // S3's conditional writes: If-Match an ETag, If-None-Match "*"; a failed condition answers 412.
+    const current = objects.get(input.Key as string);
+    if (
+      (input.IfMatch !== undefined && current?.etag !== input.IfMatch) ||
+      (input.IfNoneMatch === "*" && current !== undefined)
+    ) {
+      throw preconditionFailed();
+    }
+    writes += 1;
+    const etag = `"etag-${writes}"`;
+    objects.set(input.Key as string, { bytes: Uint8Array.from(input.Body as Uint8Array), etag });
+    return { ETag: etag };
   });
   s3.on(GetObjectCommand).callsFake(async (input: GetObjectCommandInput) => {
     await options.beforeGet?.();
     const object = objects.get(input.Key as string);
     if (!object || object.vanished) throw noSuchKey();
-    return { Body: sdkBody(object.bytes) };
+    return { Body: sdkBody(object.bytes), ETag: object.etag ?? '"planted"' };
   });
   s3.on(ListObjectsV2Command).callsFake(async (input: ListObjectsV2CommandInput) => {
     const after = input.ContinuationToken ? Buffer.from(input.ContinuationToken, "base64").toString() : "";
@@ -108,6 +120,15 @@ function fakeBucket(options: { pageSize?: number; beforeGet?: () => Promise<void
     plant: (key: string, content: string | Uint8Array, extra: Omit<StoredObject, "bytes"> = {}) =>
       objects.set(key, { bytes: typeof content === "string" ? Buffer.from(content) : content, ...extra }),
   };
+}
+
+function preconditionFailed(status = 412): S3ServiceException {
+  return new S3ServiceException({
+    name: status === 412 ? "PreconditionFailed" : "ConditionalRequestConflict",
+    $fault: "client",
+    $metadata: { httpStatusCode: status },
+    message: "At least one of the pre-conditions you specified did not hold",
+  });
 }
 
 async function collect(entries: AsyncIterable<BackupEntry>): Promise<BackupEntry[]> {
@@ -263,6 +284,33 @@ describe("S3RestoreStateStore", () => {
     await expect(store.getRestorePlan("restore-2")).rejects.toMatchObject({
       code: "RESTORE.STATE_MALFORMED",
     });
+  });
+
+  it("writes a progress conditionally with If-None-Match / If-Match on the ETag it read, and lists restores", async () => {
+    fakeBucket();
+    const store = new S3RestoreStateStore(client, BUCKET);
+    const first = await store.putRestoreProgress(aRestoreProgress("restore-1"), { ifAbsent: true });
+    expect(s3.commandCalls(PutObjectCommand).at(-1)?.args[0].input.IfNoneMatch).toBe("*");
+    const read = await store.getVersionedRestoreProgress("restore-1");
+    expect(read.version).toBe(first);
+    await store.putRestoreProgress(aRestoreProgress("restore-1"), { ifVersion: read.version });
+    expect(s3.commandCalls(PutObjectCommand).at(-1)?.args[0].input.IfMatch).toBe(first);
+    await expect(
+      store.putRestoreProgress(aRestoreProgress("restore-1"), { ifVersion: read.version }),
+    ).rejects.toMatchObject({ code: "RESTORE.CONFLICT", message: expect.stringContaining("restore-1") });
+    await expect(
+      store.putRestoreProgress(aRestoreProgress("restore-1"), { ifAbsent: true }),
+    ).rejects.toMatchObject({ code: "RESTORE.CONFLICT" });
+    await store.putRestoreProgress(aRestoreProgress("restore-0"));
+    expect(await store.listRestores()).toEqual(["restore-0", "restore-1"]);
+  });
+
+  it("takes S3's 409 ConditionalRequestConflict for a lost race too", async () => {
+    s3.on(PutObjectCommand).rejects(preconditionFailed(409));
+    const store = new S3RestoreStateStore(client, BUCKET);
+    await expect(
+      store.putRestoreProgress(aRestoreProgress("restore-1"), { ifVersion: '"etag-1"' }),
+    ).rejects.toMatchObject({ code: "RESTORE.CONFLICT" });
   });
 });
 

@@ -27,6 +27,12 @@ interface ObjectVersionRef {
   readonly deleteMarker: boolean;
 }
 
+/** S3's conditional-write headers: see {@link S3BucketObjects.putObject}. */
+export interface PutCondition {
+  readonly ifNoneMatch?: "*";
+  readonly ifMatch?: string;
+}
+
 export interface ListedObject {
   readonly key: string;
   readonly size: number;
@@ -123,12 +129,18 @@ export abstract class S3BucketObjects {
    * erased user) does not survive as an older version. Snapshot objects have a single writer at a time;
    * were there two, the later put would win and the earlier one's version would be deleted with the rest.
    */
-  protected async putReplacing(key: string, body: Uint8Array, contentType: string): Promise<void> {
-    const versionId = await this.putObject(key, body, contentType);
+  protected async putReplacing(
+    key: string,
+    body: Uint8Array,
+    contentType: string,
+    condition: PutCondition = {},
+  ): Promise<string | undefined> {
+    const { versionId, etag } = await this.putObjectAndTag(key, body, contentType, condition);
     // An unversioned bucket returns no version id: the overwrite already left nothing behind.
-    if (versionId === undefined) return;
+    if (versionId === undefined) return etag;
     const older = (await this.versionsOf(key)).filter((version) => version.versionId !== versionId);
     await this.deleteVersions(key, older);
+    return etag;
   }
 
   /**
@@ -144,10 +156,20 @@ export abstract class S3BucketObjects {
     key: string,
     body: Uint8Array,
     contentType: string,
-    condition: { readonly ifNoneMatch?: "*"; readonly ifMatch?: string } = {},
+    condition: PutCondition = {},
   ): Promise<string | undefined> {
+    return (await this.putObjectAndTag(key, body, contentType, condition)).versionId;
+  }
+
+  /** {@link putObject}, answering the new object's ETag as well (what a later `ifMatch` names). */
+  protected async putObjectAndTag(
+    key: string,
+    body: Uint8Array,
+    contentType: string,
+    condition: PutCondition = {},
+  ): Promise<{ versionId?: string; etag?: string }> {
     const { kmsKeyId } = this;
-    const { VersionId } = await this.call("PutObject", () =>
+    const { VersionId, ETag } = await this.call("PutObject", () =>
       this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
@@ -160,7 +182,7 @@ export abstract class S3BucketObjects {
         }),
       ),
     );
-    return VersionId;
+    return { ...(VersionId === undefined ? {} : { versionId: VersionId }), ...(ETag ? { etag: ETag } : {}) };
   }
 
   /** The object's bytes and ETag, or `undefined` when no object has the key. */
@@ -200,6 +222,21 @@ export abstract class S3BucketObjects {
   protected async getGzipText(key: string, code: ErrorCode): Promise<string | undefined> {
     const bytes = await this.getObject(key);
     if (bytes === undefined) return undefined;
+    return this.gunzipText(bytes, key, code);
+  }
+
+  /** {@link getGzipText} with the object's ETag. */
+  protected async getGzipTextAndTag(
+    key: string,
+    code: ErrorCode,
+  ): Promise<{ text: string; etag?: string } | undefined> {
+    const object = await this.getObjectAndTag(key);
+    if (object === undefined) return undefined;
+    const text = await this.gunzipText(object.bytes, key, code);
+    return { text, ...(object.etag === undefined ? {} : { etag: object.etag }) };
+  }
+
+  private async gunzipText(bytes: Uint8Array, key: string, code: ErrorCode): Promise<string> {
     let text: Buffer;
     try {
       text = await gunzipAsync(bytes);

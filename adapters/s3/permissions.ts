@@ -79,8 +79,12 @@ export const S3_RESTORE_STATE_STORE_ACTIONS = {
   // must not linger as old versions once the restore is over.
   putRestorePlan: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
   getRestorePlan: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
-  putRestoreProgress: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
+  // A conditional write (If-Match) needs s3:GetObject besides s3:PutObject (Amazon S3 User Guide,
+  // conditional writes); the reads of a progress are granted with it.
+  putRestoreProgress: { s3: [...REPLACE_S3, "s3:GetObject"], kms: WRITE_KMS, keyPrefix: RESTORES_PREFIX },
   getRestoreProgress: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
+  getVersionedRestoreProgress: { s3: READ_S3, kms: READ_KMS, keyPrefix: RESTORES_PREFIX },
+  listRestores: { s3: ["s3:ListBucket"], kms: [], keyPrefix: RESTORES_PREFIX },
 } as const satisfies Record<keyof RestoreStateStore, S3Use>;
 
 /** The same for the erasure ledger, in the same bucket under `erasures/`. */

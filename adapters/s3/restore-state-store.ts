@@ -10,9 +10,15 @@ import {
   serializeRestoreProgress,
 } from "../../core/backup/restore-state.js";
 import { LifecycleError } from "../../core/errors.js";
-import type { RestoreStateStore } from "../../core/ports/restore-state-store.js";
+import {
+  type ProgressCondition,
+  type RestoreStateStore,
+  restoreConflict,
+  type VersionedRestoreProgress,
+} from "../../core/ports/restore-state-store.js";
 import { gzipLines } from "../shared/gzip.js";
 import { S3BucketObjects } from "./bucket-objects.js";
+import { isConditionFailed } from "./errors.js";
 import { BACKUP_KEY_PREFIXES } from "./permissions.js";
 
 const gzipAsync = promisify(gzip);
@@ -52,22 +58,58 @@ export class S3RestoreStateStore extends S3BucketObjects implements RestoreState
     return parseRestorePlan(await this.getRestoreText(key, planId), key);
   }
 
-  async putRestoreProgress(progress: RestoreProgress): Promise<void> {
+  /** A condition becomes S3's `If-Match` (the ETag) or `If-None-Match: *`; S3 checks it atomically. */
+  async putRestoreProgress(progress: RestoreProgress, condition?: ProgressCondition): Promise<string> {
     const body = await gzipAsync(Buffer.from(serializeRestoreProgress(progress), "utf8"));
-    await this.putReplacing(restoreProgressKey(progress.planId), body, "application/gzip");
+    let etag: string | undefined;
+    try {
+      etag = await this.putReplacing(
+        restoreProgressKey(progress.planId),
+        body,
+        "application/gzip",
+        condition === undefined
+          ? {}
+          : "ifVersion" in condition
+            ? { ifMatch: condition.ifVersion }
+            : { ifNoneMatch: "*" },
+      );
+    } catch (error) {
+      if (condition !== undefined && isConditionFailed(error)) throw restoreConflict(progress.planId, error);
+      throw error;
+    }
+    if (etag === undefined) throw new Error("PutObject answered without an ETag");
+    return etag;
   }
 
   async getRestoreProgress(planId: string): Promise<RestoreProgress> {
+    return (await this.getVersionedRestoreProgress(planId)).progress;
+  }
+
+  async getVersionedRestoreProgress(planId: string): Promise<VersionedRestoreProgress> {
     const key = restoreProgressKey(planId);
-    return parseRestoreProgress(await this.getRestoreText(key, planId), key);
+    const object = await this.getGzipTextAndTag(key, "RESTORE.STATE_MALFORMED");
+    if (object === undefined) throw notFound(planId);
+    if (object.etag === undefined) throw new Error("GetObject answered without an ETag");
+    return { progress: parseRestoreProgress(object.text, key), version: object.etag };
+  }
+
+  async listRestores(): Promise<string[]> {
+    const ids = new Set<string>();
+    for await (const object of this.listObjects(RESTORES_PREFIX)) {
+      const id = object.key.slice(RESTORES_PREFIX.length).split("/")[0];
+      if (id) ids.add(id);
+    }
+    return [...ids].sort();
   }
 
   /** The unzipped text of a restore object; `RESTORE.NOT_FOUND` when absent. */
   private async getRestoreText(key: string, planId: string): Promise<string> {
     const text = await this.getGzipText(key, "RESTORE.STATE_MALFORMED");
-    if (text === undefined) {
-      throw new LifecycleError("RESTORE.NOT_FOUND", `No restore ${planId}`, { details: { planId } });
-    }
+    if (text === undefined) throw notFound(planId);
     return text;
   }
+}
+
+function notFound(planId: string): LifecycleError {
+  return new LifecycleError("RESTORE.NOT_FOUND", `No restore ${planId}`, { details: { planId } });
 }

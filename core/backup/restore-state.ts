@@ -102,6 +102,8 @@ export interface StoredRestorePlan {
   readonly plan: RestorePlan;
   /** The pool the restore writes into, as the caller named it; absent: the caller's own pool. */
   readonly targetUserPoolId?: string;
+  /** The usernames the restore was asked for (sorted), when it was asked for some: part of its scope. */
+  readonly requestedUsernames?: readonly string[];
   /** How the users are cut: each chunk is the next `users` of `plan.users`. */
   readonly chunks: readonly RestoreChunk[];
   /** import-job: the pool's CSV header at start, the first line of every file. */
@@ -123,8 +125,14 @@ export interface RestoreFinalization {
   /** Planned users that are not in the target pool: the restore did not bring them back. */
   readonly missing: readonly string[];
   readonly groupsCreated: number;
+  /** Memberships this restore added (one a crashed step added and its rerun found is not counted again). */
   readonly membershipsAdded: number;
+  /** Users this restore disabled, as their backup says they were. */
   readonly disabled: number;
+  /** Planned memberships seen in place (found, or added) for the users finalized so far. */
+  readonly membershipsInPlace: number;
+  /** Planned disabled flags seen in place (found, or set) for the users finalized so far. */
+  readonly disabledInPlace: number;
   readonly subMapping: readonly SubMapping[];
   readonly failed: number;
   readonly failureCodes: Readonly<Record<string, number>>;
@@ -212,6 +220,7 @@ const planWire = z.strictObject({
     userBackupsUsed: count,
   }),
   targetUserPoolId: z.optional(z.string()),
+  requestedUsernames: z.optional(z.array(z.string())),
   groups: z.array(groupWire),
   existing: z.array(z.string()),
   skipped: z.array(skippedWire),
@@ -261,6 +270,8 @@ const progressWire = z.strictObject({
     groupsCreated: count,
     membershipsAdded: count,
     disabled: count,
+    membershipsInPlace: z.optional(count),
+    disabledInPlace: z.optional(count),
     subMapping: z.array(z.strictObject({ username: z.string(), oldSub: z.string(), newSub: z.string() })),
     failed: count,
     failureCodes: counts,
@@ -292,6 +303,7 @@ export function* restorePlanLines(stored: StoredRestorePlan): Generator<string> 
     strategy: plan.strategy,
     source: plan.source,
     ...(stored.targetUserPoolId === undefined ? {} : { targetUserPoolId: stored.targetUserPoolId }),
+    ...(stored.requestedUsernames === undefined ? {} : { requestedUsernames: stored.requestedUsernames }),
     groups: plan.groups,
     existing: plan.existing,
     skipped: plan.skipped,
@@ -387,6 +399,7 @@ export function parseRestorePlan(text: string, location?: string): StoredRestore
       notFound: wire.notFound,
     },
     ...(wire.targetUserPoolId === undefined ? {} : { targetUserPoolId: wire.targetUserPoolId }),
+    ...(wire.requestedUsernames === undefined ? {} : { requestedUsernames: wire.requestedUsernames }),
     chunks: wire.chunks,
     ...(wire.csvHeader === undefined ? {} : { csvHeader: wire.csvHeader }),
     ...(wire.importFileLimits === undefined
@@ -458,6 +471,8 @@ export function newRestoreProgress(
       groupsCreated: 0,
       membershipsAdded: 0,
       disabled: 0,
+      membershipsInPlace: 0,
+      disabledInPlace: 0,
       subMapping: [],
       failed: 0,
       failureCodes: {},
@@ -518,7 +533,12 @@ export function parseRestoreProgress(text: string, location?: string): RestorePr
       created: chunk.created,
       failureCodes: chunk.failureCodes,
     })),
-    finalization: wire.finalization,
+    finalization: {
+      ...wire.finalization,
+      // Absent from progress written before these counts existed: nothing is known to be in place.
+      membershipsInPlace: wire.finalization.membershipsInPlace ?? 0,
+      disabledInPlace: wire.finalization.disabledInPlace ?? 0,
+    },
   };
 }
 

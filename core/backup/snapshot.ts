@@ -230,12 +230,15 @@ export function parseSnapshotPart(text: string, partName: string): BackupRecord[
 /**
  * {@link parseSnapshotPart} one record at a time, without holding the part's records: each is handed to
  * `onRecord` as soon as it is read, so what the caller does not keep of it is short-lived garbage. The part is
- * checked for truncation before any record is read; the errors are the same.
+ * checked for truncation before any record is read; the errors are the same — except that, with
+ * `onMalformed`, a line that is not a valid record (one bad user in an intact part) is handed to it, with its
+ * location and error, and the reading goes on.
  */
 export function forEachSnapshotRecord(
   text: string,
   partName: string,
   onRecord: (record: BackupRecord) => void,
+  onMalformed?: (location: string, error: ValidationError) => void,
 ): void {
   if (text === "") return;
   if (!text.endsWith("\n")) {
@@ -253,7 +256,16 @@ export function forEachSnapshotRecord(
     line += 1;
     const location = `${partName} line ${line}`;
     if (end === start) throw new ValidationError("SNAPSHOT.MALFORMED", location, "empty line");
-    onRecord(parseBackupRecord(text.slice(start, end), location));
+    let record: BackupRecord;
+    try {
+      record = parseBackupRecord(text.slice(start, end), location);
+    } catch (error) {
+      if (!(onMalformed && error instanceof ValidationError)) throw error;
+      onMalformed(location, error);
+      start = end + 1;
+      continue;
+    }
+    onRecord(record);
     start = end + 1;
   }
 }

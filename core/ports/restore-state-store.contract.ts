@@ -87,6 +87,8 @@ function aRestoreProgress(planId: string, usersDone = 0): RestoreProgress {
       groupsCreated: usersDone > 0 ? 2 : 0,
       membershipsAdded: 0,
       disabled: 0,
+      membershipsInPlace: 0,
+      disabledInPlace: 0,
       subMapping: [],
       failed: 0,
       failureCodes: {},
@@ -98,9 +100,17 @@ function aRestoreProgress(planId: string, usersDone = 0): RestoreProgress {
  * What every RestoreStateStore adapter must do. Run by the in-memory adapter's unit tests and by the S3
  * adapter's integration tests against s3rver.
  */
+export interface RestoreStateStoreCapabilities {
+  /** The store checks a write's condition (S3: If-Match / If-None-Match on PutObject). */
+  readonly conditionalWrites: boolean;
+  /** Why the cases that need it are skipped, when they are. */
+  readonly conditionalWritesGap?: string;
+}
+
 export function describeRestoreStateStoreContract(
   name: string,
   makeFixture: () => Promise<RestoreStateStoreFixture>,
+  capabilities: RestoreStateStoreCapabilities = { conditionalWrites: true },
 ): void {
   describe(`RestoreStateStore contract: ${name}`, () => {
     const withFixture = (test: (fixture: RestoreStateStoreFixture) => Promise<void>) =>
@@ -119,6 +129,42 @@ export function describeRestoreStateStoreContract(
         expect(await store.getRestoreProgress(planId)).toEqual(later);
         expect(await store.getRestorePlan(planId)).toEqual(stored);
       }));
+
+    it("gives a version with each progress, a new one at every write, and lists every stored restore", () =>
+      withFixture(async ({ store }) => {
+        const [a, b] = ["restore-2026-06-10T12-00-00-000Z", "restore-2026-06-10T12-00-00-000Z-2"];
+        expect(await store.listRestores()).toEqual([]);
+        await store.putRestorePlan(aStoredRestorePlan(b));
+        const v1 = await store.putRestoreProgress(aRestoreProgress(b));
+        await store.putRestorePlan(aStoredRestorePlan(a));
+        expect(await store.listRestores()).toEqual([a, b]);
+        const read = await store.getVersionedRestoreProgress(b);
+        expect(read).toEqual({ progress: aRestoreProgress(b), version: v1 });
+        const v2 = await store.putRestoreProgress(aRestoreProgress(b, 2));
+        expect(v2).not.toEqual(v1);
+        expect((await store.getVersionedRestoreProgress(b)).version).toEqual(v2);
+      }));
+
+    it.skipIf(!capabilities.conditionalWrites)(
+      `writes a progress only under its condition: of two writers from one version, one wins${capabilities.conditionalWritesGap ? ` (skipped: ${capabilities.conditionalWritesGap})` : ""}`,
+      () =>
+        withFixture(async ({ store }) => {
+          const planId = "restore-2026-06-10T12-00-00-000Z";
+          await store.putRestorePlan(aStoredRestorePlan(planId));
+          const first = await store.putRestoreProgress(aRestoreProgress(planId), { ifAbsent: true });
+          await expect(
+            store.putRestoreProgress(aRestoreProgress(planId, 1), { ifAbsent: true }),
+          ).rejects.toMatchObject({ code: "RESTORE.CONFLICT", message: expect.stringContaining(planId) });
+          const second = await store.putRestoreProgress(aRestoreProgress(planId, 1), { ifVersion: first });
+          await expect(
+            store.putRestoreProgress(aRestoreProgress(planId, 2), { ifVersion: first }),
+          ).rejects.toMatchObject({ code: "RESTORE.CONFLICT" });
+          expect(await store.getVersionedRestoreProgress(planId)).toEqual({
+            progress: aRestoreProgress(planId, 1),
+            version: second,
+          });
+        }),
+    );
 
     it("refuses an unknown restore with RESTORE.NOT_FOUND naming the plan id", () =>
       withFixture(async ({ store }) => {

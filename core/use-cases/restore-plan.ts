@@ -10,6 +10,7 @@ import {
   type ImportHeader,
   type ImportRowEntry,
   importRowOf,
+  MAX_ATTRIBUTE_BYTES,
   parseImportHeader,
   type SkippedUser,
   writeImportRows,
@@ -118,6 +119,9 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
   };
   const groups = new Map<string, Group>();
   let snapshotId: string | undefined;
+  // A record that cannot be read in an intact part (its checksum matched) is one user left out, named by its
+  // location: the rest of the restore goes on.
+  const malformedBackups: string[] = [];
 
   if (source.kind !== "user-backups") {
     if (source.kind === "snapshot") snapshotId = source.snapshotId;
@@ -128,15 +132,19 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
       for (const entry of manifest.parts) {
         const text = await deps.backups.getSnapshotPart(snapshotId, entry.name);
         verifyPart(entry, text);
-        forEachSnapshotRecord(text, entry.name, (record) => {
-          consider(record.user, record.capturedAt.getTime());
-        });
+        forEachSnapshotRecord(
+          text,
+          entry.name,
+          (record) => {
+            consider(record.user, record.capturedAt.getTime());
+          },
+          (location) => malformedBackups.push(`snapshots/${snapshotId}/${location}`),
+        );
       }
     }
   }
 
   let userBackupsUsed = 0;
-  const malformedBackups: string[] = [];
   if (source.kind !== "snapshot") {
     for await (const entry of deps.backups.listUserBackups()) {
       if (entry.kind === "malformed") {
@@ -278,8 +286,21 @@ export function requireImporter(deps: Pick<RestoreDeps, "importer">): UserImport
   return deps.importer;
 }
 
-/** AdminCreateUser can recreate any user that once signed up and confirmed, but never a federated one. */
+/**
+ * AdminCreateUser can recreate any user that once signed up and confirmed, but never a federated one, nor one
+ * with an attribute value Cognito refuses ("Maximum characters per attribute: 2,048 bytes"): such a user is
+ * skipped with a reason, and the rest of the restore goes on.
+ */
 function adminCreateSkip(user: User): SkippedUser | undefined {
+  for (const [name, value] of Object.entries(user.attributes)) {
+    if (name !== "sub" && Buffer.byteLength(value, "utf8") > MAX_ATTRIBUTE_BYTES) {
+      return {
+        username: user.username,
+        reason: "INVALID_VALUE",
+        detail: `${name} is longer than ${MAX_ATTRIBUTE_BYTES} bytes`,
+      };
+    }
+  }
   if (user.status === "UNCONFIRMED") {
     return { username: user.username, reason: "UNCONFIRMED", detail: "the user never confirmed sign-up" };
   }

@@ -3,6 +3,7 @@ import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.j
 import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
 import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
+import type { ProgressCondition } from "../ports/restore-state-store.js";
 import type { UserImportService } from "../ports/user-import.js";
 import { rejectionOf } from "../testing/errors.js";
 import { aUser } from "../testing/builders.js";
@@ -182,8 +183,9 @@ describe("advanceRestore after a crash", () => {
     const { deps, users } = await lostPool();
     const started = await startRestore(deps, { strategy: "admin-create", adminCreateChunkSize: 3 });
     const planId = started.stored.plan.planId;
-    // The first chunk creates its users, then the invocation dies before the chunk is saved as done.
-    const dying = { ...deps, restores: savesFailingFrom(deps.backups, 2) };
+    // The advance claims the restore and begins the first chunk, which creates its users; then the invocation
+    // dies before the chunk is saved as done.
+    const dying = { ...deps, restores: savesFailingFrom(deps.backups, 3) };
     expect((await rejectionOf(advanceRestore(dying, planId))).message).toContain("timed out");
     expect((await loadRestore(deps.backups, planId)).progress.chunks[0]?.status).toBe("running");
 
@@ -234,10 +236,10 @@ describe("unknown restores", () => {
 function savesFailingFrom(backups: InMemoryBackupStore, n: number): InMemoryBackupStore {
   let calls = 0;
   return Object.assign(Object.create(backups) as InMemoryBackupStore, {
-    putRestoreProgress: async (progress: RestoreProgress) => {
+    putRestoreProgress: async (progress: RestoreProgress, condition?: ProgressCondition) => {
       calls += 1;
       if (calls >= n) throw new Error("Task timed out after 900.00 seconds");
-      return backups.putRestoreProgress(progress);
+      return backups.putRestoreProgress(progress, condition);
     },
   });
 }

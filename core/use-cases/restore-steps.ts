@@ -10,8 +10,16 @@
  * Every step is safe to run again after a crash: a job's id is saved before its CSV is uploaded, and on resume
  * the job is described and carried on from its status, so no chunk ever gets a second started job; a chunk of
  * AdminCreateUser calls interrupted half-way is run again, and a user its first attempt created counts as
- * created; finalization is idempotent. Two advances of the same restore must not run at the same time (the
- * store has no lock); one after the other, in any number, is what they are made for.
+ * created; finalization reads each user (with its groups) and adds only what is missing, so a slice run again
+ * counts nothing twice. A failure that is not the user's own (throttling, an outage, a lost connection) stops
+ * the step before its progress is saved, so the next advance does it again: such a failure is never recorded
+ * as done. A user Cognito refuses for itself (an invalid attribute, an alias taken) is counted and the rest
+ * goes on.
+ *
+ * Two advances of one restore at the same time cannot both go on: every progress write is conditional on the
+ * version the advance last read or wrote (S3 If-Match), and an advance claims the restore with such a write
+ * before doing anything. The one that loses stops with `RESTORE.CONFLICT` naming the plan id, having written
+ * nothing; only the winner's counts are ever saved, so no user is counted twice.
  */
 import {
   newRestoreProgress,
@@ -50,6 +58,8 @@ import {
 /** What running a restore needs besides planning it: where its state is kept between steps. */
 export interface RestoreRunDeps extends RestoreDeps {
   readonly restores: RestoreStateStore;
+  /** Told the plan id the moment a new restore's plan is stored (before anything is restored). */
+  readonly onPlanStored?: (planId: string) => void;
 }
 
 export interface RestoreExecution {
@@ -89,6 +99,8 @@ export interface RestoreStatus extends RestoreReport {
 export interface LoadedRestore {
   readonly stored: StoredRestorePlan;
   readonly progress: RestoreProgress;
+  /** The stored progress's version; absent when no progress was stored yet (a crash right after the plan). */
+  readonly version?: string;
 }
 
 export interface StartRestoreOptions extends RestoreOptions {
@@ -141,6 +153,9 @@ export async function startRestore(
     version: RESTORE_PLAN_VERSION,
     plan,
     ...(options.targetUserPoolId === undefined ? {} : { targetUserPoolId: options.targetUserPoolId }),
+    ...(options.usernames === undefined
+      ? {}
+      : { requestedUsernames: [...new Set(options.usernames)].sort() }),
     chunks,
     ...(planned.csvHeader ? { csvHeader: planned.csvHeader } : {}),
     ...(options.importFileLimits ? { importFileLimits: options.importFileLimits } : {}),
@@ -151,8 +166,74 @@ export async function startRestore(
     deps.clock.now(),
   );
   await deps.restores.putRestorePlan(stored);
-  await deps.restores.putRestoreProgress(progress);
-  return { stored, progress };
+  deps.onPlanStored?.(plan.planId);
+  const version = await deps.restores.putRestoreProgress(progress, { ifAbsent: true });
+  return { stored, progress, version };
+}
+
+/** What a restore was asked to do: two restores of one scope bring back the same users into one pool. */
+export interface RestoreScope {
+  readonly source?: RestoreOptions["source"];
+  readonly strategy?: RestoreOptions["strategy"];
+  readonly usernames?: readonly string[];
+  readonly targetUserPoolId?: string;
+}
+
+/**
+ * The newest unfinished restore of `scope`, if any: one an interrupted run left behind, which a rerun of the
+ * same request must carry on rather than plan again (a new plan would count the users the first run brought
+ * back as already in the pool, and leave their groups and flags undone). Reads only; a restore whose state
+ * cannot be read is passed over.
+ */
+export async function findUnfinishedRestore(
+  restores: RestoreStateStore,
+  scope: RestoreScope,
+): Promise<LoadedRestore | undefined> {
+  for (const planId of (await restores.listRestores()).reverse()) {
+    try {
+      const read = await restores.getVersionedRestoreProgress(planId).catch((error: unknown) => {
+        if (error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND") return undefined;
+        throw error;
+      });
+      if (read?.progress.finishedAt !== undefined) continue;
+      const loaded = await loadRestore(restores, planId);
+      if (sameScope(loaded.stored, scope)) return loaded;
+    } catch (error) {
+      if (error instanceof ValidationError && error.code === "RESTORE.STATE_MALFORMED") continue;
+      if (error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND") continue;
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+/** Every unfinished restore (plan id, what it restores, how far it got), newest first. Reads only. */
+export async function listUnfinishedRestores(restores: RestoreStateStore): Promise<RestoreStatus[]> {
+  const unfinished: RestoreStatus[] = [];
+  for (const planId of (await restores.listRestores()).reverse()) {
+    let loaded: LoadedRestore;
+    try {
+      loaded = await loadRestore(restores, planId);
+    } catch (error) {
+      if (error instanceof ValidationError || error instanceof LifecycleError) continue;
+      throw error;
+    }
+    if (loaded.progress.finishedAt === undefined) unfinished.push(restoreStatus(loaded));
+  }
+  return unfinished;
+}
+
+function sameScope(stored: StoredRestorePlan, scope: RestoreScope): boolean {
+  const { plan } = stored;
+  const source = scope.source ?? { kind: "latest" };
+  const wanted = scope.usernames === undefined ? undefined : [...new Set(scope.usernames)].sort();
+  return (
+    plan.strategy === (scope.strategy ?? "import-job") &&
+    plan.source.kind === source.kind &&
+    (source.kind !== "snapshot" || plan.source.snapshotId === source.snapshotId) &&
+    stored.targetUserPoolId === scope.targetUserPoolId &&
+    JSON.stringify(stored.requestedUsernames) === JSON.stringify(wanted)
+  );
 }
 
 /**
@@ -164,8 +245,9 @@ export async function startRestore(
 export async function loadRestore(restores: RestoreStateStore, planId: string): Promise<LoadedRestore> {
   const stored = await restores.getRestorePlan(planId);
   let progress: RestoreProgress;
+  let version: string | undefined;
   try {
-    progress = await restores.getRestoreProgress(planId);
+    ({ progress, version } = await restores.getVersionedRestoreProgress(planId));
   } catch (error) {
     if (!(error instanceof LifecycleError && error.code === "RESTORE.NOT_FOUND")) throw error;
     progress = newRestoreProgress(
@@ -181,7 +263,7 @@ export async function loadRestore(restores: RestoreStateStore, planId: string): 
       "does not match the restore's plan",
     );
   }
-  return { stored, progress };
+  return { stored, progress, ...(version === undefined ? {} : { version }) };
 }
 
 /** Where the restore is, from what was read: a pure function, so a status read never writes. */
@@ -219,9 +301,22 @@ export function restoreStatus(loaded: LoadedRestore): RestoreStatus {
       finished &&
       plan.notFound.length === 0 &&
       finalization.missing.length === 0 &&
+      // Every planned membership and flag is in place then: a finalization step only ends with a user done
+      // when its groups and flag are set, or when a failure of its own is counted here (anything else stops
+      // the step, and it is done again).
       finalization.failed === 0 &&
       jobs.every((job) => job.status === "Succeeded"),
   };
+}
+
+/** Memberships the plan's users had when backed up: each must be in place for the restore to be complete. */
+export function plannedMemberships(plan: RestorePlan): number {
+  return plan.users.reduce((total, planned) => total + planned.groups.length, 0);
+}
+
+/** Planned users that were disabled when backed up. */
+export function plannedDisabled(plan: RestorePlan): number {
+  return plan.users.filter((planned) => !planned.enabled).length;
 }
 
 type StepOutcome = "progressed" | "waiting" | "finished";
@@ -245,7 +340,17 @@ export async function advanceRestore(
 ): Promise<RestoreStatus> {
   const loaded = typeof restore === "string" ? await loadRestore(deps.restores, restore) : restore;
   if (loaded.progress.finishedAt !== undefined) return restoreStatus(loaded);
-  const run = new Advance(deps, loaded, options, (progress) => deps.restores.putRestoreProgress(progress));
+  let version = loaded.version;
+  const persist = async (progress: RestoreProgress) => {
+    version = await deps.restores.putRestoreProgress(
+      progress,
+      version === undefined ? { ifAbsent: true } : { ifVersion: version },
+    );
+  };
+  const run = new Advance(deps, loaded, options, persist);
+  // The claim: a conditional write before any effect, so of two advances started from one version only one
+  // does anything at all.
+  await run.claim();
   const pollMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
   for (let first = true; ; first = false) {
     if (!first && timeLeft(deps.clock, options.deadline) <= 0) break;
@@ -277,6 +382,11 @@ class Advance {
     this.plan = loaded.stored.plan;
   }
 
+  /** Writes the progress as it is (a new `updatedAt`), under the advance's condition. */
+  async claim(): Promise<void> {
+    await this.save(this.progress);
+  }
+
   async step(): Promise<StepOutcome> {
     // Who is erased now: an erasure while the restore runs takes effect at its next step.
     this.erased = await erasedNow(this.deps.erasures);
@@ -303,7 +413,9 @@ class Advance {
       } catch (error) {
         const code = errorCode(error);
         if (resumed && code === "DIRECTORY.USER_EXISTS") created += 1;
-        else addCounts(failureCodes, { [code]: 1 });
+        else if (isUsersOwnFailure(code)) addCounts(failureCodes, { [code]: 1 });
+        // Not the user's fault (throttled, an outage): the chunk stays `running` and is done again.
+        else throw error;
       }
     }
     await this.saveChunk(index, { ...chunk, status: "done", created, failureCodes });
@@ -386,7 +498,12 @@ class Advance {
   private async finalizeStep(): Promise<StepOutcome> {
     const f = this.progress.finalization;
     const failureCodes: Record<string, number> = { ...f.failureCodes };
-    const fail = (error: unknown) => addCounts(failureCodes, { [errorCode(error)]: 1 });
+    const fail = (error: unknown) => {
+      const code = errorCode(error);
+      // Not the user's (or group's) own: stop before saving, so the next advance does this slice again.
+      if (!isUsersOwnFailure(code)) throw error;
+      addCounts(failureCodes, { [code]: 1 });
+    };
     if (!f.groupsDone) {
       let groupsCreated = 0;
       for (const group of this.plan.groups) {
@@ -403,30 +520,49 @@ class Advance {
     const slice = this.plan.users.slice(f.usersDone, f.usersDone + size);
     const missing = [...f.missing];
     const subMapping: SubMapping[] = [...f.subMapping];
-    let { membershipsAdded, disabled } = f;
+    let { membershipsAdded, disabled, membershipsInPlace, disabledInPlace } = f;
     for (const backedUp of slice) {
       if (isErasedPlannedUser(backedUp, this.erased)) {
         // Erased while this restore ran: an import job that had already started may have brought them back.
         await removeErasedFromPool(this.deps.directory, backedUp).catch(fail);
         continue;
       }
+      let current: User | undefined;
       try {
-        const current = await this.deps.directory.getUser(backedUp.username);
-        if (!current) {
-          missing.push(backedUp.username);
-          continue;
-        }
-        subMapping.push({ username: backedUp.username, oldSub: backedUp.sub, newSub: current.sub });
-        for (const group of backedUp.groups) {
-          await this.deps.directory.addUserToGroup(backedUp.username, group);
-          membershipsAdded += 1;
-        }
-        if (!backedUp.enabled && current.enabled) {
-          await this.deps.directory.disableUser(backedUp.username);
-          disabled += 1;
-        }
+        current = await this.deps.directory.getUser(backedUp.username, { includeGroups: true });
       } catch (error) {
         fail(error);
+        continue;
+      }
+      if (!current) {
+        missing.push(backedUp.username);
+        continue;
+      }
+      subMapping.push({ username: backedUp.username, oldSub: backedUp.sub, newSub: current.sub });
+      const has = new Set(current.groups);
+      for (const group of backedUp.groups) {
+        if (has.has(group)) {
+          membershipsInPlace += 1;
+          continue;
+        }
+        try {
+          await this.deps.directory.addUserToGroup(backedUp.username, group);
+          membershipsAdded += 1;
+          membershipsInPlace += 1;
+        } catch (error) {
+          fail(error);
+        }
+      }
+      if (!backedUp.enabled) {
+        try {
+          if (current.enabled) {
+            await this.deps.directory.disableUser(backedUp.username);
+            disabled += 1;
+          }
+          disabledInPlace += 1;
+        } catch (error) {
+          fail(error);
+        }
       }
     }
     const usersDone = f.usersDone + slice.length;
@@ -439,6 +575,8 @@ class Advance {
         missing,
         membershipsAdded,
         disabled,
+        membershipsInPlace,
+        disabledInPlace,
         subMapping,
         failed: sum(failureCodes),
         failureCodes,
@@ -554,6 +692,26 @@ function jobFailureCode(job: ImportJob): string {
 
 function addCounts(into: Record<string, number>, counts: Readonly<Record<string, number>>): void {
   for (const [code, n] of Object.entries(counts)) into[code] = (into[code] ?? 0) + n;
+}
+
+/**
+ * Failures that are the user's (or group's) own, so doing the call again would fail again: Cognito refusing
+ * an attribute or an alias, the user or group not there. Anything else — throttling, an outage, a lost
+ * connection, an error not known here — stops the step unsaved, and the next advance does it again.
+ */
+const USERS_OWN_FAILURES: ReadonlySet<string> = new Set([
+  "USER.INVALID",
+  "USER.NOT_FOUND",
+  "DIRECTORY.USER_EXISTS",
+  "DIRECTORY.GROUP_NOT_FOUND",
+  "InvalidParameterException",
+  "AliasExistsException",
+  "UnsupportedUserStateException",
+  "InvalidPasswordException",
+]);
+
+function isUsersOwnFailure(code: string): boolean {
+  return USERS_OWN_FAILURES.has(code);
 }
 
 function sum(counts: Readonly<Record<string, number>>): number {

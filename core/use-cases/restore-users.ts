@@ -5,7 +5,14 @@
  * steps.
  */
 import { planRestore, type RestoreOptions } from "./restore-plan.js";
-import { advanceRestore, type RestoreReport, type RestoreRunDeps, startRestore } from "./restore-steps.js";
+import {
+  advanceRestore,
+  findUnfinishedRestore,
+  type RestoreReport,
+  type RestoreRunDeps,
+  startRestore,
+  type StartRestoreOptions,
+} from "./restore-steps.js";
 
 export type {
   RestoreChunk,
@@ -20,6 +27,11 @@ export { planRestore, type RestoreDeps, type RestoreOptions, type RestoreSource 
 export {
   type AdvanceOptions,
   advanceRestore,
+  findUnfinishedRestore,
+  listUnfinishedRestores,
+  plannedDisabled,
+  plannedMemberships,
+  type RestoreScope,
   type LoadedRestore,
   loadRestore,
   type RestoreExecution,
@@ -39,14 +51,17 @@ export interface ExecuteOptions {
 
 /**
  * Plan, then (unless `dryRun`) start and advance to the end: a whole restore in one call, with no deadline.
- * The restore is stored like any other, so an interrupted one can be resumed with {@link advanceRestore}.
+ * The restore is stored like any other, so an interrupted one can be resumed with {@link advanceRestore} —
+ * and the same call made again resumes it ({@link findUnfinishedRestore}) instead of planning anew.
  */
 export async function restoreUsers(
   deps: RestoreRunDeps,
-  options: RestoreOptions & ExecuteOptions & { readonly dryRun?: boolean } = {},
+  options: StartRestoreOptions & ExecuteOptions & { readonly dryRun?: boolean } = {},
 ): Promise<RestoreReport> {
   if (options.dryRun) return { plan: await planRestore(deps, options), complete: false };
-  const started = await startRestore(deps, options);
+  // The same request run again after an interruption carries the unfinished restore on.
+  const started =
+    (await findUnfinishedRestore(deps.restores, options)) ?? (await startRestore(deps, options));
   let status = await advanceRestore(deps, started, options);
   // Without a deadline one advance runs to the end; the loop only guards that promise.
   while (status.state === "running") status = await advanceRestore(deps, status.plan.planId, options);
