@@ -4,7 +4,7 @@
  * ({@link advanceRestore}) until it is finished; {@link restoreUsers} does all of it in one call, on the same
  * steps.
  */
-import { planRestore, type RestoreOptions } from "./restore-plan.js";
+import { planRestore } from "./restore-plan.js";
 import {
   advanceRestore,
   findUnfinishedRestore,
