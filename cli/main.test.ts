@@ -4,13 +4,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../adapters/in-memory/account-store.js";
 import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
-import { ManualClock } from "../adapters/in-memory/clock.js";
+import { ManualClock, SteppingClock } from "../adapters/in-memory/clock.js";
 import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import type { Environment } from "../handlers/composition-root.js";
 import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { aUser } from "../core/testing/builders.js";
+import type { User } from "../core/user/user.js";
 import { startRestore } from "../core/use-cases/restore-users.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import type { Connection } from "./connection.js";
@@ -21,8 +22,7 @@ const NOW = "2026-06-10T12:00:00.000Z";
 const POOL = "eu-west-1_AbC123";
 const old = new Date("2026-06-01T00:00:00.000Z");
 
-function world() {
-  const clock = new ManualClock(NOW);
+function world(clock: ManualClock = new ManualClock(NOW)) {
   const directory = new InMemoryUserDirectory({ clock });
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
@@ -410,6 +410,94 @@ describe("restore", () => {
     f = fakeIo();
     expect(await run(["restore", "--plan-id", "restore-nope", "--dry-run"], f.io, w)).toBe(1);
     expect(f.stderr()).toContain("RESTORE.NOT_FOUND");
+  });
+});
+
+describe("restore: interrupted, then run again", () => {
+  /** Six users backed up (groups, disabled ones), all lost; the pool's group additions fail while `down`. */
+  async function lostPool(clock?: ManualClock) {
+    const w = world(clock);
+    const users = [
+      aUser({ groups: ["admins", "staff"] }),
+      aUser({ enabled: false, groups: ["staff"] }),
+      aUser({ enabled: false }),
+      ...Array.from({ length: 3 }, () => aUser({ groups: ["staff"] })),
+    ];
+    w.directory.seed(...users, aUser());
+    await snapshotUsers({ ...w }, { userPoolId: POOL });
+    for (const user of users) await w.directory.deleteUser(user.username);
+    const outage = { down: false };
+    const addUserToGroup = w.directory.addUserToGroup.bind(w.directory);
+    w.directory.addUserToGroup = async (username, group) => {
+      if (outage.down) throw Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError" });
+      return addUserToGroup(username, group);
+    };
+    return { w, users, outage };
+  }
+
+  function expectPoolAsBackedUp(w: ReturnType<typeof world>, users: readonly User[]): void {
+    const pool = new Map(w.directory.snapshot().map((u) => [u.username, u]));
+    for (const user of users) {
+      expect(pool.get(user.username)?.groups).toEqual(user.groups);
+      expect(pool.get(user.username)?.enabled).toBe(user.enabled);
+    }
+  }
+
+  it("names the plan id when it is stored and when the run fails; the same command then carries it on to complete", async () => {
+    const { w, users, outage } = await lostPool();
+    const argv = ["restore", "--strategy", "admin-create", "--yes", "--json"];
+    outage.down = true;
+    let f = fakeIo();
+    expect(await run(argv, f.io, w)).toBe(1);
+    const planId = /restore (restore-\S+): plan stored/.exec(f.stderr())?.[1];
+    expect(planId).toBeDefined();
+    expect(f.stderr()).toContain(`restore ${planId} stopped (TimeoutError)`);
+    expect(f.stderr()).toContain(`--plan-id ${planId}`);
+
+    // Today's failure: a new plan found every user "already in the pool" and said complete.
+    outage.down = false;
+    f = fakeIo();
+    expect(await run(argv, f.io, w)).toBe(0);
+    expect(f.stderr()).toContain(`restore ${planId} of the same request is unfinished: carrying it on`);
+    const report = JSON.parse(f.stdout());
+    expect(report).toMatchObject({
+      planId,
+      complete: true,
+      restored: users.length,
+      memberships: { planned: 6, inPlace: 6 },
+      disabledFlags: { planned: 2, inPlace: 2 },
+    });
+    expectPoolAsBackedUp(w, users);
+  });
+
+  it("status lists an unfinished restore with how to carry it on", async () => {
+    const { w, outage } = await lostPool();
+    outage.down = true;
+    expect(await run(["restore", "--strategy", "admin-create", "--yes"], fakeIo().io, w)).toBe(1);
+    const f = fakeIo();
+    await run(["status"], f.io, w);
+    expect(f.stdout()).toMatch(
+      /unfinished restores: 1\n\s+(restore-\S+)\s+6 users \(admin-create\).*restore --plan-id restore-/,
+    );
+    outage.down = false;
+    expect(await run(["restore", "--strategy", "admin-create", "--yes"], fakeIo().io, w)).toBe(0);
+    const after = fakeIo();
+    await run(["status"], after.io, w);
+    expect(after.stdout()).toContain("unfinished restores: none");
+  });
+
+  it("shows progress between steps as done / total with an estimate of the time left", async () => {
+    // Every look at the clock takes 40 s: each step the CLI runs (60 s) ends after one piece of work.
+    const { w, users } = await lostPool(new SteppingClock(NOW, 40_000));
+    const f = fakeIo();
+    expect(await run(["restore", "--strategy", "admin-create", "--yes"], f.io, w)).toBe(0);
+    const lines = f
+      .stderr()
+      .split("\n")
+      .filter((line) => line.includes(" done (users brought back"));
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0]).toMatch(new RegExp(`\\d+/${2 * users.length} done`));
+    expect(lines.at(-1)).toMatch(/about \d+[smh]\S* left/);
   });
 });
 

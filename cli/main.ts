@@ -30,6 +30,11 @@ import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-a
 import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
 import { type RestoreSummary, restoreEventSchema, restoreHandler } from "../handlers/restore.js";
 import {
+  findUnfinishedRestore,
+  listUnfinishedRestores,
+  type RestoreSource,
+} from "../core/use-cases/restore-users.js";
+import {
   type Connect,
   type Connection,
   containerConnection,
@@ -825,9 +830,20 @@ async function restoreCommand(ctx: Context, options: RestoreOptions): Promise<Ou
   }
   if (!dryRun) requireConsentPossible(ctx, options.yes, "restore");
   const backups = watchedBackups(ctx.conn.backups(), ctx.progress);
+  const stored = ctx.conn.restores();
+  /** The restore being run, once known: named on stderr the moment its plan is stored, and on any failure. */
+  let planId = options.planId;
+  const restores = overriding(stored, {
+    putRestorePlan: async (plan) => {
+      await stored.putRestorePlan(plan);
+      planId = plan.plan.planId;
+      ctx.progress.done();
+      ctx.note(`restore ${planId}: plan stored (if interrupted, carry it on with --plan-id ${planId})`);
+    },
+  });
   const handler = restoreHandler({
     backups,
-    restores: ctx.conn.restores(),
+    restores,
     erasures: ctx.conn.erasures(),
     target: (userPoolId) => ({
       directory: watchedDirectory(ctx.conn.directory(userPoolId), ctx.progress),
@@ -848,67 +864,142 @@ async function restoreCommand(ctx: Context, options: RestoreOptions): Promise<Ou
   };
   const poolOf = (summary: RestoreSummary) =>
     summary.targetUserPoolId ?? options.targetPool ?? ctx.conn.userPoolId();
+  const eta = new RestoreEta(ctx.conn.clock);
+  try {
+    return await runRestore();
+  } catch (error) {
+    if (planId !== undefined) {
+      ctx.progress.done();
+      ctx.note(
+        `restore ${planId} stopped (${describeFailure(error, ctx.target).code}): nothing done is lost; ` +
+          `carry it on with --plan-id ${planId}`,
+      );
+    }
+    throw error;
+  }
 
-  let summary: RestoreSummary;
-  if (options.planId === undefined) {
-    ctx.progress.start("planning the restore");
-    const plan = await handler({ ...event, action: "plan" });
-    ctx.progress.done();
-    const pool = poolOf(plan);
-    if (dryRun) {
-      return {
-        code: EXIT_OK,
-        data: { dryRun, targetUserPoolId: pool, ...plan },
-        human: restoreLines(plan, pool),
-      };
+  async function runRestore(): Promise<Outcome> {
+    let summary: RestoreSummary;
+    // The same request run again after an interruption carries the unfinished restore on: a new plan would take
+    // the users it brought back as already there, and leave their groups and disabled flags undone.
+    const unfinished =
+      options.planId === undefined && !dryRun
+        ? await findUnfinishedRestore(stored, {
+            source: toRestoreSource(event.source),
+            strategy: event.strategy,
+            ...(event.usernames ? { usernames: event.usernames } : {}),
+            ...(event.targetUserPoolId === undefined ? {} : { targetUserPoolId: event.targetUserPoolId }),
+          })
+        : undefined;
+    if (unfinished) {
+      planId = unfinished.stored.plan.planId;
+      ctx.note(`restore ${planId} of the same request is unfinished: carrying it on (--plan-id ${planId})`);
     }
-    if (!options.yes) {
-      for (const line of restoreLines(plan, pool)) ctx.note(line);
-      await confirm(ctx, options.yes, `Restore ${plan.planned} users into ${pool}?`);
+    if (planId === undefined) {
+      ctx.progress.start("planning the restore");
+      const plan = await handler({ ...event, action: "plan" });
+      ctx.progress.done();
+      const pool = poolOf(plan);
+      if (dryRun) {
+        return {
+          code: EXIT_OK,
+          data: { dryRun, targetUserPoolId: pool, ...plan },
+          human: restoreLines(plan, pool),
+        };
+      }
+      if (!options.yes) {
+        for (const line of restoreLines(plan, pool)) ctx.note(line);
+        await confirm(ctx, options.yes, `Restore ${plan.planned} users into ${pool}?`);
+      }
+      ctx.progress.start(`restoring into ${pool}`);
+      eta.begin();
+      summary = await step({ ...event, action: "start" });
+    } else {
+      ctx.progress.start(`reading restore ${planId}`);
+      summary = await step({ action: "status", planId });
+      ctx.progress.done();
+      const pool = poolOf(summary);
+      if (dryRun || summary.state === "finished") {
+        return {
+          code: dryRun || summary.complete ? EXIT_OK : EXIT_FAILURE,
+          data: { dryRun, targetUserPoolId: pool, ...summary },
+          human: restoreLines(summary, pool),
+        };
+      }
+      if (!options.yes) {
+        for (const line of restoreLines(summary, pool)) ctx.note(line);
+        await confirm(ctx, options.yes, `Carry on restore ${summary.planId} into ${pool}?`);
+      }
+      ctx.progress.start(`restoring into ${pool}`);
+      eta.begin(summary);
+      summary = await step({ action: "resume", planId: summary.planId });
     }
-    ctx.progress.start(`restoring into ${pool}`);
-    summary = await step({ ...event, action: "start" });
-  } else {
-    ctx.progress.start(`reading restore ${options.planId}`);
-    summary = await step({ action: "status", planId: options.planId });
+    while (summary.state === "running") {
+      ctx.progress.done();
+      ctx.note(progressLine(summary, eta.left(summary)));
+      ctx.progress.start(`restoring into ${poolOf(summary)}`);
+      summary = await step({ action: "resume", planId: summary.planId });
+    }
     ctx.progress.done();
     const pool = poolOf(summary);
-    if (dryRun || summary.state === "finished") {
-      return {
-        code: dryRun || summary.complete ? EXIT_OK : EXIT_FAILURE,
-        data: { dryRun, targetUserPoolId: pool, ...summary },
-        human: restoreLines(summary, pool),
-      };
-    }
-    if (!options.yes) {
-      for (const line of restoreLines(summary, pool)) ctx.note(line);
-      await confirm(ctx, options.yes, `Carry on restore ${summary.planId} into ${pool}?`);
-    }
-    ctx.progress.start(`restoring into ${pool}`);
-    summary = await step({ action: "resume", planId: summary.planId });
+    return {
+      code: summary.complete ? EXIT_OK : EXIT_FAILURE,
+      data: { dryRun, targetUserPoolId: pool, ...summary },
+      human: restoreLines(summary, pool),
+    };
   }
-  while (summary.state === "running") {
-    ctx.progress.done();
-    ctx.note(progressLine(summary));
-    ctx.progress.start(`restoring into ${poolOf(summary)}`);
-    summary = await step({ action: "resume", planId: summary.planId });
-  }
-  ctx.progress.done();
-  const pool = poolOf(summary);
+}
+
+function toRestoreSource(source: string | { snapshotId: string }): RestoreSource {
+  if (typeof source !== "string") return { kind: "snapshot", snapshotId: source.snapshotId };
+  return source === "user-backups" ? { kind: "user-backups" } : { kind: "latest" };
+}
+
+/** A restore's work as units: each planned user is brought back, then finalized (groups, flags). */
+function restoreWork(summary: RestoreSummary): { done: number; total: number } {
+  const p = summary.progress;
+  if (!p) return { done: 0, total: 2 * summary.planned };
+  const chunkShare = p.chunks === 0 ? 1 : p.chunksDone / p.chunks;
   return {
-    code: summary.complete ? EXIT_OK : EXIT_FAILURE,
-    data: { dryRun, targetUserPoolId: pool, ...summary },
-    human: restoreLines(summary, pool),
+    done: Math.round(chunkShare * summary.planned) + p.usersFinalized,
+    total: 2 * summary.planned,
   };
 }
 
-function progressLine(summary: RestoreSummary): string {
+/** The time left, from the pace of this run so far (the clock of the connection). */
+class RestoreEta {
+  private first?: { at: number; done: number };
+
+  constructor(private readonly clock: { now(): Date }) {}
+
+  /** Where this run starts from: nothing done (a new restore), or what a resumed one had done. */
+  begin(summary?: RestoreSummary): void {
+    this.first = { at: this.clock.now().getTime(), done: summary ? restoreWork(summary).done : 0 };
+  }
+
+  /** Milliseconds left, or `undefined` until this run has made progress to measure. */
+  left(summary: RestoreSummary): number | undefined {
+    const { done, total } = restoreWork(summary);
+    const now = this.clock.now().getTime();
+    if (this.first === undefined) {
+      this.first = { at: now, done };
+      return undefined;
+    }
+    const rate = (done - this.first.done) / (now - this.first.at);
+    if (!(rate > 0)) return undefined;
+    return (total - done) / rate;
+  }
+}
+
+function progressLine(summary: RestoreSummary, leftMs?: number): string {
   const p = summary.progress;
+  const { done, total } = restoreWork(summary);
   return (
     `restore ${summary.planId}: ${summary.state}` +
     (p
-      ? `; chunks done ${p.chunksDone}/${p.chunks}, users created ${summary.created ?? 0}, ` +
-        `users finalized ${p.usersFinalized}/${summary.planned}`
+      ? `; ${done}/${total} done (users brought back, then finalized)` +
+        `; chunks ${p.chunksDone}/${p.chunks}, users finalized ${p.usersFinalized}/${summary.planned}` +
+        `; ${leftMs === undefined ? "time left: measuring" : `about ${formatAge(Math.max(1000, leftMs))} left`}`
       : "") +
     (summary.state === "running" ? ` (resume: --plan-id ${summary.planId})` : "")
   );
@@ -1103,6 +1194,15 @@ async function statusCommand(ctx: Context, options: StatusOptions): Promise<Outc
       minAge: formatDuration(policy.minAgeMs),
     };
   });
+  const restores = await section(ctx, async () =>
+    (await listUnfinishedRestores(ctx.conn.restores())).map((status) => ({
+      planId: status.plan.planId,
+      ...(status.targetUserPoolId === undefined ? {} : { targetUserPoolId: status.targetUserPoolId }),
+      strategy: status.plan.strategy,
+      planned: status.plan.users.length,
+      progress: status.progress,
+    })),
+  );
   ctx.progress.done();
 
   const lines = [`Status of ${ctx.target.description}`];
@@ -1128,10 +1228,21 @@ async function statusCommand(ctx: Context, options: StatusOptions): Promise<Outc
       ? `  accounts table: ${accounts.value.rows} rows, ${accounts.value.eligibleForPurge} unconfirmed for more than ${accounts.value.minAge}`
       : `  accounts table: unavailable — ${accounts.error}`,
   );
-  const failed = !pool.ok || !snapshots.ok || !accounts.ok;
+  if (restores.ok) {
+    lines.push(`  unfinished restores: ${restores.value.length === 0 ? "none" : restores.value.length}`);
+    for (const r of restores.value) {
+      lines.push(
+        `    ${r.planId}  ${r.planned} users (${r.strategy}), chunks ${r.progress.chunksDone}/${r.progress.chunks}, ` +
+          `finalized ${r.progress.usersFinalized}/${r.planned}; carry it on: restore --plan-id ${r.planId}`,
+      );
+    }
+  } else {
+    lines.push(`  unfinished restores: unavailable — ${restores.error}`);
+  }
+  const failed = !pool.ok || !snapshots.ok || !accounts.ok || !restores.ok;
   return {
     code: failed ? EXIT_FAILURE : EXIT_OK,
-    data: { pool, snapshots, accounts },
+    data: { pool, snapshots, accounts, unfinishedRestores: restores },
     human: lines,
   };
 }
