@@ -272,6 +272,34 @@ describe("purge-unconfirmed", () => {
     expect(w.accounts.all()).toHaveLength(41);
   });
 
+  it("labels the preview as a preview, naming who (masked); the run after the 'yes' deletes exactly them", async () => {
+    const w = world();
+    const previewed = aUser({ status: "UNCONFIRMED", createdAt: old, username: "first@example.com" });
+    const confirmsMeanwhile = aUser({
+      status: "UNCONFIRMED",
+      createdAt: old,
+      username: "second@example.com",
+    });
+    w.directory.seed(previewed, confirmsMeanwhile, ...Array.from({ length: 60 }, () => aUser()));
+    const late = aUser({ status: "UNCONFIRMED", createdAt: old, username: "late@example.com" });
+    const f = fakeIo({ tty: true, answer: "yes" });
+    f.io.prompt = async () => {
+      // While the operator reads the preview: one previewed user confirms, another becomes eligible.
+      w.directory.seed({ ...confirmsMeanwhile, status: "CONFIRMED" }, late);
+      return "yes";
+    };
+    expect(await run(["purge-unconfirmed", "--target", "identities"], f.io, w)).toBe(0);
+    expect(f.stderr()).toContain("PREVIEW: nothing has been deleted yet");
+    expect(f.stderr()).not.toContain("dry run");
+    expect(f.stderr()).toMatch(/who: f\S*@\S*, s\S*@/);
+    expect(f.stdout()).toMatch(/who \(deleted\): f\S*@\S*\n/);
+    expect(`${f.stdout()}${f.stderr()}`).not.toMatch(/first@example\.com|second@example\.com/);
+    expect(usernames(w)).not.toContain(previewed.username);
+    // Spared: confirmed since the preview; never listed: not in the preview.
+    expect(usernames(w)).toContain(confirmsMeanwhile.username);
+    expect(usernames(w)).toContain(late.username);
+  });
+
   it("--json prints one parseable document and nothing else on stdout", async () => {
     const { w } = withUnconfirmed();
     const f = fakeIo();

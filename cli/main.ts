@@ -15,6 +15,7 @@ import type { UserDirectory } from "../core/ports/user-directory.js";
 import {
   formatDuration,
   parsePurgePolicy,
+  type PurgePlan,
   type PurgePolicy,
   type PurgeReport,
   purgeCutoff,
@@ -547,9 +548,19 @@ interface PurgeOptions extends CommonOptions {
   readonly yes?: boolean;
 }
 
+type PurgeTargetName = "identities" | "accounts";
+
 type PurgeResult =
-  | { readonly target: "identities" | "accounts"; readonly report: PurgeReport }
-  | { readonly target: "identities" | "accounts"; readonly error: { code: string; message: string } };
+  | {
+      readonly target: PurgeTargetName;
+      readonly report: PurgeReport;
+      /** Who the run deletes (a preview: would delete), masked; accounts are rows, named by none. */
+      readonly users?: readonly string[];
+    }
+  | { readonly target: PurgeTargetName; readonly error: { code: string; message: string } };
+
+/** The plans a preview showed, carried out as they are after the confirmation. */
+type PreviewedPlans = Partial<Record<PurgeTargetName, PurgePlan>>;
 
 async function purgeCommand(ctx: Context, options: PurgeOptions): Promise<Outcome> {
   const dryRun = options.dryRun === true;
@@ -564,12 +575,19 @@ async function purgeCommand(ctx: Context, options: PurgeOptions): Promise<Outcom
   const targets: ("identities" | "accounts")[] =
     options.target === "both" ? ["identities", "accounts"] : [options.target];
 
+  let previewed: PreviewedPlans | undefined;
   if (!dryRun && !options.yes) {
-    const preview = await purgeAll(ctx, targets, { ...policy, dryRun: true });
-    for (const line of purgeLines(ctx, preview, policy, "Would")) ctx.note(line);
-    await confirm(ctx, options.yes, `Delete these unconfirmed ${targets.join(" and ")} now?`);
+    previewed = {};
+    const preview = await purgeAll(ctx, targets, { ...policy, dryRun: true }, undefined, previewed);
+    for (const line of purgeLines(ctx, preview, policy, "preview")) ctx.note(line);
+    if (preview.some((result) => "error" in result)) {
+      throw new NotConfirmedError("The preview failed: nothing was deleted.", EXIT_FAILURE);
+    }
+    await confirm(ctx, options.yes, `Delete exactly these unconfirmed ${targets.join(" and ")} now?`);
   }
-  const results = await purgeAll(ctx, targets, policy);
+  // After a confirmation, the run carries out the plans the preview showed (their cutoff, their users), never
+  // a new listing.
+  const results = await purgeAll(ctx, targets, policy, previewed);
   const failed = results.some(
     (result) =>
       "error" in result || result.report.failed > 0 || (!dryRun && result.report.refused !== undefined),
@@ -581,18 +599,39 @@ async function purgeCommand(ctx: Context, options: PurgeOptions): Promise<Outcom
       policy: { ...policy, minAge: formatDuration(policy.minAgeMs) },
       results,
     },
-    human: purgeLines(ctx, results, policy, dryRun ? "Would" : undefined),
+    human: purgeLines(ctx, results, policy, dryRun ? "dry-run" : "run"),
   };
 }
 
+/**
+ * Runs each target's purge. `previewed`: the plans a preview showed, carried out as they are. `keep`: where a
+ * preview keeps its plans.
+ */
 async function purgeAll(
   ctx: Context,
-  targets: readonly ("identities" | "accounts")[],
+  targets: readonly PurgeTargetName[],
   policy: PurgePolicy,
+  previewed?: PreviewedPlans,
+  keep?: PreviewedPlans,
 ): Promise<PurgeResult[]> {
   const results: PurgeResult[] = [];
   for (const target of targets) {
-    ctx.progress.start(`purge ${target}${policy.dryRun ? " (dry run)" : ""}`);
+    ctx.progress.start(`purge ${target}${policy.dryRun ? " (preview)" : ""}`);
+    let plan: PurgePlan | undefined;
+    const deleted: string[] = [];
+    const given = previewed?.[target];
+    const run = {
+      ...(given ? { previewed: given } : {}),
+      onPlan: (made: PurgePlan) => {
+        plan = made;
+        if (keep) keep[target] = made;
+      },
+      onDeleted: (id: string) => deleted.push(id),
+    };
+    const users = () =>
+      target === "accounts"
+        ? undefined
+        : (policy.dryRun ? (plan?.toDelete ?? []) : deleted).map(maskIdentifier);
     try {
       const report =
         target === "identities"
@@ -601,18 +640,22 @@ async function purgeAll(
               clock: ctx.conn.clock,
               observability: silentObservability,
               policy,
+              run,
             })({})
           : await purgeUnconfirmedAccountsHandler({
               accounts: async (options) => watchedAccounts(await ctx.conn.accounts(options), ctx.progress),
               clock: ctx.conn.clock,
               observability: silentObservability,
               policy,
+              run: { ...(given ? { previewed: given } : {}), onPlan: run.onPlan },
               ...ctx.conn.accountsPurgeSizes(),
             })({});
-      results.push({ target, report });
+      const names = users();
+      results.push({ target, report, ...(names ? { users: names } : {}) });
     } catch (error) {
       if (error instanceof RunFailedError) {
-        results.push({ target, report: error.report as PurgeReport });
+        const names = users();
+        results.push({ target, report: error.report as PurgeReport, ...(names ? { users: names } : {}) });
       } else {
         const failure = describeFailure(error, ctx.target);
         results.push({ target, error: { code: failure.code, message: failure.message } });
@@ -628,10 +671,15 @@ function purgeLines(
   ctx: Context,
   results: readonly PurgeResult[],
   policy: PurgePolicy,
-  mode: "Would" | undefined,
+  mode: "preview" | "dry-run" | "run",
 ): string[] {
+  const title = {
+    preview: " — PREVIEW: nothing has been deleted yet; confirming deletes exactly these",
+    "dry-run": " — dry run, nothing deleted",
+    run: "",
+  }[mode];
   const lines = [
-    `Purge of unconfirmed users on ${ctx.target.description}${mode ? " — dry run, nothing deleted" : ""}`,
+    `Purge of unconfirmed users on ${ctx.target.description}${title}`,
     `  policy: older than ${formatDuration(policy.minAgeMs)}, at most ${policy.maxDeletionsPerRun} per target, ` +
       `refused above ${(policy.maxShareOfPool * 100).toFixed(2).replace(/\.?0+$/, "")}% of the pool`,
   ];
@@ -646,8 +694,11 @@ function purgeLines(
       .map(([reason, count]) => `${reason} ${count}`)
       .join(", ");
     lines.push(
-      `  ${r.target}: ${mode ? `would delete ${planned}` : `deleted ${r.deleted}`} of ${r.eligible} eligible ` +
+      `  ${r.target}: ${mode === "run" ? `deleted ${r.deleted}` : `would delete ${planned}`} of ${r.eligible} eligible ` +
         `(${r.candidates} candidates, cutoff ${r.cutoff})`,
+      result.users === undefined
+        ? `    who: rows of the accounts table, at most ${mode === "run" ? r.deleted : planned}, unconfirmed and sent before the cutoff`
+        : `    who${mode === "run" ? " (deleted)" : ""}: ${result.users.length ? result.users.join(", ") : "nobody"}`,
       `    deferred to a later run: ${r.deferred}; skipped: ${skipped || "none"}; failed: ${r.failed}` +
         (r.failed > 0
           ? ` (${Object.entries(r.failureCodes)

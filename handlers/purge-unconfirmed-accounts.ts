@@ -8,6 +8,7 @@ import type { AccountStore } from "../core/ports/account-store.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
 import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-accounts.js";
+import type { PurgeRunOptions } from "../core/use-cases/purge-unconfirmed-identities.js";
 import { parseEvent, purgeEventSchema } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
@@ -22,6 +23,8 @@ export interface PurgeAccountsHandlerDeps extends AccountsPurgeSizes {
   readonly clock: Clock;
   readonly observability: Observability;
   readonly policy: PurgePolicy;
+  /** The CLI's hooks: carry out a preview's plan, keep the plan. */
+  readonly run?: Pick<PurgeRunOptions, "previewed" | "onPlan">;
 }
 
 export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) {
@@ -29,6 +32,7 @@ export function purgeUnconfirmedAccountsHandler(deps: PurgeAccountsHandlerDeps) 
     purgeUnconfirmedAccounts(
       { accounts, clock: deps.clock },
       {
+        ...deps.run,
         policy,
         batchSize: deps.batchSize,
         lanes: deps.lanes,

@@ -2,7 +2,10 @@
 import type { Clock } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
-import { purgeUnconfirmedIdentities } from "../core/use-cases/purge-unconfirmed-identities.js";
+import {
+  purgeUnconfirmedIdentities,
+  type PurgeRunOptions,
+} from "../core/use-cases/purge-unconfirmed-identities.js";
 import { parseEvent, purgeEventSchema } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
@@ -16,6 +19,8 @@ export interface PurgeIdentitiesHandlerDeps {
   readonly clock: Clock;
   readonly observability: Observability;
   readonly policy: PurgePolicy;
+  /** The CLI's hooks: carry out a preview's plan, keep the plan, hear of each deletion. */
+  readonly run?: Pick<PurgeRunOptions, "previewed" | "onPlan" | "onDeleted">;
 }
 
 export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDeps) {
@@ -27,6 +32,7 @@ export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDe
       async () => {
         const { dryRun } = parseEvent(purgeEventSchema, event, "event");
         const report = await purgeUnconfirmedIdentities(deps, {
+          ...deps.run,
           policy: dryRun ? { ...deps.policy, dryRun } : deps.policy,
           deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
         });

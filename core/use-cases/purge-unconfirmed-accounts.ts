@@ -93,14 +93,23 @@ export async function purgeUnconfirmedAccounts(
     "statementTargetMs",
   );
   const started = deps.clock.now();
+  const previewed = options.previewed;
   // One count after the other, not in parallel: both read the same index, and on a small database server run
   // side by side they slowed each other down (on MariaDB with 1,000,000 rows and 2 cores, COUNT(*) took 110-140 ms
   // alone and up to 253 ms next to the expired count). The total is exact, not the server's estimate: an estimate
   // (information_schema TABLE_ROWS) can be stale high right after a mass deletion, which would let the share rule
   // pass exactly when it should refuse.
-  const total = await deps.accounts.countAll();
-  const expired = await deps.accounts.countExpiredUnconfirmed(purgeCutoff(started, options.policy.minAgeMs));
-  const plan = planAccountPurge({ expired, total, policy: options.policy, now: started });
+  // A previewed plan is carried out as it is: its cutoff, and at most the rows it counted.
+  const total = previewed && "limit" in previewed ? previewed.poolSize : await deps.accounts.countAll();
+  const expired =
+    previewed && "limit" in previewed
+      ? previewed.eligible
+      : await deps.accounts.countExpiredUnconfirmed(purgeCutoff(started, options.policy.minAgeMs));
+  const plan: AccountPurgePlan =
+    previewed && "limit" in previewed
+      ? { ...(previewed as AccountPurgePlan), dryRun: options.policy.dryRun }
+      : planAccountPurge({ expired, total, policy: options.policy, now: started });
+  options.onPlan?.(plan);
   const run = new PurgeRun(deps.clock, newPurgeReport(plan, "accounts"), options.deadline);
 
   if (!plan.refused && !plan.dryRun && plan.limit > 0) {

@@ -7,6 +7,7 @@ import {
   finishPurgeReport,
   newPurgeReport,
   type PurgeCandidate,
+  type PurgePlan,
   type PurgePolicy,
   type PurgeReport,
   planPurge,
@@ -24,6 +25,16 @@ export interface PurgeRunOptions {
   readonly policy: PurgePolicy;
   /** Stop starting new deletions at this instant (the invocation's time budget). */
   readonly deadline?: Date;
+  /**
+   * The plan a preview (a dry run) showed, to carry out as it is: its cutoff and its users, never a new
+   * listing, so what is deleted is what was confirmed. Each user is still fenced and re-checked against the
+   * preview's cutoff; one who confirmed since is spared.
+   */
+  readonly previewed?: PurgePlan;
+  /** Told the plan once it is made (a preview keeps it to carry it out after a confirmation). */
+  readonly onPlan?: (plan: PurgePlan) => void;
+  /** Told each user deleted, by id (the CLI names them, masked; logs never do). */
+  readonly onDeleted?: (id: string) => void;
 }
 
 /**
@@ -44,17 +55,10 @@ export async function purgeUnconfirmedIdentities(
   options: PurgeRunOptions,
 ): Promise<PurgeReport> {
   const started = deps.clock.now();
-  const candidates: PurgeCandidate[] = [];
-  for await (const user of allUsers(deps.directory, { status: "UNCONFIRMED" })) {
-    // Cognito does not expose when the confirmation code was sent; sign-up (creation) is when it first was.
-    candidates.push({
-      id: user.username,
-      confirmed: user.status !== "UNCONFIRMED",
-      ...(user.createdAt ? { createdAt: user.createdAt } : {}),
-    });
-  }
-  const poolSize = await deps.directory.estimatedUserCount();
-  const plan = planPurge({ candidates, poolSize, policy: options.policy, now: started });
+  const plan = options.previewed
+    ? { ...options.previewed, dryRun: options.policy.dryRun }
+    : await planFromListing(deps, options.policy, started);
+  options.onPlan?.(plan);
   let report = newPurgeReport(plan, "identities");
   let timedOut = false;
 
@@ -65,13 +69,33 @@ export async function purgeUnconfirmedIdentities(
         break;
       }
       const outcome = await fencedDelete(deps.directory, username, plan.cutoff);
-      if (outcome.kind === "deleted") report = recordDeleted(report);
-      else if (outcome.kind === "skipped") report = recordSkipped(report, outcome.reason);
+      if (outcome.kind === "deleted") {
+        report = recordDeleted(report);
+        options.onDeleted?.(username);
+      } else if (outcome.kind === "skipped") report = recordSkipped(report, outcome.reason);
       else report = recordFailure(report, outcome.code);
       if (outcome.leftDisabled) report = recordFailure(report, "PURGE.FENCE_LEFT_DISABLED");
     }
   }
   return finishPurgeReport(report, { durationMs: deps.clock.now().getTime() - started.getTime(), timedOut });
+}
+
+async function planFromListing(
+  deps: PurgeIdentitiesDeps,
+  policy: PurgePolicy,
+  now: Date,
+): Promise<PurgePlan> {
+  const candidates: PurgeCandidate[] = [];
+  for await (const user of allUsers(deps.directory, { status: "UNCONFIRMED" })) {
+    // Cognito does not expose when the confirmation code was sent; sign-up (creation) is when it first was.
+    candidates.push({
+      id: user.username,
+      confirmed: user.status !== "UNCONFIRMED",
+      ...(user.createdAt ? { createdAt: user.createdAt } : {}),
+    });
+  }
+  const poolSize = await deps.directory.estimatedUserCount();
+  return planPurge({ candidates, poolSize, policy, now });
 }
 
 type FenceOutcome = (
