@@ -136,7 +136,9 @@ describe("a restore interrupted on the local stack, then the same command again"
       disabledFlags: { planned: 2, inPlace: 2 },
     });
     for (const person of people) {
-      const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: pool, Username: person.username }));
+      const user = await cognito.send(
+        new AdminGetUserCommand({ UserPoolId: pool, Username: person.username }),
+      );
       expect(user.Enabled, person.username).toBe(person.enabled);
       const groups = await cognito.send(
         new AdminListGroupsForUserCommand({ UserPoolId: pool, Username: person.username }),

@@ -25,7 +25,10 @@ async function startedRestore(strategy: "admin-create" | "import-job") {
     ...Array.from({ length: 5 }, () => aUser({ groups: ["staff"] })),
   ];
   source.seed(...users);
-  await snapshotUsers({ directory: source, backups, clock }, { userPoolId: "eu-west-1_Source" });
+  await snapshotUsers(
+    { directory: source, backups, clock, erasures: new InMemoryErasureLedger() },
+    { userPoolId: "eu-west-1_Source" },
+  );
   const target = new InMemoryUserDirectory({ clock });
   const deps = {
     directory: target,

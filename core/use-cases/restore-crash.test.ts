@@ -67,7 +67,10 @@ async function world(strategy: RestoreStrategy) {
   const backups = new InMemoryBackupStore();
   const users = backedUpUsers();
   source.seed(...users);
-  await snapshotUsers({ directory: source, backups, clock }, { userPoolId: "eu-west-1_Source" });
+  await snapshotUsers(
+    { directory: source, backups, clock, erasures: new InMemoryErasureLedger() },
+    { userPoolId: "eu-west-1_Source" },
+  );
   const target = new InMemoryUserDirectory({ clock });
   const counter: { n: number; at?: number; when: When } = { n: 0, when: "before" };
   const pool = crashing(target, counter);
