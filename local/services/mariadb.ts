@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -70,8 +70,8 @@ export const DEFAULT_INNODB_LOG_FILE_SIZE_MB = 16;
  * Starts a throwaway MariaDB on a free port of 127.0.0.1 with a temp data dir (deleted on stop), and creates
  * one database with a user that owns it. Runs as root with `--user=root`, as MariaDB requires when root
  * starts it; it listens on 127.0.0.1 only and keeps no binary log. `mariadb-install-db` makes password-less
- * root accounts for 127.0.0.1, ::1 and the host name: they are dropped, so root is reachable only through the
- * server's own socket (in its temp dir), never over TCP.
+ * root accounts for 127.0.0.1, ::1 and the host name: the server's init file drops them before it accepts any
+ * connection, so root is reachable only through the server's own socket (in its temp dir), never over TCP.
  */
 export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<LocalMariaDb> {
   const binaries = findMariaDb();
@@ -91,6 +91,15 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
       `innodbLogFileSizeMb must be a whole number of MB, 4 or more (got ${logFileSizeMb})`,
     );
   }
+  // The names and the password go into SQL statements one line each (see the init file below).
+  if (!/^\w{1,64}$/.test(database)) {
+    throw new RangeError(
+      `database must be 1-64 letters, digits or underscores (got ${JSON.stringify(database)})`,
+    );
+  }
+  if (/[\r\n]/.test(user) || /[\r\n]/.test(password)) {
+    throw new RangeError("user and password must not contain line breaks");
+  }
   const dir = await mkdtemp(path.join(tmpdir(), "mariadb-"));
   const dataDir = path.join(dir, "data");
   const socket = path.join(dir, "mysqld.sock");
@@ -108,10 +117,34 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  const quote = (value: string) => value.replace(/\\/g, "\\\\").replace(/'/g, "''");
+  const account = `'${quote(user)}'@'127.0.0.1'`;
+  // The server runs this file before it accepts its first connection, so there is no moment at which
+  // mariadb-install-db's password-less root accounts for 127.0.0.1, ::1 and the host name answer over TCP.
+  // (global_priv holds MariaDB's accounts; FLUSH PRIVILEGES makes the server forget the dropped ones.)
+  // The file holds the user's password: it is written 0600 in the server's own 0700 temp dir.
+  const initFile = path.join(dir, "init.sql");
+  const initStatements = [
+    "DELETE FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost'",
+    "DELETE FROM mysql.proxies_priv WHERE User = 'root' AND Host <> 'localhost'",
+    "FLUSH PRIVILEGES",
+    `CREATE DATABASE \`${database}\``,
+    `CREATE USER ${account} IDENTIFIED BY '${quote(password)}'`,
+    access === "all"
+      ? // Tests make a fresh database per fixture and a least-privileged user, hence every right (grant
+        // included) on this throwaway server.
+        `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION`
+      : `GRANT ${APPLICATION_PRIVILEGES.join(", ")} ON \`${database}\`.* TO ${account}`,
+  ];
+  // One statement per line: the server reads an init file line by line.
+  await writeFile(initFile, initStatements.map((statement) => `${statement};`).join("\n") + "\n", {
+    mode: 0o600,
+  });
   const port = await freePort();
   let service: RunningService;
   try {
     // Without --log-error the server logs to stderr, which is where startProcess looks for readiness.
+    // A statement of the init file that fails stops the server before it is ready.
     service = await startProcess(
       "mariadb",
       binaries.server,
@@ -123,6 +156,7 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
         `--port=${port}`,
         `--socket=${socket}`,
         `--tmpdir=${dir}`,
+        `--init-file=${initFile}`,
         "--skip-log-bin",
         "--skip-name-resolve",
         "--innodb-buffer-pool-size=32M",
@@ -134,40 +168,8 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
-  }
-  const quote = (value: string) => value.replace(/\\/g, "\\\\").replace(/'/g, "''");
-  const asRoot = (sql: string) =>
-    run(binaries.client, [
-      "--no-defaults",
-      "--user=root",
-      `--socket=${socket}`,
-      "--batch",
-      "--skip-column-names",
-      "-e",
-      sql,
-    ]);
-  const account = `'${quote(user)}'@'127.0.0.1'`;
-  try {
-    const { stdout } = await asRoot(
-      "SELECT Host FROM mysql.user WHERE User = 'root' AND Host <> 'localhost'",
-    );
-    const tcpRoots = stdout.split("\n").filter((host) => host.trim() !== "");
-    await asRoot(
-      [
-        ...tcpRoots.map((host) => `DROP USER 'root'@'${quote(host)}'`),
-        `CREATE DATABASE \`${database}\``,
-        `CREATE USER ${account} IDENTIFIED BY '${quote(password)}'`,
-        access === "all"
-          ? // Tests make a fresh database per fixture and a least-privileged user, hence every right (grant
-            // included) on this throwaway server.
-            `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION`
-          : `GRANT ${APPLICATION_PRIVILEGES.join(", ")} ON \`${database}\`.* TO ${account}`,
-      ].join(";\n"),
-    );
-  } catch (error) {
-    await service.stop();
-    await rm(dir, { recursive: true, force: true });
-    throw error;
+  } finally {
+    await rm(initFile, { force: true });
   }
   return {
     ...service,
