@@ -10,6 +10,9 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // Property tests run a hundred cases or more: on a busy 2-core machine some take longer than vitest's
+          // 5 s default without anything being wrong. Speed is measured by `npm run bench`, never here.
+          testTimeout: 30_000,
           include: [
             "core/**/*.test.ts",
             "adapters/**/*.test.ts",
