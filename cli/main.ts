@@ -241,8 +241,8 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
   command(
     "erase",
     "Erase one person: a tombstone first (no job writes or restores them again), then the pool, the profile " +
-      "table, every version of their backup and every snapshot part. Cannot be undone. A restore's plan that " +
-      "listed them is kept until it expires (backups.restoreStateDays); no restore step brings them back.",
+      "table, every version of their backup, every snapshot part and every restore's plan and progress. " +
+      "Cannot be undone.",
     [
       `  $ ${SERVICE} erase --local --username alice --dry-run      # what would be removed (email masked)`,
       `  $ ${SERVICE} erase --outputs prod.json --username alice --yes`,
@@ -1126,6 +1126,7 @@ async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcom
     profiles: ctx.conn.profiles(),
     backups: watchedBackups(ctx.conn.backups(), ctx.progress),
     erasures: ctx.conn.erasures(),
+    restores: ctx.conn.restores(),
     clock: ctx.conn.clock,
   };
 
@@ -1144,6 +1145,7 @@ async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcom
       `    profile: ${yesNo(preview.profile)}`,
       `    per-user backup: ${yesNo(preview.backup)} (every version)`,
       `    snapshot records: ${preview.snapshotRecords} in ${preview.snapshots} snapshot(s), complete or not`,
+      `    restores whose plan or progress names them: ${preview.restores}`,
       ...preview.unreadable.map(
         (part) => `    cannot be scrubbed: ${part.snapshotId}/${part.part} (${part.code})`,
       ),

@@ -8,6 +8,7 @@ import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
+import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { type EraseReport, eraseUser } from "../core/use-cases/erase-user.js";
 import { parseEvent } from "./event.js";
@@ -16,6 +17,7 @@ import type { Observability } from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { backupStore } from "./wiring/backups.js";
 import { erasureLedger } from "./wiring/erasures.js";
+import { restoreStateStore } from "./wiring/restores.js";
 import { userDirectory } from "./wiring/cognito.js";
 import { profileStore } from "./wiring/profiles.js";
 
@@ -35,6 +37,7 @@ export interface EraseHandlerDeps {
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
   readonly erasures: ErasureLedger;
+  readonly restores: RestoreStateStore;
   readonly clock: Clock;
   readonly observability: Observability;
 }
@@ -58,6 +61,7 @@ export function eraseDependencies(container: Container): EraseHandlerDeps {
     profiles: profileStore(container),
     backups: backupStore(container),
     erasures: erasureLedger(container),
+    restores: restoreStateStore(container),
     clock: container.clock,
     observability: container.observability("erase"),
   };

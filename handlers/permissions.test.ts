@@ -9,6 +9,7 @@ import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { aUser } from "../core/testing/builders.js";
 import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
 import { aBackupRecord } from "../core/testing/backup.js";
+import { advanceRestore, startRestore } from "../core/use-cases/restore-steps.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { HANDLERS, type HandlerName } from "./functions.js";
 import { eraseHandler } from "./erase.js";
@@ -211,11 +212,16 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
     await snapshotUsers(w, { userPoolId: "eu-west-1_AbC123" });
     const handler = eraseHandler({
       ...w,
+      restores: r.wrap("restores", w.restores),
       directory: r.wrap("directory", w.directory),
       profiles: r.wrap("profiles", w.profiles),
       backups: r.wrap("backups", w.backups),
       erasures: r.wrap("erasures", w.erasures),
     });
+    // byId left the pool and a restore brought them back: erase scrubs its plan and progress.
+    await w.directory.deleteUser(byId.username);
+    const restored = await startRestore(w, { strategy: "admin-create" });
+    await advanceRestore(w, restored.stored.plan.planId);
     await handler({ username: byName.username }, context);
     await handler({ userId: byId.sub }, context);
   },

@@ -86,6 +86,13 @@ export const FUNCTION_PORT_USES = {
     directory: ["getUser", "deleteUser"],
     profiles: ["get", "delete"],
     erasures: ["record"],
+    restores: [
+      "listRestores",
+      "getRestorePlan",
+      "putRestorePlan",
+      "getVersionedRestoreProgress",
+      "putRestoreProgress",
+    ],
     backups: [
       "getUserBackup",
       "eraseUserBackups",

@@ -25,6 +25,7 @@ import { snapshotUsers } from "../../core/use-cases/snapshot-users.js";
 import { S3RVER_CREDENTIALS } from "../../local/services/s3rver.js";
 import { S3BackupStore } from "./backup-store.js";
 import { S3ErasureLedger } from "./erasure-ledger.js";
+import { S3RestoreStateStore } from "./restore-state-store.js";
 
 const client = new S3Client({
   region: "us-east-1",
@@ -57,7 +58,14 @@ it("after an erase, no object in the bucket (unzipped) holds the person's email"
     const profiles = new InMemoryProfileStore();
     const backups = new S3BackupStore(client, bucket, { versionListing: false });
     const erasures = new S3ErasureLedger(client, bucket);
-    const deps = { clock, directory, profiles, backups, erasures };
+    const deps = {
+      clock,
+      directory,
+      profiles,
+      backups,
+      erasures,
+      restores: new S3RestoreStateStore(client, bucket),
+    };
     const person = aUser({ groups: ["staff"] });
     const others = [aUser(), aUser()];
     directory.seed(person, ...others);

@@ -89,4 +89,32 @@ describe("restores and the erasure ledger", () => {
     expect(await w.directory.getUser(w.first.username)).toBeDefined();
     expect(await w.directory.getUser(w.second.username)).toBeUndefined();
   });
+
+  it.each<RestoreStrategy>(["admin-create", "import-job"])(
+    "erase takes the person out of an unfinished %s restore's plan and progress, and it still resumes",
+    async (strategy) => {
+      const w = await lostPool();
+      const started = await startRestore(w.deps, {
+        strategy,
+        adminCreateChunkSize: 1,
+        importFileLimits: { maxUsersPerFile: 1 },
+      });
+      const planId = started.stored.plan.planId;
+      await advanceRestore(w.deps, planId, { deadline: w.clock.now() });
+      const report = await eraseUser(w.deps, { userId: w.second.sub });
+      expect(report).toMatchObject({ restoresRewritten: 1, complete: true });
+      for (const key of w.backups.keys().filter((k) => k.startsWith(`restores/${planId}/`))) {
+        for (const text of w.backups.versions(key)) {
+          // (The second chunk had not begun: not even the username stays.)
+          expect(text).not.toContain(w.second.username);
+          expect(text).not.toContain(w.second.attributes.email);
+        }
+      }
+      const status = await advanceRestore(w.deps, planId);
+      expect(status).toMatchObject({ state: "finished", complete: true });
+      expect(await w.directory.getUser(w.first.username)).toBeDefined();
+      expect(await w.directory.getUser(w.second.username)).toBeUndefined();
+      expect(w.directory.snapshot().map((user) => user.username)).toEqual([w.first.username]);
+    },
+  );
 });

@@ -18,7 +18,7 @@ function world() {
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
   const erasures = new InMemoryErasureLedger();
-  const deps = { clock, directory, profiles, backups, erasures };
+  const deps = { clock, directory, profiles, backups, erasures, restores: backups };
   return { ...deps, deps };
 }
 

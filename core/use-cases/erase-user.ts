@@ -3,12 +3,14 @@
  * per-user backup, and every snapshot part (complete or not). See {@link eraseUser}.
  */
 import { type ErasedPerson, isPersonsRecord } from "../erasure/person.js";
+import { scrubRestores } from "../erasure/scrub-restores.js";
 import { scrubSnapshots, type UnscrubbedPart } from "../erasure/scrub-snapshots.js";
 import { LifecycleError, ValidationError } from "../errors.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { ErasureLedger } from "../ports/erasure-ledger.js";
 import type { ProfileStore } from "../ports/profile-store.js";
+import type { RestoreStateStore } from "../ports/restore-state-store.js";
 import type { UserDirectory } from "../ports/user-directory.js";
 import { maskEmail } from "../user/mask.js";
 import { requireStableUserId, stableUserId, type User } from "../user/user.js";
@@ -18,6 +20,8 @@ export interface EraseDeps {
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
   readonly erasures: ErasureLedger;
+  /** Restores' state (`restores/`): the person leaves every plan and progress. */
+  readonly restores: RestoreStateStore;
   readonly clock: Clock;
 }
 
@@ -44,6 +48,10 @@ export interface EraseReport {
    * when the erasure is complete; otherwise fix or delete those parts and erase again by `userId`.
    */
   readonly unscrubbed: readonly UnscrubbedPart[];
+  /** Restores whose plan or progress named the person, rewritten without them (resumable as before). */
+  readonly restoresRewritten: number;
+  /** Restores whose state could not be read: not scrubbed (erase again by `userId` once fixed). */
+  readonly unscrubbedRestores: readonly { readonly planId: string; readonly code: string }[];
   /**
    * The pool user's stable id (`custom:legacy_sub`, else `sub`) is bound to another username, or is not a
    * valid id: the user was erased from the pool and their own snapshot records removed, and the data kept
@@ -152,6 +160,7 @@ export async function eraseUser(deps: EraseDeps, request: EraseRequest): Promise
   const profileDeleted = userId === undefined ? false : await deps.profiles.delete(userId);
   const backupVersionsDeleted = userId === undefined ? 0 : await deps.backups.eraseUserBackups(userId);
   const scrub = await scrubSnapshots(deps.backups, (record) => isPersonsRecord(person, record));
+  const restores = await scrubRestores(deps.restores, person);
 
   return {
     ...(userId === undefined ? {} : { userId }),
@@ -163,8 +172,10 @@ export async function eraseUser(deps: EraseDeps, request: EraseRequest): Promise
     snapshotPartsRewritten: scrub.partsRewritten,
     snapshotRecordsRemoved: scrub.recordsRemoved,
     unscrubbed: scrub.unscrubbed,
+    restoresRewritten: restores.restoresRewritten,
+    unscrubbedRestores: restores.unscrubbedRestores,
     ...(identityConflict ? { identityConflict } : {}),
-    complete: scrub.unscrubbed.length === 0,
+    complete: scrub.unscrubbed.length === 0 && restores.unscrubbedRestores.length === 0,
   };
 }
 
@@ -184,6 +195,8 @@ export interface ErasurePreview {
   readonly snapshotRecords: number;
   /** Parts that could not be read: the erasure would report them as not scrubbed. */
   readonly unreadable: readonly UnscrubbedPart[];
+  /** Restores whose plan or progress names the person. */
+  readonly restores: number;
 }
 
 /** Where the person is, everything {@link eraseUser} would remove; changes nothing. Throws as it does. */
@@ -196,6 +209,7 @@ export async function previewErasure(deps: EraseDeps, request: EraseRequest): Pr
   const scan = await scrubSnapshots(deps.backups, (record) => isPersonsRecord(person, record), {
     dryRun: true,
   });
+  const restores = await scrubRestores(deps.restores, person, { dryRun: true });
   const email = user?.attributes.email ?? profile?.email ?? backup?.user.attributes.email;
   return {
     ...(userId === undefined ? {} : { userId }),
@@ -208,6 +222,7 @@ export async function previewErasure(deps: EraseDeps, request: EraseRequest): Pr
     snapshots: scan.snapshotsRewritten,
     snapshotRecords: scan.recordsRemoved,
     unreadable: scan.unscrubbed,
+    restores: restores.restoresRewritten,
   };
 }
 

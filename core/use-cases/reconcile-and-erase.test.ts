@@ -22,7 +22,7 @@ function world() {
     profiles,
     backups,
     erasures,
-    deps: { clock, directory, profiles, backups, erasures },
+    deps: { clock, directory, profiles, backups, erasures, restores: backups },
   };
 }
 
