@@ -76,8 +76,14 @@ export async function scrubRestores(
       restoresRewritten += 1;
       if (options.dryRun) continue;
       if (planChanged) await restores.putRestorePlan({ ...stored, plan });
-      if (progressChanged && progress && finalization)
-        await restores.putRestoreProgress({ ...progress, finalization });
+      // Conditional on the version read: a restore that advanced meanwhile makes this a RESTORE.CONFLICT,
+      // reported (erase again by id), never a progress written over.
+      if (progressChanged && progress && finalization) {
+        await restores.putRestoreProgress(
+          { ...progress, finalization },
+          version === undefined ? { ifAbsent: true } : { ifVersion: version },
+        );
+      }
     } catch (error) {
       if (
         !(error instanceof ValidationError) &&
