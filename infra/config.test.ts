@@ -17,6 +17,7 @@ describe("parseStackConfig", () => {
     const config = parseStackConfig({});
     expect(config).toMatchObject({
       deletionProtection: true,
+      protectStatefulResources: true,
       logRetentionDays: 90,
       identity: { mfa: "optional", passwordMinimumLength: 12, selfSignUp: true },
       sync: { failureMode: "continue", deadlineMs: 3000 },
@@ -65,6 +66,7 @@ describe("parseStackConfig", () => {
     [{ schedules: '{"timezone":"Mars/Olympus"}' }, `${PROJECT}:schedules.timezone`, "IANA time zone"],
     [{ logRetentionDays: "13" }, `${PROJECT}:logRetentionDays`, "retention periods"],
     [{ deletionProtection: "yes" }, `${PROJECT}:deletionProtection`, "boolean"],
+    [{ protectStatefulResources: "no" }, `${PROJECT}:protectStatefulResources`, "boolean"],
     [{ identity: '{"mfa":"sometimes"}' }, `${PROJECT}:identity.mfa`, "off"],
     [{ identity: '{"passwordMinimumLength":6}' }, `${PROJECT}:identity.passwordMinimumLength`, "8"],
     [{ sync: '{"deadlineMs":5000}' }, `${PROJECT}:sync.deadlineMs`, "4500"],

@@ -66,6 +66,12 @@ const days = (fallback: number, max = 36_500) => z.number().int().min(1).max(max
 const stackConfigSchema = z.strictObject({
   /** Deletion protection of the user pool, the profile table and the database. */
   deletionProtection: z.boolean().default(true),
+  /**
+   * Pulumi's `protect` and `retainOnDelete` on everything that holds data: the user pool, the profile table,
+   * the backup bucket and its KMS key, the database. A change that would replace one of them, or a
+   * `pulumi destroy`, then stops instead of deleting it.
+   */
+  protectStatefulResources: z.boolean().default(true),
   /** Retention of every function's log group. */
   logRetentionDays: z
     .number()

@@ -44,7 +44,12 @@ export interface GrantTargets {
   readonly accountsSecretArn?: string;
   /** The function runs in a VPC and must manage its network interfaces. */
   readonly inVpc?: boolean;
+  /** A scheduled function: Lambda sends its failed runs to this queue with the function's role. */
+  readonly failedRunsQueueArn?: string;
 }
+
+/** What Lambda needs of a function's role to deliver a failed asynchronous run to an SQS destination. */
+export const FAILED_RUN_DESTINATION_ACTIONS = ["sqs:SendMessage"] as const;
 
 /**
  * Network-interface actions Lambda performs with the execution role of a VPC function (the set of AWS's
@@ -126,6 +131,10 @@ export function functionPolicy(uses: PortUses, targets: GrantTargets): PolicyDoc
     );
   }
 
+  if (targets.failedRunsQueueArn !== undefined) {
+    statements.push(allow("FailedRuns", FAILED_RUN_DESTINATION_ACTIONS, [targets.failedRunsQueueArn]));
+  }
+
   if (targets.inVpc) statements.push(allow("VpcNetworkInterfaces", VPC_NETWORK_INTERFACE_ACTIONS, ["*"]));
 
   return { Version: "2012-10-17", Statement: statements };
@@ -194,7 +203,12 @@ export function accountKeyPolicy(
   partition: string,
   accountId: string,
   extra: readonly Record<string, unknown>[] = [],
+  options: { allowScheduleKeyDeletion?: boolean } = {},
 ): KeyPolicy {
+  const actions =
+    (options.allowScheduleKeyDeletion ?? true)
+      ? [...KEY_ACCOUNT_ACTIONS]
+      : KEY_ACCOUNT_ACTIONS.filter((action) => action !== "kms:ScheduleKeyDeletion");
   return {
     Version: "2012-10-17",
     Statement: [
@@ -202,7 +216,7 @@ export function accountKeyPolicy(
         Sid: "AccountAdministersAndUsesThroughIam",
         Effect: "Allow",
         Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-        Action: [...KEY_ACCOUNT_ACTIONS],
+        Action: actions,
         Resource: "*",
       },
       ...extra,

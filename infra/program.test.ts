@@ -104,7 +104,7 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
       expect(pool.usernameAttributes).toEqual(["email"]);
       expect(pool.autoVerifiedAttributes).toEqual(["email"]);
       expect(pool.schemas).toEqual([
-        expect.objectContaining({ name: "legacy_sub", attributeDataType: "String", mutable: true }),
+        expect.objectContaining({ name: "legacy_sub", attributeDataType: "String", mutable: false }),
       ]);
       expect(pool.mfaConfiguration).toBe(config.identity.mfa.toUpperCase());
       expect(pool.deletionProtection).toBe(config.deletionProtection ? "ACTIVE" : "INACTIVE");
@@ -437,6 +437,10 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
         expect.objectContaining({
           Action: ["lambda:InvokeFunction"],
           Resource: expected.map(([handler]) => functionOf(run, handler).state.arn),
+        }),
+        expect.objectContaining({
+          Action: ["sqs:SendMessage"],
+          Resource: [run.named("aws:sqs/queue:Queue", "failed-runs-queue").state.arn],
         }),
       ]);
       expect(document(role.inputs.assumeRolePolicy).Statement[0]).toMatchObject({

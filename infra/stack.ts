@@ -5,10 +5,11 @@ import type { HandlerName } from "../handlers/functions.js";
 import { AccountsDatabase, MYSQL_PORT } from "./components/accounts-database.js";
 import { Alarms } from "./components/alarms.js";
 import { Backups } from "./components/backups.js";
+import { FailedRuns } from "./components/failed-runs.js";
 import { Identity } from "./components/identity.js";
 import { LifecycleFunction, type LifecycleFunctionArgs } from "./components/lifecycle-function.js";
 import { Profiles } from "./components/profiles.js";
-import { Schedules } from "./components/schedules.js";
+import { SCHEDULED_RUN_MAXIMUM_EVENT_AGE_SECONDS, Schedules } from "./components/schedules.js";
 import type { StackConfig } from "./config.js";
 import type { AwsContext } from "./context.js";
 import { functionPolicy, userPoolArn } from "./permissions.js";
@@ -19,6 +20,7 @@ interface GrantInputs {
   readonly importLogsRoleArn?: pulumi.Input<string>;
   readonly accountsSecretArn?: pulumi.Input<string>;
   readonly inVpc?: boolean;
+  readonly failedRunsQueueArn?: pulumi.Input<string>;
 }
 
 /** Where `npm run build` writes the handler bundles. */
@@ -75,6 +77,13 @@ const FUNCTION_SETTINGS: Record<HandlerName, { description: string; timeout: num
   },
 };
 
+/** The functions EventBridge Scheduler runs: one run at a time, never retried (see LifecycleFunction). */
+export const SCHEDULED_FUNCTIONS: ReadonlySet<HandlerName> = new Set<HandlerName>([
+  "purge-unconfirmed-identities",
+  "purge-unconfirmed-accounts",
+  "snapshot-and-reconcile",
+]);
+
 /**
  * The whole stack, from validated configuration. Built in a function (not at import time) so the tests
  * run it after installing Pulumi's mocks.
@@ -87,8 +96,10 @@ export function createLifecycleStack(
   const bundleDir = options.bundleDir ?? DEFAULT_BUNDLE_DIR;
   const logRetentionDays = config.logRetentionDays;
 
-  const backups = new Backups("backups", { ...config.backups, context });
-  const profiles = new Profiles("profiles", { deletionProtection: config.deletionProtection });
+  const protect = config.protectStatefulResources;
+  const backups = new Backups("backups", { ...config.backups, protect, context });
+  const profiles = new Profiles("profiles", { deletionProtection: config.deletionProtection, protect });
+  const failedRuns = new FailedRuns("failed-runs");
   const backupEnvironment = {
     BACKUP_BUCKET: backups.bucket.bucket,
     BACKUP_KMS_KEY_ID: backups.key.arn,
@@ -106,8 +117,9 @@ export function createLifecycleStack(
           pulumi.output(extra.userPoolArns ?? []),
           pulumi.output(extra.importLogsRoleArn ?? ""),
           pulumi.output(extra.accountsSecretArn ?? ""),
+          pulumi.output(extra.failedRunsQueueArn ?? ""),
         ])
-        .apply(([log, bucket, key, table, pools, importRole, secret]) =>
+        .apply(([log, bucket, key, table, pools, importRole, secret, failedRunsQueue]) =>
           functionPolicy(FUNCTION_PORT_USES[handler], {
             logGroupArn: log,
             backupBucketArn: bucket,
@@ -116,6 +128,7 @@ export function createLifecycleStack(
             ...(pools.length > 0 ? { userPoolArns: pools } : {}),
             ...(importRole ? { importLogsRoleArn: importRole } : {}),
             ...(secret ? { accountsSecretArn: secret } : {}),
+            ...(failedRunsQueue ? { failedRunsQueueArn: failedRunsQueue } : {}),
             inVpc: extra.inVpc ?? false,
           }),
         );
@@ -126,14 +139,27 @@ export function createLifecycleStack(
     extra: GrantInputs = {},
     vpc?: LifecycleFunctionArgs["vpc"],
   ) => {
+    const isScheduled = SCHEDULED_FUNCTIONS.has(handler);
     const fn = new LifecycleFunction(handler, {
       handler,
       bundleDir,
       ...FUNCTION_SETTINGS[handler],
       environment,
       logRetentionDays,
-      policy: grant(handler, { ...extra, inVpc: vpc !== undefined }),
+      policy: grant(handler, {
+        ...extra,
+        inVpc: vpc !== undefined,
+        ...(isScheduled ? { failedRunsQueueArn: failedRuns.queue.arn } : {}),
+      }),
       ...(vpc ? { vpc } : {}),
+      ...(isScheduled
+        ? {
+            scheduled: {
+              maximumEventAgeSeconds: SCHEDULED_RUN_MAXIMUM_EVENT_AGE_SECONDS,
+              failedRunsQueueArn: failedRuns.queue.arn,
+            },
+          }
+        : {}),
     });
     functions.push({ handler, fn });
     return fn;
@@ -152,6 +178,7 @@ export function createLifecycleStack(
     passwordMinimumLength: config.identity.passwordMinimumLength,
     selfSignUp: config.identity.selfSignUp,
     deletionProtection: config.deletionProtection,
+    protect,
     postConfirmation: { arn: postConfirmation.function.arn, name: postConfirmation.function.name },
     context,
   });
@@ -202,6 +229,7 @@ export function createLifecycleStack(
     database = new AccountsDatabase("accounts", {
       ...settings,
       deletionProtection: config.deletionProtection,
+      protect,
       context,
     });
     const purgeAccounts = lifecycleFunction(
@@ -233,6 +261,7 @@ export function createLifecycleStack(
       expression: job.expression,
       functionArn: job.fn.function.arn,
     })),
+    failedRunsQueueArn: failedRuns.queue.arn,
     context,
   });
 
@@ -240,6 +269,7 @@ export function createLifecycleStack(
     functions: functions.map(({ handler, fn }) => ({ handler, functionName: fn.function.name })),
     ...(config.alarms.email === undefined ? {} : { email: config.alarms.email }),
     purgeDeletionsThreshold: config.alarms.purgeDeletionsThreshold,
+    failedRunsQueueName: failedRuns.queue.name,
     context,
   });
 

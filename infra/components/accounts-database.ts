@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsContext } from "../context.js";
+import { statefulOptions } from "../stateful.js";
 
 export interface AccountsDatabaseArgs {
   /** Default `db.t4g.micro`. */
@@ -22,6 +23,8 @@ export interface AccountsDatabaseArgs {
   readonly vpcCidr?: string;
   /** Availability zones (one isolated subnet each); default 2. */
   readonly availabilityZones?: number;
+  /** Pulumi's `protect` and `retainOnDelete` on the database (see infra/stateful.ts); default true. */
+  readonly protect?: boolean;
   readonly context: AwsContext;
 }
 
@@ -168,7 +171,7 @@ export class AccountsDatabase extends pulumi.ComponentResource {
         autoMinorVersionUpgrade: true,
         caCertIdentifier: "rds-ca-rsa2048-g1",
       },
-      { parent: this },
+      statefulOptions(args.protect ?? true, this),
     );
 
     // The full ARN RDS reports, random suffix included: an ARN typed by hand or trimmed would grant a

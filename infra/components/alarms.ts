@@ -6,6 +6,12 @@ import { accountKeyPolicy, type KeyPolicy } from "../permissions.js";
 /** The metrics namespace the functions publish to (handlers/observability.ts). */
 export const METRICS_NAMESPACE = "CognitoUserLifecycle";
 
+/** The metric the writers of profiles and backups count a refused identity rebinding in. */
+export const IDENTITY_BINDING_CONFLICTS_METRIC = "IdentityBindingConflicts";
+
+/** The functions that write profiles and backups for a stable id, and so may meet a binding conflict. */
+export const IDENTITY_BINDING_WRITERS = ["post-confirmation", "snapshot-and-reconcile"] as const;
+
 export interface AlarmedFunction {
   /** The handler name, also the `service` dimension of its metrics. */
   readonly handler: string;
@@ -18,6 +24,8 @@ export interface AlarmsArgs {
   readonly email?: string;
   /** One purge run deleting more than this many users or rows alarms. */
   readonly purgeDeletionsThreshold: number;
+  /** The scheduled runs' dead-letter queue (see FailedRuns): its first message alarms. */
+  readonly failedRunsQueueName?: pulumi.Input<string>;
   readonly context: AwsContext;
 }
 
@@ -131,6 +139,29 @@ export class Alarms extends pulumi.ComponentResource {
         "post-confirmation-sync-failed",
         "A confirmed user's profile or backup could not be written; the next reconcile repairs it",
         custom("post-confirmation", "SyncFailed"),
+        1,
+      );
+    }
+    // A stable user id already bound to another username: the write was refused, never applied. Either a
+    // user tried to claim someone else's id, or a restore or an import went wrong; look before it spreads.
+    for (const handler of IDENTITY_BINDING_WRITERS) {
+      if (!args.functions.some((fn) => fn.handler === handler)) continue;
+      alarm(
+        `${handler}-identity-binding-conflict`,
+        `${handler} refused a write: a stable user id is bound to another username (possible takeover attempt)`,
+        custom(handler, IDENTITY_BINDING_CONFLICTS_METRIC),
+        1,
+      );
+    }
+    if (args.failedRunsQueueName !== undefined) {
+      alarm(
+        "failed-runs",
+        "A scheduled run failed, timed out or could not be delivered; it is not retried: read the failed-runs queue",
+        {
+          name: "ApproximateNumberOfMessagesVisible",
+          namespace: "AWS/SQS",
+          dimensions: { QueueName: args.failedRunsQueueName },
+        },
         1,
       );
     }

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_KEY_PREFIXES } from "../../adapters/s3/permissions.js";
 import type { AwsContext } from "../context.js";
-import { accountKeyPolicy } from "../permissions.js";
+import { accountKeyPolicy, type KeyPolicy } from "../permissions.js";
+import { statefulOptions } from "../stateful.js";
 
 export interface BackupsArgs {
   readonly context: AwsContext;
@@ -15,6 +16,8 @@ export interface BackupsArgs {
    * attributes, so it must not outlive its use by long.
    */
   readonly restoreStateDays?: number;
+  /** Pulumi's `protect` and `retainOnDelete` on the bucket and its key (see infra/stateful.ts); default true. */
+  readonly protect?: boolean;
 }
 
 /**
@@ -28,6 +31,7 @@ export class Backups extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cognito-user-lifecycle:backups:Backups", name, {}, opts);
+    const protect = args.protect ?? true;
 
     this.key = new aws.kms.Key(
       `${name}-key`,
@@ -37,9 +41,9 @@ export class Backups extends pulumi.ComponentResource {
         deletionWindowInDays: 30,
         policy: pulumi
           .all([args.context.partition, args.context.accountId])
-          .apply(([partition, account]) => JSON.stringify(accountKeyPolicy(partition, account))),
+          .apply(([partition, account]) => JSON.stringify(backupKeyPolicy(partition, account))),
       },
-      { parent: this },
+      statefulOptions(protect, this),
     );
     new aws.kms.Alias(
       `${name}-key`,
@@ -50,7 +54,11 @@ export class Backups extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { parent: this });
+    this.bucket = new aws.s3.Bucket(
+      `${name}-bucket`,
+      { forceDestroy: false },
+      statefulOptions(protect, this),
+    );
     const bucket = this.bucket.id;
 
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
@@ -139,6 +147,29 @@ export class Backups extends pulumi.ComponentResource {
 
     this.registerOutputs({ bucketName: this.bucket.id, keyArn: this.key.arn });
   }
+}
+
+/**
+ * The backup key's policy: the account's usual one (see accountKeyPolicy), except that nobody may schedule
+ * the key's deletion. Every backup, old versions included, is readable only with this key, so losing it loses
+ * them all; deleting it first takes a deliberate change of this policy (PutKeyPolicy), never a stack replace,
+ * a destroy or a stray API call.
+ */
+export function backupKeyPolicy(partition: string, accountId: string): KeyPolicy {
+  return accountKeyPolicy(
+    partition,
+    accountId,
+    [
+      {
+        Sid: "NobodySchedulesDeletion",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: ["kms:ScheduleKeyDeletion"],
+        Resource: "*",
+      },
+    ],
+    { allowScheduleKeyDeletion: false },
+  );
 }
 
 /** Denies every request to the bucket and its objects that does not come over TLS. */

@@ -2,6 +2,32 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsContext } from "../context.js";
 import { serviceTrustPolicy } from "../permissions.js";
+import { statefulOptions } from "../stateful.js";
+
+/** The attribute a restore writes the user's original sub into, and the stable user id is read from. */
+export const LEGACY_SUB_ATTRIBUTE = "custom:legacy_sub";
+
+/**
+ * What the app client (a user, through the client's tokens: SignUp, UpdateUserAttributes) may write. Never
+ * `custom:legacy_sub`: a user who could set it could claim another person's stable id. Never `email_verified`
+ * either: only Cognito's verification sets it. Administrators (AdminCreateUser, import jobs) are not bound by
+ * this list; Cognito applies it to the client's calls only.
+ */
+export const CLIENT_WRITE_ATTRIBUTES = [
+  "email",
+  "name",
+  "given_name",
+  "family_name",
+  "locale",
+  "zoneinfo",
+] as const;
+
+/** What the app client may read: what it may write, whether the email is verified, and the stable id. */
+export const CLIENT_READ_ATTRIBUTES = [
+  ...CLIENT_WRITE_ATTRIBUTES,
+  "email_verified",
+  LEGACY_SUB_ATTRIBUTE,
+] as const;
 
 export interface IdentityArgs {
   /** `off`, `optional` (default: users may add an authenticator app) or `on` (every sign-in needs one). */
@@ -12,6 +38,8 @@ export interface IdentityArgs {
   readonly deletionProtection?: boolean;
   /** `false` closes sign-up: only administrators create users. Default true. */
   readonly selfSignUp?: boolean;
+  /** Pulumi's `protect` and `retainOnDelete` on the pool (see infra/stateful.ts); default true. */
+  readonly protect?: boolean;
   /** The Post Confirmation trigger's function. */
   readonly postConfirmation: { readonly arn: pulumi.Input<string>; readonly name: pulumi.Input<string> };
   readonly context: AwsContext;
@@ -52,16 +80,24 @@ export class Identity extends pulumi.ComponentResource {
         deletionProtection: (args.deletionProtection ?? true) ? "ACTIVE" : "INACTIVE",
         schemas: [
           {
-            name: "legacy_sub",
+            name: LEGACY_SUB_ATTRIBUTE.slice("custom:".length),
             attributeDataType: "String",
-            mutable: true,
+            // Immutable: set once, when the user is created (AdminCreateUser or an import job, the restore's
+            // two ways), and never rebound afterwards, by the user or by an administrator. Cognito cannot
+            // change an attribute's mutability once the pool exists (README, "Deploying").
+            mutable: false,
             developerOnlyAttribute: false,
             stringAttributeConstraints: { minLength: "0", maxLength: "64" },
           },
         ],
         lambdaConfig: { postConfirmation: args.postConfirmation.arn },
       },
-      { parent: this },
+      {
+        ...statefulOptions(args.protect ?? true, this),
+        // Cognito can add schema attributes but never modify one: a pool created with an earlier schema
+        // (legacy_sub mutable) keeps it rather than failing every update.
+        ignoreChanges: ["schemas"],
+      },
     );
 
     this.client = new aws.cognito.UserPoolClient(
@@ -72,6 +108,8 @@ export class Identity extends pulumi.ComponentResource {
         explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         preventUserExistenceErrors: "ENABLED",
         enableTokenRevocation: true,
+        writeAttributes: [...CLIENT_WRITE_ATTRIBUTES],
+        readAttributes: [...CLIENT_READ_ATTRIBUTES],
       },
       { parent: this },
     );

@@ -24,6 +24,16 @@ export interface LifecycleFunctionArgs {
    * name the log group the component creates.
    */
   readonly policy: (logGroupArn: pulumi.Output<string>) => pulumi.Output<PolicyDocument>;
+  /**
+   * A job run on a schedule: one run at a time (reserved concurrency 1), and an asynchronous invocation is
+   * never retried by Lambda (a purge that deleted and then timed out must not run again at once, up to three
+   * times the per-run cap); an event that failed, or waited longer than `maximumEventAgeSeconds`, goes to
+   * `failedRunsQueueArn` (the role's policy must allow sqs:SendMessage on it).
+   */
+  readonly scheduled?: {
+    readonly maximumEventAgeSeconds: number;
+    readonly failedRunsQueueArn: pulumi.Input<string>;
+  };
   /** Runs in these subnets with these security groups (the accounts purge). */
   readonly vpc?: {
     readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -39,6 +49,8 @@ export class LifecycleFunction extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
   readonly role: aws.iam.Role;
   readonly logGroup: aws.cloudwatch.LogGroup;
+  /** The asynchronous-invocation settings of a scheduled function. */
+  readonly eventInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
 
   constructor(name: string, args: LifecycleFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cognito-user-lifecycle:functions:LifecycleFunction", name, {}, opts);
@@ -85,6 +97,7 @@ export class LifecycleFunction extends pulumi.ComponentResource {
           variables: { NODE_OPTIONS: "--enable-source-maps", ...args.environment },
         },
         loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+        ...(args.scheduled ? { reservedConcurrentExecutions: 1 } : {}),
         ...(args.vpc
           ? { vpcConfig: { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds } }
           : {}),
@@ -92,6 +105,21 @@ export class LifecycleFunction extends pulumi.ComponentResource {
       // The role must hold its policy before the first invocation, and logs need their group.
       { parent: this, dependsOn: [policy, this.logGroup] },
     );
+
+    if (args.scheduled) {
+      // Lambda's defaults for an asynchronous invocation are two retries and six hours (AWS Lambda developer
+      // guide, "Configuring error handling for asynchronous invocation").
+      this.eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+        `${name}-async`,
+        {
+          functionName: this.function.name,
+          maximumRetryAttempts: 0,
+          maximumEventAgeInSeconds: args.scheduled.maximumEventAgeSeconds,
+          destinationConfig: { onFailure: { destination: args.scheduled.failedRunsQueueArn } },
+        },
+        { parent: this },
+      );
+    }
 
     this.registerOutputs({ functionName: this.function.name, functionArn: this.function.arn });
   }

@@ -1,9 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { statefulOptions } from "../stateful.js";
 
 export interface ProfilesArgs {
   /** Deletion protection of the table; default true. */
   readonly deletionProtection?: boolean;
+  /** Pulumi's `protect` and `retainOnDelete` on the table (see infra/stateful.ts); default true. */
+  readonly protect?: boolean;
 }
 
 /**
@@ -25,7 +28,7 @@ export class Profiles extends pulumi.ComponentResource {
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: args.deletionProtection ?? true,
       },
-      { parent: this },
+      statefulOptions(args.protect ?? true, this),
     );
     this.registerOutputs({ tableName: this.table.name, tableArn: this.table.arn });
   }

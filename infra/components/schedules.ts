@@ -15,8 +15,13 @@ export interface SchedulesArgs {
   /** IANA time zone the cron expressions are read in; default UTC. */
   readonly timezone?: string;
   readonly jobs: readonly ScheduledJob[];
+  /** Where an invocation the scheduler could not deliver goes (see FailedRuns). */
+  readonly failedRunsQueueArn: pulumi.Input<string>;
   readonly context: AwsContext;
 }
+
+/** The longest a scheduled run may wait to start, at the scheduler and then at Lambda: an hour. */
+export const SCHEDULED_RUN_MAXIMUM_EVENT_AGE_SECONDS = 3600;
 
 /**
  * EventBridge Scheduler schedules that invoke the scheduled functions, with one role that may invoke
@@ -43,19 +48,29 @@ export class Schedules extends pulumi.ComponentResource {
       `${name}-invoke`,
       {
         role: this.role.id,
-        policy: pulumi.all(args.jobs.map((job) => job.functionArn)).apply((arns) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "InvokeScheduledFunctions",
-                Effect: "Allow",
-                Action: ["lambda:InvokeFunction"],
-                Resource: arns,
-              },
-            ],
-          }),
-        ),
+        policy: pulumi
+          .all([pulumi.all(args.jobs.map((job) => job.functionArn)), args.failedRunsQueueArn])
+          .apply(([arns, queue]) =>
+            JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Sid: "InvokeScheduledFunctions",
+                  Effect: "Allow",
+                  Action: ["lambda:InvokeFunction"],
+                  Resource: arns,
+                },
+                {
+                  // The schedule's role delivers its dead letters (EventBridge Scheduler user guide,
+                  // "Configuring a schedule's dead-letter queue").
+                  Sid: "DeliverFailedInvocations",
+                  Effect: "Allow",
+                  Action: ["sqs:SendMessage"],
+                  Resource: [queue],
+                },
+              ],
+            }),
+          ),
       },
       { parent: this },
     );
@@ -74,8 +89,13 @@ export class Schedules extends pulumi.ComponentResource {
               arn: job.functionArn,
               roleArn: this.role.arn,
               input: "{}",
-              // A failed run alarms through the function's Errors; the next scheduled run picks up the rest.
-              retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
+              // Never retried: a failed run alarms (the function's Errors, the failed-runs queue) and the next
+              // scheduled run picks up the rest.
+              retryPolicy: {
+                maximumRetryAttempts: 0,
+                maximumEventAgeInSeconds: SCHEDULED_RUN_MAXIMUM_EVENT_AGE_SECONDS,
+              },
+              deadLetterConfig: { arn: args.failedRunsQueueArn },
             },
           },
           { parent: this, dependsOn: [policy] },

@@ -24,6 +24,17 @@ export interface DeclaredResource {
   readonly inputs: Record<string, unknown>;
   readonly state: Record<string, unknown>;
   readonly id: string;
+  /** The resource options the program sent to the engine (read off the registration request). */
+  readonly options: DeclaredOptions;
+}
+
+/** The resource options a registration carries that the mocks' `newResource` does not see. */
+export interface DeclaredOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  /** The parent's URN ("" for none). */
+  readonly parent: string;
 }
 
 export interface ProgramRun {
@@ -89,11 +100,20 @@ export async function installMocks(
   const region = config["aws:region"] ?? "us-east-1";
   const resources: DeclaredResource[] = [];
 
+  const options = new Map<string, DeclaredOptions>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const { id, state } = computed(args.type, args.name, args.inputs, region);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id });
+        const declared = options.get(`${args.type}::${args.name}`) ?? NO_OPTIONS;
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          state,
+          id,
+          options: declared,
+        });
         return { id, state };
       },
       call(args) {
@@ -113,8 +133,42 @@ export async function installMocks(
     stack,
     false,
   );
+  recordOptions(options);
   pulumi.runtime.setAllConfig(config, []);
   return { resources, region };
+}
+
+const NO_OPTIONS: DeclaredOptions = { protect: false, retainOnDelete: false, ignoreChanges: [], parent: "" };
+
+/** The registration request's fields the tests read (see @pulumi/pulumi's proto/resource_pb). */
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+  getIgnorechangesList(): string[];
+  getParent(): string;
+}
+
+/**
+ * Pulumi's mocks hand `newResource` the inputs only: `protect`, `retainOnDelete` and the rest travel beside
+ * them in the registration request. Wrap the mock monitor's `registerResource` to read them off the request
+ * just before the mock sees the resource.
+ */
+function recordOptions(options: Map<string, DeclaredOptions>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(request: RegisterResourceRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    options.set(`${request.getType()}::${request.getName()}`, {
+      protect: request.getProtect(),
+      retainOnDelete: request.getRetainondelete(),
+      ignoreChanges: request.getIgnorechangesList(),
+      parent: request.getParent(),
+    });
+    return register(request, callback);
+  };
 }
 
 /** A stack's validated configuration, read from its config file as the program would. */
@@ -229,6 +283,11 @@ function computed(
       return {
         id: physical,
         state: { ...inputs, name: physical, arn: `arn:aws:logs:${region}:${account}:log-group:${physical}` },
+      };
+    case "aws:sqs/queue:Queue":
+      return {
+        id: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
+        state: { ...inputs, name: physical, arn: `arn:aws:sqs:${region}:${account}:${physical}` },
       };
     case "aws:sns/topic:Topic":
       return { id: physical, state: { ...inputs, arn: `arn:aws:sns:${region}:${account}:${physical}` } };

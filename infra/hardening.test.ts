@@ -1,0 +1,180 @@
+/**
+ * What keeps data and runs safe once the stack is live, asserted on the program under Pulumi's mocks for every
+ * stack file: stateful resources protected and kept on delete, the backup key never scheduled for deletion,
+ * scheduled runs that never repeat themselves, the app client's attribute lists, and the alarms that go with
+ * them.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import type { HandlerName } from "../handlers/functions.js";
+import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES } from "./components/identity.js";
+import { SCHEDULED_FUNCTIONS } from "./stack.js";
+import { type DeclaredResource, type ProgramRun, runProgram, stackNames } from "./testing/program.js";
+
+type Json = Record<string, unknown>;
+
+/** Every resource that holds data a user or an operator would lose with it. */
+const STATEFUL: readonly [type: string, name: string][] = [
+  ["aws:cognito/userPool:UserPool", "identity-pool"],
+  ["aws:dynamodb/table:Table", "profiles-table"],
+  ["aws:s3/bucket:Bucket", "backups-bucket"],
+  ["aws:kms/key:Key", "backups-key"],
+  ["aws:rds/instance:Instance", "accounts-mysql"],
+];
+
+const fnOf = (run: ProgramRun, handler: HandlerName) => run.named("aws:lambda/function:Function", handler);
+const statements = (text: unknown) => (JSON.parse(String(text)) as { Statement: Json[] }).Statement;
+
+describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram(stack);
+  }, 60_000);
+
+  const stateful = () =>
+    STATEFUL.map(([type, name]) => run.ofType(type).find((r) => r.name === name)).filter(
+      (r): r is DeclaredResource => r !== undefined,
+    );
+
+  describe("stateful resources", () => {
+    it("are protected and retained on delete (protectStatefulResources defaults to on)", () => {
+      const found = stateful();
+      expect(found.length).toBeGreaterThanOrEqual(4);
+      for (const resource of found) {
+        expect(resource.options, resource.name).toMatchObject({ protect: true, retainOnDelete: true });
+      }
+    });
+
+    it("nothing else is protected, so stateless parts can still be replaced", () => {
+      const names = new Set(stateful().map((r) => `${r.type}::${r.name}`));
+      const others = run.resources.filter((r) => !names.has(`${r.type}::${r.name}`) && r.options.protect);
+      expect(others.map((r) => r.name)).toEqual([]);
+    });
+
+    it("the backup key may never be scheduled for deletion, by anyone, and waits 30 days if its policy is changed", () => {
+      const key = run.named("aws:kms/key:Key", "backups-key");
+      expect(key.inputs.deletionWindowInDays).toBe(30);
+      const policy = statements(key.inputs.policy);
+      expect(policy).toContainEqual(
+        expect.objectContaining({
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Action: ["kms:ScheduleKeyDeletion"],
+        }),
+      );
+      for (const statement of policy.filter((s) => s.Effect === "Allow")) {
+        expect(statement.Action).not.toContain("kms:ScheduleKeyDeletion");
+      }
+    });
+  });
+
+  describe("scheduled runs", () => {
+    const scheduled = () =>
+      [...SCHEDULED_FUNCTIONS].filter((handler) =>
+        run.ofType("aws:lambda/function:Function").some((fn) => fn.name === handler),
+      );
+
+    it("every scheduled function runs once at a time and is never retried by Lambda; failures go to the encrypted queue", () => {
+      const queue = run.named("aws:sqs/queue:Queue", "failed-runs-queue");
+      expect(queue.inputs.sqsManagedSseEnabled).toBe(true);
+      const configs = run.ofType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+      expect(scheduled().length).toBeGreaterThanOrEqual(2);
+      for (const handler of scheduled()) {
+        const fn = fnOf(run, handler);
+        expect(fn.inputs.reservedConcurrentExecutions, handler).toBe(1);
+        const config = configs.find((c) => c.inputs.functionName === fn.state.name);
+        expect(config?.inputs, handler).toMatchObject({
+          maximumRetryAttempts: 0,
+          maximumEventAgeInSeconds: 3600,
+          destinationConfig: { onFailure: { destination: queue.state.arn } },
+        });
+        const policy = statements(
+          run.named("aws:iam/rolePolicy:RolePolicy", `${handler}-policy`).inputs.policy,
+        );
+        expect(policy).toContainEqual(
+          expect.objectContaining({ Action: ["sqs:SendMessage"], Resource: [queue.state.arn] }),
+        );
+      }
+      expect(configs).toHaveLength(scheduled().length);
+    });
+
+    it("functions run on demand (trigger, restore, erase) keep Lambda's concurrency and have no failed-runs grant", () => {
+      for (const handler of ["post-confirmation", "restore", "erase"] as const) {
+        expect(fnOf(run, handler).inputs.reservedConcurrentExecutions, handler).toBeUndefined();
+        const policy = statements(
+          run.named("aws:iam/rolePolicy:RolePolicy", `${handler}-policy`).inputs.policy,
+        );
+        expect(policy.map((s) => s.Sid)).not.toContain("FailedRuns");
+      }
+    });
+
+    it("every schedule is never retried and sends what it cannot deliver to the queue", () => {
+      const queue = run.named("aws:sqs/queue:Queue", "failed-runs-queue");
+      const schedules = run.ofType("aws:scheduler/schedule:Schedule");
+      expect(schedules).toHaveLength(scheduled().length);
+      for (const schedule of schedules) {
+        expect((schedule.inputs.target as Json).retryPolicy, schedule.name).toEqual({
+          maximumRetryAttempts: 0,
+          maximumEventAgeInSeconds: 3600,
+        });
+        expect((schedule.inputs.target as Json).deadLetterConfig, schedule.name).toEqual({
+          arn: queue.state.arn,
+        });
+      }
+    });
+
+    it("the first failed run alarms", () => {
+      const queue = run.named("aws:sqs/queue:Queue", "failed-runs-queue");
+      const alarm = run.named("aws:cloudwatch/metricAlarm:MetricAlarm", "alarms-failed-runs");
+      expect(alarm.inputs).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: queue.state.name },
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+      });
+    });
+  });
+
+  describe("identity binding", () => {
+    it("the app client writes only its listed attributes, never custom:legacy_sub nor email_verified", () => {
+      const client = run.named("aws:cognito/userPoolClient:UserPoolClient", "identity-client").inputs;
+      expect(client.writeAttributes).toEqual([...CLIENT_WRITE_ATTRIBUTES]);
+      expect(client.writeAttributes).not.toContain("custom:legacy_sub");
+      expect(client.writeAttributes).not.toContain("email_verified");
+      expect(client.readAttributes).toEqual([...CLIENT_READ_ATTRIBUTES]);
+      expect(client.readAttributes).toContain("custom:legacy_sub");
+    });
+
+    it("legacy_sub is immutable in a new pool, and an existing pool's schema is left as Cognito has it", () => {
+      const pool = run.named("aws:cognito/userPool:UserPool", "identity-pool");
+      expect(pool.inputs.schemas).toEqual([expect.objectContaining({ name: "legacy_sub", mutable: false })]);
+      expect(pool.options.ignoreChanges).toContain("schemas");
+    });
+
+    it("alarms on IdentityBindingConflicts of the trigger and the snapshot, per service, like their other metrics", () => {
+      const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+      for (const service of ["post-confirmation", "snapshot-and-reconcile"]) {
+        const alarm = alarms.find(
+          (a) =>
+            a.inputs.metricName === "IdentityBindingConflicts" &&
+            (a.inputs.dimensions as Json).service === service,
+        );
+        expect(alarm?.inputs, service).toMatchObject({
+          namespace: "CognitoUserLifecycle",
+          threshold: 1,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+        });
+      }
+    });
+  });
+});
+
+describe("protectStatefulResources: false", () => {
+  it("leaves every stateful resource unprotected and deletable with the stack", async () => {
+    const run = await runProgram("dev", { protectStatefulResources: "false" });
+    for (const [type, name] of STATEFUL) {
+      const resource = run.ofType(type).find((r) => r.name === name);
+      if (resource) expect(resource.options, name).toMatchObject({ protect: false, retainOnDelete: false });
+    }
+  }, 60_000);
+});
