@@ -9,6 +9,7 @@ export const HANDLERS = [
   "snapshot-and-reconcile",
   "restore",
   "erase",
+  "setup-accounts-database",
 ] as const;
 
 export type HandlerName = (typeof HANDLERS)[number];

@@ -18,10 +18,11 @@ import { postConfirmationHandler } from "./post-confirmation.js";
 import { purgeUnconfirmedAccountsHandler } from "./purge-unconfirmed-accounts.js";
 import { purgeUnconfirmedIdentitiesHandler } from "./purge-unconfirmed-identities.js";
 import { restoreHandler } from "./restore.js";
+import { setupAccountsDatabaseHandler } from "./setup-accounts-database.js";
 import { snapshotAndReconcileHandler } from "./snapshot-and-reconcile.js";
 import { RecordingObservability } from "./testing/recording-observability.js";
 
-type Port = Exclude<keyof PortUses, "accountsSecret">;
+type Port = Exclude<keyof PortUses, "accountsSecret" | "purgeLoginSecret">;
 
 /** Wraps an adapter so every method called through it is recorded under its port. */
 class Recorder {
@@ -139,6 +140,19 @@ const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
     await handler({}, context);
   },
 
+  async "setup-accounts-database"() {
+    // It calls no port: only the database (as the master user) and the two secrets, granted apart.
+    const handler = setupAccountsDatabaseHandler({
+      adminPool: () => Promise.reject(new Error("no database in this test")),
+      purgeLogin: async () => ({ username: "lifecycle_purge", password: "p".repeat(43) }),
+      database: "app",
+      requireTls: true,
+      migrate: true,
+      observability: new RecordingObservability(),
+    });
+    await expect(handler({}, context)).rejects.toThrow("no database in this test");
+  },
+
   async "snapshot-and-reconcile"(r) {
     const w = world();
     const backedUp = aUser({ groups: ["admins"] });
@@ -252,6 +266,13 @@ describe("FUNCTION_PORT_USES: the port methods each function is granted", () => 
     const withSecret = Object.entries(FUNCTION_PORT_USES)
       .filter(([, uses]) => (uses as PortUses).accountsSecret === true)
       .map(([name]) => name);
-    expect(withSecret).toEqual(["purge-unconfirmed-accounts"]);
+    expect(withSecret).toEqual(["purge-unconfirmed-accounts", "setup-accounts-database"]);
+  });
+
+  it("lets the database setup alone write the purge login's secret", () => {
+    const writers = Object.entries(FUNCTION_PORT_USES)
+      .filter(([, uses]) => (uses as PortUses).purgeLoginSecret === true)
+      .map(([name]) => name);
+    expect(writers).toEqual(["setup-accounts-database"]);
   });
 });

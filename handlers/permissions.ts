@@ -30,6 +30,8 @@ export interface PortUses {
   readonly erasures?: readonly (keyof ErasureLedger)[];
   /** Reads the accounts database secret, from inside the VPC. */
   readonly accountsSecret?: boolean;
+  /** Reads or writes the accounts purge login's own secret (the setup creates it), from inside the VPC. */
+  readonly purgeLoginSecret?: boolean;
 }
 
 export const FUNCTION_PORT_USES = {
@@ -103,5 +105,9 @@ export const FUNCTION_PORT_USES = {
       "putSnapshotPart",
       "putSnapshotManifest",
     ],
+  },
+  "setup-accounts-database": {
+    accountsSecret: true,
+    purgeLoginSecret: true,
   },
 } as const satisfies Record<HandlerName, PortUses>;

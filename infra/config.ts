@@ -137,6 +137,11 @@ const stackConfigSchema = z.strictObject({
         .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, "must be an IPv4 CIDR block from /16 to /24")
         .default("10.40.0.0/16"),
       availabilityZones: z.number().int().min(2).max(3).default(2),
+      /**
+       * The setup applies the accounts table's migration (creates `users` and the purge index). `false`
+       * when the application owns that table and its migrations: the setup then only creates the login.
+       */
+      applyMigrations: z.boolean().default(true),
     })
     .prefault({}),
   alarms: z

@@ -13,7 +13,10 @@ import {
   S3_ERASURE_LEDGER_ACTIONS,
   S3_RESTORE_STATE_STORE_ACTIONS,
 } from "../adapters/s3/permissions.js";
-import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
+import {
+  SECRETS_DATABASE_CREDENTIALS_ACTIONS,
+  SECRETS_LOGIN_SECRET_ACTIONS,
+} from "../adapters/secrets/permissions.js";
 import { FUNCTION_PORT_USES, type PortUses } from "../handlers/permissions.js";
 import { HANDLERS, type HandlerName } from "../handlers/functions.js";
 import { LOG_ACTIONS, VPC_NETWORK_INTERFACE_ACTIONS } from "./permissions.js";
@@ -36,7 +39,10 @@ interface Arns {
   readonly bucket: string;
   readonly backupKey: string;
   readonly importLogsRole: string;
+  /** The database's master secret (RDS's). */
   readonly secret: string;
+  /** The accounts purge login's own secret. */
+  readonly purgeLogin: string;
   readonly logGroup: (handler: HandlerName) => string;
   readonly role: (handler: HandlerName) => string;
 }
@@ -53,13 +59,20 @@ function arnsOf(run: ProgramRun): Arns {
     secret: db
       ? (db.state.masterUserSecrets as { secretArn: string }[])[0]!.secretArn
       : `arn:aws:secretsmanager:${run.region}:${ACCOUNT_ID}:secret:rds!db-none-AbCdEf`,
+    purgeLogin: String(
+      run.ofType("aws:secretsmanager/secret:Secret").find((r) => r.name === "accounts-purge-login")?.state
+        .arn ?? `arn:aws:secretsmanager:${run.region}:${ACCOUNT_ID}:secret:purge-login-none-AbCdEf`,
+    ),
     logGroup: (handler) => String(run.named("aws:cloudwatch/logGroup:LogGroup", `${handler}-logs`).state.arn),
     role: (handler) => String(run.named("aws:iam/role:Role", `${handler}-role`).state.arn),
   };
 }
 
-/** The calls one use of a port makes, on the stack's resources, as the adapters declare them. */
-function callsOf(uses: PortUses, arns: Arns): Call[] {
+/**
+ * The calls one use of a port makes, on the stack's resources, as the adapters declare them. The secret
+ * `accountsSecret` names is the purge login's for the purge, the master user's for the database setup.
+ */
+function callsOf(uses: PortUses, arns: Arns, handler?: HandlerName): Call[] {
   const calls: Call[] = [];
   for (const method of uses.directory ?? []) {
     for (const action of COGNITO_DIRECTORY_ACTIONS[method]) calls.push({ action, resource: arns.pool });
@@ -93,7 +106,11 @@ function callsOf(uses: PortUses, arns: Arns): Call[] {
     for (const action of use.kms) calls.push({ action, resource: arns.backupKey });
   }
   if (uses.accountsSecret) {
-    for (const action of SECRETS_DATABASE_CREDENTIALS_ACTIONS) calls.push({ action, resource: arns.secret });
+    const secret = handler === "purge-unconfirmed-accounts" ? arns.purgeLogin : arns.secret;
+    for (const action of SECRETS_DATABASE_CREDENTIALS_ACTIONS) calls.push({ action, resource: secret });
+  }
+  if (uses.purgeLoginSecret) {
+    for (const action of SECRETS_LOGIN_SECRET_ACTIONS) calls.push({ action, resource: arns.purgeLogin });
   }
   return calls;
 }
@@ -109,8 +126,12 @@ function everyAdapterCall(arns: Arns): Call[] {
     restores: Object.keys(S3_RESTORE_STATE_STORE_ACTIONS) as PortUses["restores"],
     erasures: Object.keys(S3_ERASURE_LEDGER_ACTIONS) as PortUses["erasures"],
     accountsSecret: true,
+    purgeLoginSecret: true,
   };
-  return callsOf(everything, arns);
+  return [
+    ...callsOf(everything, arns),
+    ...SECRETS_LOGIN_SECRET_ACTIONS.map((action) => ({ action, resource: arns.secret })),
+  ];
 }
 
 async function decide(run: ProgramRun, handler: HandlerName, call: Call): Promise<Decision> {
@@ -178,13 +199,15 @@ describe.each(stackNames())("IAM, evaluated, with Pulumi.%s.yaml", (stack) => {
   }, 60_000);
 
   const deployed = HANDLERS.filter(
-    (h) => h !== "purge-unconfirmed-accounts" || loadStackConfig(stack).accountsDatabase.enabled,
+    (h) =>
+      (h !== "purge-unconfirmed-accounts" && h !== "setup-accounts-database") ||
+      loadStackConfig(stack).accountsDatabase.enabled,
   );
 
   describe.each(deployed)("%s", (handler) => {
     it("is allowed every call its adapters make on its own resources, and to write its logs", async () => {
       const calls = [
-        ...callsOf(FUNCTION_PORT_USES[handler], arns),
+        ...callsOf(FUNCTION_PORT_USES[handler], arns, handler),
         ...LOG_ACTIONS.map((action) => ({
           action,
           resource: `${arns.logGroup(handler)}:log-stream:2026/11/21/abc`,
@@ -195,7 +218,7 @@ describe.each(stackNames())("IAM, evaluated, with Pulumi.%s.yaml", (stack) => {
     });
 
     it("is denied every other call the adapters know of", async () => {
-      const own = new Set(callsOf(FUNCTION_PORT_USES[handler], arns).map(key));
+      const own = new Set(callsOf(FUNCTION_PORT_USES[handler], arns, handler).map(key));
       const others = everyAdapterCall(arns).filter((call) => !own.has(key(call)));
       expect(others.length).toBeGreaterThan(0);
       const result = await decisions(run, handler, others);

@@ -14,7 +14,10 @@ import {
   S3_RESTORE_STATE_STORE_ACTIONS,
   type S3Use,
 } from "../adapters/s3/permissions.js";
-import { SECRETS_DATABASE_CREDENTIALS_ACTIONS } from "../adapters/secrets/permissions.js";
+import {
+  SECRETS_DATABASE_CREDENTIALS_ACTIONS,
+  SECRETS_LOGIN_SECRET_ACTIONS,
+} from "../adapters/secrets/permissions.js";
 import type { PortUses } from "../handlers/permissions.js";
 
 export interface PolicyStatement {
@@ -42,6 +45,8 @@ export interface GrantTargets {
   readonly backupKeyArn?: string;
   /** The full ARN of the accounts database secret, as RDS reports it (with its random suffix). */
   readonly accountsSecretArn?: string;
+  /** The accounts purge login's own secret (read and first written by the database setup). */
+  readonly purgeLoginSecretArn?: string;
   /** The function runs in a VPC and must manage its network interfaces. */
   readonly inVpc?: boolean;
   /** A scheduled function: Lambda sends its failed runs to this queue with the function's role. */
@@ -127,6 +132,14 @@ export function functionPolicy(uses: PortUses, targets: GrantTargets): PolicyDoc
     statements.push(
       allow("AccountsSecret", SECRETS_DATABASE_CREDENTIALS_ACTIONS, [
         required(targets.accountsSecretArn, "accountsSecretArn"),
+      ]),
+    );
+  }
+
+  if (uses.purgeLoginSecret) {
+    statements.push(
+      allow("PurgeLoginSecret", SECRETS_LOGIN_SECRET_ACTIONS, [
+        required(targets.purgeLoginSecretArn, "purgeLoginSecretArn"),
       ]),
     );
   }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUT_KEYS } from "../cli/target.js";
 import { Container, dependencies } from "../handlers/composition-root.js";
+import { setupAccountsDatabaseDependencies } from "../handlers/setup-accounts-database.js";
 import { RecordingObservability } from "../handlers/testing/recording-observability.js";
 import { HANDLERS, type HandlerName } from "../handlers/functions.js";
 import type { StackConfig } from "./config.js";
@@ -268,7 +269,8 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
     });
 
     it.each([...HANDLERS])("sets every variable the %s handler reads at cold start", (handler) => {
-      if (handler === "purge-unconfirmed-accounts" && !config.accountsDatabase.enabled) return;
+      const needsDatabase = handler === "purge-unconfirmed-accounts" || handler === "setup-accounts-database";
+      if (needsDatabase && !config.accountsDatabase.enabled) return;
       const env = { ...environmentOf(functionOf(run, handler)), AWS_REGION: run.region };
       const container = new Container(env, () => new RecordingObservability());
       const build: Record<HandlerName, () => unknown> = {
@@ -282,6 +284,7 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
           return deps.backups;
         },
         erase: () => dependencies.erase(container),
+        "setup-accounts-database": () => setupAccountsDatabaseDependencies(container),
       };
       // The same builders the Lambda entry point runs: a missing or bad variable throws, naming it.
       expect(build[handler]).not.toThrow();
@@ -305,10 +308,49 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
       expect(parameters.parameters).toEqual([{ name: "require_secure_transport", value: "1" }]);
     });
 
-    it("hands the purge the secret's full ARN from the RDS output, and grants that ARN alone", () => {
+    it("hands the setup the master secret's full ARN from the RDS output, and grants that ARN to it alone", () => {
       const db = run.named("aws:rds/instance:Instance", "accounts-mysql");
       const secretArn = (db.state.masterUserSecrets as { secretArn: string }[])[0]!.secretArn;
       expect(secretArn).toMatch(/-[A-Za-z0-9]{6}$/);
+      const login = run.named("aws:secretsmanager/secret:Secret", "accounts-purge-login");
+      expect(environmentOf(functionOf(run, "setup-accounts-database"))).toMatchObject({
+        ACCOUNTS_DB_SECRET_ARN: secretArn,
+        ACCOUNTS_PURGE_SECRET_ARN: login.state.arn,
+      });
+      const policy = run.named("aws:iam/rolePolicy:RolePolicy", "setup-accounts-database-policy");
+      expect(
+        document(policy.inputs.policy).Statement.filter((s) =>
+          asArray(s.Action).some((a) => a.startsWith("secretsmanager:")),
+        ),
+      ).toEqual([
+        expect.objectContaining({ Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn] }),
+        expect.objectContaining({
+          Action: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+          Resource: [login.state.arn],
+        }),
+      ]);
+      const purge = String(
+        run.named("aws:iam/rolePolicy:RolePolicy", "purge-unconfirmed-accounts-policy").inputs.policy,
+      );
+      expect(purge).not.toContain(secretArn);
+    });
+
+    it("runs the setup at deployment with a revision of what it applies, once the database is there", () => {
+      const invocation = run.named("aws:lambda/invocation:Invocation", "accounts-setup");
+      expect(invocation.inputs.functionName).toBe(functionOf(run, "setup-accounts-database").state.name);
+      expect(JSON.parse(String(invocation.inputs.input))).toEqual({
+        revision: expect.stringMatching(/^[0-9a-f]{16}$/),
+      });
+      expect(invocation.inputs.triggers).toMatchObject({
+        database: run.named("aws:rds/instance:Instance", "accounts-mysql").id,
+      });
+    });
+
+    it("hands the purge its own login's secret, never the master user's, and grants that ARN alone", () => {
+      const db = run.named("aws:rds/instance:Instance", "accounts-mysql");
+      const secretArn = String(
+        run.named("aws:secretsmanager/secret:Secret", "accounts-purge-login").state.arn,
+      );
       const fn = functionOf(run, "purge-unconfirmed-accounts");
       expect(environmentOf(fn)).toMatchObject({
         ACCOUNTS_DB_SECRET_ARN: secretArn,
@@ -521,7 +563,7 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
           if (resources.includes("*")) {
             // DescribeNetworkInterfaces cannot be scoped; AWS documents `*` for a VPC function's ENIs.
             expect(statement.Sid, where).toBe("VpcNetworkInterfaces");
-            expect(where).toBe("purge-unconfirmed-accounts-policy");
+            expect(["purge-unconfirmed-accounts-policy", "setup-accounts-database-policy"]).toContain(where);
           }
         }
       }

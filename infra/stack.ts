@@ -1,4 +1,7 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_PORT_USES } from "../handlers/permissions.js";
 import type { HandlerName } from "../handlers/functions.js";
@@ -19,6 +22,7 @@ interface GrantInputs {
   readonly userPoolArns?: pulumi.Input<string[]>;
   readonly importLogsRoleArn?: pulumi.Input<string>;
   readonly accountsSecretArn?: pulumi.Input<string>;
+  readonly purgeLoginSecretArn?: pulumi.Input<string>;
   readonly inVpc?: boolean;
   readonly failedRunsQueueArn?: pulumi.Input<string>;
 }
@@ -75,7 +79,29 @@ const FUNCTION_SETTINGS: Record<HandlerName, { description: string; timeout: num
     timeout: 120,
     memorySize: 256,
   },
+  "setup-accounts-database": {
+    description: "Deployment: applies the accounts table's migrations and the purge's least-privilege login",
+    timeout: 120,
+    memorySize: 256,
+  },
 };
+
+/** The migrations the database setup applies (shipped beside its bundle by `npm run build`). */
+const ACCOUNTS_MIGRATIONS_DIR = path.resolve(__dirname, "..", "adapters", "mysql", "migrations");
+
+/**
+ * What the setup applies, as one hash: the migrations' files, and the version of the purge login's grants
+ * (raise it when adapters/mysql/purge-login.ts changes what it grants). A new value re-runs the setup.
+ */
+export function accountsSetupRevision(migrationsDir = ACCOUNTS_MIGRATIONS_DIR): string {
+  const hash = createHash("sha256").update("purge-login:SELECT,DELETE:v1\n");
+  const files = readdirSync(migrationsDir, { recursive: true, encoding: "utf8" }).sort();
+  for (const file of files) {
+    const full = path.join(migrationsDir, file);
+    if (statSync(full).isFile()) hash.update(`${file}\n`).update(readFileSync(full));
+  }
+  return hash.digest("hex").slice(0, 16);
+}
 
 /** The functions EventBridge Scheduler runs: one run at a time, never retried (see LifecycleFunction). */
 export const SCHEDULED_FUNCTIONS: ReadonlySet<HandlerName> = new Set<HandlerName>([
@@ -116,10 +142,13 @@ export function createLifecycleStack(
           profiles.table.arn,
           pulumi.output(extra.userPoolArns ?? []),
           pulumi.output(extra.importLogsRoleArn ?? ""),
-          pulumi.output(extra.accountsSecretArn ?? ""),
-          pulumi.output(extra.failedRunsQueueArn ?? ""),
+          pulumi.all([
+            pulumi.output(extra.accountsSecretArn ?? ""),
+            pulumi.output(extra.purgeLoginSecretArn ?? ""),
+            pulumi.output(extra.failedRunsQueueArn ?? ""),
+          ]),
         ])
-        .apply(([log, bucket, key, table, pools, importRole, secret, failedRunsQueue]) =>
+        .apply(([log, bucket, key, table, pools, importRole, [secret, purgeLogin, failedRunsQueue]]) =>
           functionPolicy(FUNCTION_PORT_USES[handler], {
             logGroupArn: log,
             backupBucketArn: bucket,
@@ -128,6 +157,7 @@ export function createLifecycleStack(
             ...(pools.length > 0 ? { userPoolArns: pools } : {}),
             ...(importRole ? { importLogsRoleArn: importRole } : {}),
             ...(secret ? { accountsSecretArn: secret } : {}),
+            ...(purgeLogin ? { purgeLoginSecretArn: purgeLogin } : {}),
             ...(failedRunsQueue ? { failedRunsQueueArn: failedRunsQueue } : {}),
             inVpc: extra.inVpc ?? false,
           }),
@@ -225,27 +255,57 @@ export function createLifecycleStack(
 
   let database: AccountsDatabase | undefined;
   if (config.accountsDatabase.enabled) {
-    const { enabled: _enabled, ...settings } = config.accountsDatabase;
+    const { enabled: _enabled, applyMigrations, ...settings } = config.accountsDatabase;
     database = new AccountsDatabase("accounts", {
       ...settings,
       deletionProtection: config.deletionProtection,
       protect,
       context,
     });
+    const inVpc = { subnetIds: database.subnetIds, securityGroupIds: [database.functionSecurityGroup.id] };
+    const databaseAddress = {
+      ACCOUNTS_DB_HOST: database.instance.address,
+      ACCOUNTS_DB_PORT: String(MYSQL_PORT),
+      ACCOUNTS_DB_NAME: database.databaseName,
+      ACCOUNTS_DB_TLS: "true",
+    };
+    // The setup logs in as the master user; it runs at each deployment whose revision changed, and a failure
+    // fails the deployment.
+    const setup = lifecycleFunction(
+      "setup-accounts-database",
+      {
+        ...databaseAddress,
+        ACCOUNTS_DB_SECRET_ARN: database.secretArn,
+        ACCOUNTS_PURGE_SECRET_ARN: database.purgeLoginSecret.arn,
+        ACCOUNTS_DB_MIGRATE: String(applyMigrations),
+      },
+      { accountsSecretArn: database.secretArn, purgeLoginSecretArn: database.purgeLoginSecret.arn },
+      inVpc,
+    );
+    new aws.lambda.Invocation(
+      "accounts-setup",
+      {
+        functionName: setup.function.name,
+        input: JSON.stringify({ revision: accountsSetupRevision() }),
+        triggers: {
+          code: pulumi.output(setup.function.sourceCodeHash).apply((hash) => hash ?? ""),
+          database: database.instance.id,
+        },
+      },
+      { dependsOn: [setup, database] },
+    );
+    // The purge logs in with its own login, which exists once the setup has run.
     const purgeAccounts = lifecycleFunction(
       "purge-unconfirmed-accounts",
       {
         PURGE_POLICY: config.purgePolicyJson,
         PURGE_BATCH_SIZE: String(config.purgeBatchSize),
         PURGE_LANES: String(config.purgeLanes),
-        ACCOUNTS_DB_SECRET_ARN: database.secretArn,
-        ACCOUNTS_DB_HOST: database.instance.address,
-        ACCOUNTS_DB_PORT: String(MYSQL_PORT),
-        ACCOUNTS_DB_NAME: database.databaseName,
-        ACCOUNTS_DB_TLS: "true",
+        ...databaseAddress,
+        ACCOUNTS_DB_SECRET_ARN: database.purgeLoginSecret.arn,
       },
-      { accountsSecretArn: database.secretArn },
-      { subnetIds: database.subnetIds, securityGroupIds: [database.functionSecurityGroup.id] },
+      { accountsSecretArn: database.purgeLoginSecret.arn },
+      inVpc,
     );
     scheduled.push({
       name: "purge-unconfirmed-accounts",

@@ -24,6 +24,12 @@ describe("npm run build", () => {
     for (const file of outputs) expect((await stat(file)).size).toBeGreaterThan(0);
   });
 
+  it("ships the accounts migrations beside the database setup's bundle, where the bundled code looks", async () => {
+    const folder = path.join(outDir, "setup-accounts-database", "migrations");
+    expect((await stat(path.join(folder, "meta", "_journal.json"))).isFile()).toBe(true);
+    expect((await stat(path.join(folder, "0000_accounts.sql"))).isFile()).toBe(true);
+  });
+
   it("exports a handler that, without its environment, fails naming the missing variable", async () => {
     const saved = process.env.AWS_REGION;
     delete process.env.AWS_REGION;

@@ -4,8 +4,9 @@
  * and the bundle stays small. Powertools, zod and drizzle are bundled.
  */
 import { build, type BuildOptions, type Plugin } from "esbuild";
-import { rm } from "node:fs/promises";
+import { cp, rm } from "node:fs/promises";
 import path from "node:path";
+import { ACCOUNTS_MIGRATIONS_FOLDER } from "../adapters/mysql/migrate.js";
 import { HANDLERS, type HandlerName } from "../handlers/functions.js";
 
 const root = path.resolve(__dirname, "..");
@@ -61,6 +62,14 @@ export function bundleOptions(outfile: string): BuildOptions {
   };
 }
 
+/**
+ * Folders a bundle reads at run time, copied beside its index.js: the database setup applies the migrations
+ * drizzle-kit wrote, from `<its folder>/migrations` (bundled, `__dirname` is the bundle's folder).
+ */
+export const BUNDLE_FOLDERS: Partial<Record<HandlerName, readonly { from: string; to: string }[]>> = {
+  "setup-accounts-database": [{ from: ACCOUNTS_MIGRATIONS_FOLDER, to: "migrations" }],
+};
+
 /** Builds the bundles of `names` (every function by default) into `outDir`, emptied first. */
 export async function buildHandlers(
   outDir = path.join(root, "dist", "handlers"),
@@ -71,6 +80,9 @@ export async function buildHandlers(
   for (const name of names) {
     const outfile = path.join(outDir, name, "index.js");
     await build({ ...bundleOptions(outfile), entryPoints: [path.join(root, "handlers", `${name}.ts`)] });
+    for (const folder of BUNDLE_FOLDERS[name] ?? []) {
+      await cp(folder.from, path.join(outDir, name, folder.to), { recursive: true });
+    }
     outputs.push(outfile);
   }
   return outputs;

@@ -49,7 +49,7 @@ export async function closeAccountStore(container: Container): Promise<void> {
   container.remember("accounts", undefined);
 }
 
-async function accountsLogin(container: Container, refresh: boolean) {
+export async function accountsLogin(container: Container, refresh: boolean) {
   const env = container.env;
   const host = env.optionalText("ACCOUNTS_DB_HOST");
   const name = env.optionalText("ACCOUNTS_DB_NAME");

@@ -48,7 +48,14 @@ export class AccountsDatabase extends pulumi.ComponentResource {
   readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
   /** The full ARN of the master user secret, as RDS reports it. */
   readonly secretArn: pulumi.Output<string>;
+  /**
+   * The accounts purge's own login secret, created without a value: the setup function generates the
+   * password into it, so it never passes through Pulumi.
+   */
+  readonly purgeLoginSecret: aws.secretsmanager.Secret;
   readonly databaseName: string;
+  /** The Secrets Manager interface endpoint the functions in the VPC read and write the secrets through. */
+  readonly endpoint: aws.ec2.VpcEndpoint;
 
   constructor(name: string, args: AccountsDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cognito-user-lifecycle:accounts:AccountsDatabase", name, {}, opts);
@@ -182,7 +189,16 @@ export class AccountsDatabase extends pulumi.ComponentResource {
       return arn;
     });
 
-    new aws.ec2.VpcEndpoint(
+    this.purgeLoginSecret = new aws.secretsmanager.Secret(
+      `${name}-purge-login`,
+      {
+        description: "The accounts purge's database login (SELECT and DELETE on the accounts table)",
+        recoveryWindowInDays: 7,
+      },
+      { parent: this },
+    );
+
+    this.endpoint = new aws.ec2.VpcEndpoint(
       `${name}-secrets-endpoint`,
       {
         vpcId: this.vpcId,
@@ -191,22 +207,33 @@ export class AccountsDatabase extends pulumi.ComponentResource {
         privateDnsEnabled: true,
         subnetIds: this.subnetIds,
         securityGroupIds: [this.endpointSecurityGroup.id],
-        // Defence in depth: through this endpoint, only the database's secret can be read, by this account.
-        policy: pulumi.all([this.secretArn, args.context.accountId]).apply(([secretArn, accountId]) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "ReadTheDatabaseSecretOnly",
-                Effect: "Allow",
-                Principal: "*",
-                Action: ["secretsmanager:GetSecretValue"],
-                Resource: [secretArn],
-                Condition: { StringEquals: { "aws:PrincipalAccount": accountId } },
-              },
-            ],
-          }),
-        ),
+        // Defence in depth: through this endpoint, only the database's two secrets can be read, and only the
+        // purge login's written (its first value, by the setup), by this account.
+        policy: pulumi
+          .all([this.secretArn, this.purgeLoginSecret.arn, args.context.accountId])
+          .apply(([secretArn, loginArn, accountId]) =>
+            JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Sid: "ReadTheDatabaseSecretsOnly",
+                  Effect: "Allow",
+                  Principal: "*",
+                  Action: ["secretsmanager:GetSecretValue"],
+                  Resource: [secretArn, loginArn],
+                  Condition: { StringEquals: { "aws:PrincipalAccount": accountId } },
+                },
+                {
+                  Sid: "WriteThePurgeLoginOnly",
+                  Effect: "Allow",
+                  Principal: "*",
+                  Action: ["secretsmanager:PutSecretValue"],
+                  Resource: [loginArn],
+                  Condition: { StringEquals: { "aws:PrincipalAccount": accountId } },
+                },
+              ],
+            }),
+          ),
       },
       { parent: this },
     );

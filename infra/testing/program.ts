@@ -284,6 +284,11 @@ function computed(
         id: physical,
         state: { ...inputs, name: physical, arn: `arn:aws:logs:${region}:${account}:log-group:${physical}` },
       };
+    case "aws:secretsmanager/secret:Secret": {
+      // Secrets Manager appends `-` and six random characters to the name.
+      const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${physical}-Zx${suffix.slice(-4)}`;
+      return { id: arn, state: { ...inputs, name: physical, arn } };
+    }
     case "aws:sqs/queue:Queue":
       return {
         id: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
