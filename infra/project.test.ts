@@ -16,10 +16,17 @@ interface Step {
   run?: string;
   with?: Record<string, unknown>;
 }
+interface Job {
+  needs?: string;
+  if?: string;
+  uses?: string;
+  strategy?: { matrix: { stack: string[] } };
+  steps: Step[];
+}
 interface Workflow {
   on: Record<string, { branches?: string[] } | null>;
   permissions?: Record<string, string>;
-  jobs: Record<string, { needs?: string; strategy?: { matrix: { stack: string[] } }; steps: Step[] }>;
+  jobs: Record<string, Job>;
 }
 
 interface ProjectFile {
@@ -100,6 +107,44 @@ describe(".github/workflows", () => {
         if (step.uses?.startsWith("actions/setup-node@")) expect(step.with?.["node-version"]).toBe(22);
       }
     }
+  });
+
+  it.each(files)(
+    "%s pins every action to a full commit SHA, and checks out without keeping credentials",
+    (file) => {
+      const workflow = parse(text(file)) as Workflow;
+      for (const job of Object.values(workflow.jobs)) {
+        for (const step of job.steps ?? []) {
+          if (step.uses === undefined) continue;
+          expect(step.uses, file).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+          if (step.uses.startsWith("actions/checkout@"))
+            expect(step.with?.["persist-credentials"]).toBe(false);
+        }
+      }
+    },
+  );
+
+  it("deploys from main only, after the tests, and previews never run for a fork's pull request", () => {
+    const deploy = parse(text("deploy.yml")) as Workflow;
+    expect(Object.keys(deploy.on)).toEqual(["push"]);
+    expect(deploy.on.push?.branches).toEqual(["main"]);
+    expect(deploy.jobs.test?.uses).toBe("./.github/workflows/ci.yml");
+    expect(deploy.jobs.dev?.needs).toBe("test");
+    for (const job of [deploy.jobs.dev!, deploy.jobs.prod!])
+      expect(job.if).toBe("github.ref == 'refs/heads/main'");
+    const ci = parse(text("ci.yml")) as Workflow;
+    expect(Object.keys(ci.on)).toContain("workflow_call");
+    const up = parse(text("pulumi-up.yml")) as Workflow;
+    expect(up.jobs.up?.if).toBe("github.ref == 'refs/heads/main'");
+    expect(text("pulumi-up.yml")).toContain("vars.AWS_DEPLOY_ROLE_ARN");
+    expect(text("pulumi-up.yml")).not.toContain("AWS_PREVIEW_ROLE_ARN");
+
+    const preview = parse(text("preview.yml")) as Workflow;
+    expect(preview.jobs.preview?.if).toBe(
+      "github.event.pull_request.head.repo.full_name == github.repository",
+    );
+    expect(text("preview.yml")).toContain("vars.AWS_PREVIEW_ROLE_ARN");
+    expect(text("preview.yml")).not.toContain("AWS_DEPLOY_ROLE_ARN");
   });
 
   it.each(files)("%s uses OIDC for AWS, never long-lived keys", (file) => {
