@@ -35,7 +35,7 @@ export default defineConfig({
       {
         test: {
           name: "infra",
-          include: ["infra/**/*.test.ts"],
+          include: ["infra/**/*.test.ts", "policy/**/*.test.ts"],
           globalSetup: ["infra/testing/global-setup.ts"],
         },
       },

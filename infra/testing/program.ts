@@ -35,6 +35,10 @@ export interface DeclaredOptions {
   readonly ignoreChanges: readonly string[];
   /** The parent's URN ("" for none). */
   readonly parent: string;
+  /** The resource's own URN, as the mock engine names it. */
+  readonly urn: string;
+  /** The URNs each input property depends on (what Pulumi hands a stack policy as propertyDependencies). */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ProgramRun {
@@ -138,7 +142,14 @@ export async function installMocks(
   return { resources, region };
 }
 
-const NO_OPTIONS: DeclaredOptions = { protect: false, retainOnDelete: false, ignoreChanges: [], parent: "" };
+const NO_OPTIONS: DeclaredOptions = {
+  protect: false,
+  retainOnDelete: false,
+  ignoreChanges: [],
+  parent: "",
+  urn: "",
+  propertyDependencies: {},
+};
 
 /** The registration request's fields the tests read (see @pulumi/pulumi's proto/resource_pb). */
 interface RegisterResourceRequest {
@@ -148,6 +159,15 @@ interface RegisterResourceRequest {
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
   getParent(): string;
+  getPropertydependenciesMap(): {
+    forEach(visit: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
+}
+
+/** A resource's URN as Pulumi's mock monitor makes it (its type qualified by its parent's). */
+function urnOf(parent: string, type: string, name: string): string {
+  const qualified = parent ? `${parent.split("::")[2]!.split("$").pop()!}$${type}` : type;
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 
 /**
@@ -161,11 +181,17 @@ function recordOptions(options: Map<string, DeclaredOptions>): void {
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
+    const propertyDependencies: Record<string, string[]> = {};
+    request.getPropertydependenciesMap().forEach((value, key) => {
+      propertyDependencies[key] = value.getUrnsList();
+    });
     options.set(`${request.getType()}::${request.getName()}`, {
       protect: request.getProtect(),
       retainOnDelete: request.getRetainondelete(),
       ignoreChanges: request.getIgnorechangesList(),
       parent: request.getParent(),
+      urn: urnOf(request.getParent(), request.getType(), request.getName()),
+      propertyDependencies,
     });
     return register(request, callback);
   };
