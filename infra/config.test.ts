@@ -19,7 +19,13 @@ describe("parseStackConfig", () => {
       deletionProtection: true,
       protectStatefulResources: true,
       logRetentionDays: 90,
-      identity: { mfa: "optional", passwordMinimumLength: 12, selfSignUp: true },
+      identity: {
+        mfa: "optional",
+        passwordMinimumLength: 12,
+        selfSignUp: true,
+        tier: "ESSENTIALS",
+        email: {},
+      },
       sync: { failureMode: "continue", deadlineMs: 3000 },
       purge: DEFAULT_PURGE_POLICY,
       purgeBatchSize: 500,
@@ -31,7 +37,13 @@ describe("parseStackConfig", () => {
         snapshot: "cron(0 2 * * ? *)",
       },
       backups: { noncurrentVersionDays: 30, snapshotRetentionDays: 90, restoreStateDays: 30 },
-      accountsDatabase: { enabled: false, instanceClass: "db.t4g.micro", engineVersion: "8.0" },
+      accountsDatabase: {
+        enabled: false,
+        instanceClass: "db.t4g.micro",
+        engineVersion: "8.4",
+        engineLifecycleSupport: "open-source-rds-extended-support-disabled",
+        applyMigrations: true,
+      },
       alarms: { purgeDeletionsThreshold: 500 },
       restore: { targetUserPoolIds: [] },
     });
@@ -67,6 +79,32 @@ describe("parseStackConfig", () => {
     [{ logRetentionDays: "13" }, `${PROJECT}:logRetentionDays`, "retention periods"],
     [{ deletionProtection: "yes" }, `${PROJECT}:deletionProtection`, "boolean"],
     [{ protectStatefulResources: "no" }, `${PROJECT}:protectStatefulResources`, "boolean"],
+    [{ identity: '{"tier":"GOLD"}' }, `${PROJECT}:identity.tier`, '"LITE"|"ESSENTIALS"|"PLUS"'],
+    [
+      { identity: '{"email":{"sesSourceArn":"example.com"}}' },
+      `${PROJECT}:identity.email.sesSourceArn`,
+      "verified SES identity",
+    ],
+    [
+      { identity: '{"email":{"from":"Example <a@example.com>"}}' },
+      `${PROJECT}:identity.email.from`,
+      "needs identity.email.sesSourceArn",
+    ],
+    [
+      { accountsDatabase: '{"engineVersion":"8.1"}' },
+      `${PROJECT}:accountsDatabase.engineVersion`,
+      "8.0 or 8.4",
+    ],
+    [
+      { accountsDatabase: '{"engineLifecycleSupport":"forever"}' },
+      `${PROJECT}:accountsDatabase.engineLifecycleSupport`,
+      "open-source-rds-extended-support-disabled",
+    ],
+    [
+      { accountsDatabase: '{"applyMigrations":"sometimes"}' },
+      `${PROJECT}:accountsDatabase.applyMigrations`,
+      "boolean",
+    ],
     [{ identity: '{"mfa":"sometimes"}' }, `${PROJECT}:identity.mfa`, "off"],
     [{ identity: '{"passwordMinimumLength":6}' }, `${PROJECT}:identity.passwordMinimumLength`, "8"],
     [{ sync: '{"deadlineMs":5000}' }, `${PROJECT}:sync.deadlineMs`, "4500"],
@@ -85,6 +123,15 @@ describe("parseStackConfig", () => {
     expect(error.field).toBe(key);
     expect(error.message).toContain(`${key}: `);
     expect(error.message).toContain(hint);
+  });
+
+  it("warns, naming the key, when users sign up themselves and mail goes through Cognito's default sender", () => {
+    expect(parseStackConfig({}).warnings).toEqual([
+      expect.stringContaining(`${PROJECT}:identity.email.sesSourceArn`),
+    ]);
+    expect(parseStackConfig({ identity: '{"selfSignUp":false}' }).warnings).toEqual([]);
+    const ses = '{"email":{"sesSourceArn":"arn:aws:ses:eu-west-1:123456789012:identity/example.com"}}';
+    expect(parseStackConfig({ identity: ses }).warnings).toEqual([]);
   });
 
   it("names the purge policy field that is wrong", () => {

@@ -86,6 +86,24 @@ const stackConfigSchema = z.strictObject({
       passwordMinimumLength: z.number().int().min(8).max(99).default(12),
       /** `false`: only administrators create users (AdminCreateUser); sign-up is closed. */
       selfSignUp: z.boolean().default(true),
+      /** Cognito's feature plan: LITE, ESSENTIALS (Cognito's default for new pools) or PLUS. */
+      tier: z.enum(["LITE", "ESSENTIALS", "PLUS"]).default("ESSENTIALS"),
+      /** Mail through Amazon SES instead of Cognito's default sender (whose daily quota is small). */
+      email: z
+        .strictObject({
+          /** The verified SES identity (`arn:aws:ses:<region>:<account>:identity/<domain or address>`). */
+          sesSourceArn: z
+            .string()
+            .regex(
+              /^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/.+$/,
+              "must be the ARN of a verified SES identity, such as arn:aws:ses:eu-west-1:123456789012:identity/example.com",
+            )
+            .optional(),
+          /** The From address, e.g. `Example <no-reply@example.com>`; needs sesSourceArn. */
+          from: z.string().min(3).max(320).optional(),
+          replyTo: z.email("must be an email address").optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   sync: z
@@ -123,8 +141,15 @@ const stackConfigSchema = z.strictObject({
         .default("db.t4g.micro"),
       engineVersion: z
         .string()
-        .regex(/^8\.\d+(\.\d+)?$/, "must be a MySQL 8 version such as 8.0 or 8.4")
-        .default("8.0"),
+        .regex(/^8\.[04](\.\d+)?$/, "must be MySQL 8.0 or 8.4, as a major version (8.4) or a full one (8.4.3)")
+        .default("8.4"),
+      /**
+       * RDS Extended Support after the major version's standard support ends: disabled (the default), RDS
+       * upgrades the engine instead of charging for it. Applies when the database is created (or restored).
+       */
+      engineLifecycleSupport: z
+        .enum(["open-source-rds-extended-support-disabled", "open-source-rds-extended-support"])
+        .default("open-source-rds-extended-support-disabled"),
       allocatedStorageGb: z.number().int().min(20).max(65_536).default(20),
       databaseName: z
         .string()
@@ -168,7 +193,15 @@ export type StackConfig = Omit<ParsedConfig, "purge"> & {
   readonly purge: PurgePolicy;
   /** The purge policy as the functions read it from `PURGE_POLICY`. */
   readonly purgePolicyJson: string;
+  /** Settings that are valid but risky, each naming its key: printed at every preview. */
+  readonly warnings: readonly string[];
 };
+
+/** Cognito's default sender: a few dozen mails a day for the whole account (Cognito's quotas page). */
+const DEFAULT_SENDER_WARNING =
+  `${PROJECT}:identity.email.sesSourceArn is not set while self sign-up is on: Cognito's default email ` +
+  "sender has a small daily quota for the whole account, and once it is spent sign-up codes and password " +
+  "resets stop being sent. Set a verified SES identity for any stack real users sign up on.";
 
 /**
  * Validates the raw values of the project's namespace (`{ "deletionProtection": "false", "schedules":
@@ -213,7 +246,18 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): StackCo
     maxShareOfPool: purge.maxShareOfPool,
     dryRun: purge.dryRun,
   });
-  return { ...parsed.data, purge, purgePolicyJson };
+  const email = parsed.data.identity.email;
+  if (email.from !== undefined && email.sesSourceArn === undefined) {
+    throw new ValidationError(
+      "CONFIG.INVALID",
+      `${PROJECT}:identity.email.from`,
+      "needs identity.email.sesSourceArn (Cognito's default sender has a fixed address)",
+      { details: { keys: [`${PROJECT}:identity.email.from`] } },
+    );
+  }
+  const warnings =
+    parsed.data.identity.selfSignUp && email.sesSourceArn === undefined ? [DEFAULT_SENDER_WARNING] : [];
+  return { ...parsed.data, purge, purgePolicyJson, warnings };
 }
 
 /** Reads the stack's configuration from the Pulumi engine and validates it (see {@link parseStackConfig}). */
@@ -223,7 +267,9 @@ export function readStackConfig(): StackConfig {
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
   }
-  return parseStackConfig(raw);
+  const config = parseStackConfig(raw);
+  for (const warning of config.warnings) void pulumi.log.warn(warning);
+  return config;
 }
 
 /** Pulumi passes scalars as strings and objects as JSON; a plain word (`UTC`) is not JSON and stays text. */

@@ -8,7 +8,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { HandlerName } from "../handlers/functions.js";
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES } from "./components/identity.js";
 import { SCHEDULED_FUNCTIONS } from "./stack.js";
-import { type DeclaredResource, type ProgramRun, runProgram, stackNames } from "./testing/program.js";
+import {
+  type DeclaredResource,
+  loadStackConfig,
+  type ProgramRun,
+  runProgram,
+  stackNames,
+} from "./testing/program.js";
 
 type Json = Record<string, unknown>;
 
@@ -167,6 +173,56 @@ describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
       }
     });
   });
+});
+
+describe.each(stackNames())("production settings, Pulumi.%s.yaml", (stack) => {
+  it("sets the pool's feature plan explicitly, and mails through SES when an identity is configured", async () => {
+    const config = loadStackConfig(stack);
+    const run = await runProgram(stack);
+    const pool = run.named("aws:cognito/userPool:UserPool", "identity-pool").inputs;
+    expect(pool.userPoolTier).toBe(config.identity.tier);
+    const email = pool.emailConfiguration as Json;
+    if (config.identity.email.sesSourceArn === undefined) {
+      expect(email).toEqual({ emailSendingAccount: "COGNITO_DEFAULT" });
+    } else {
+      expect(email).toMatchObject({
+        emailSendingAccount: "DEVELOPER",
+        sourceArn: config.identity.email.sesSourceArn,
+      });
+    }
+  }, 60_000);
+
+  it.runIf(loadStackConfig(stack).accountsDatabase.enabled)(
+    "runs MySQL with an explicit lifecycle, allows major upgrades, and a parameter group of the version's family that is auto-named (replaced before the old one goes)",
+    async () => {
+      const config = loadStackConfig(stack);
+      const run = await runProgram(stack);
+      const db = run.named("aws:rds/instance:Instance", "accounts-mysql");
+      expect(db.inputs).toMatchObject({
+        engineVersion: config.accountsDatabase.engineVersion,
+        allowMajorVersionUpgrade: true,
+        engineLifecycleSupport: config.accountsDatabase.engineLifecycleSupport,
+      });
+      expect(db.options.ignoreChanges).toContain("engineLifecycleSupport");
+      const parameters = run.named("aws:rds/parameterGroup:ParameterGroup", "accounts-parameters");
+      const major = config.accountsDatabase.engineVersion.split(".").slice(0, 2).join(".");
+      expect(parameters.inputs.family).toBe(`mysql${major}`);
+      expect(parameters.inputs.name).toBeUndefined();
+      expect(db.inputs.parameterGroupName).toBe(parameters.state.name);
+    },
+    60_000,
+  );
+});
+
+describe("an upgrade from MySQL 8.0 to 8.4", () => {
+  it("moves the instance and its parameter group to the new family in one update", async () => {
+    const before = await runProgram("prod", { accountsDatabase: '{"enabled":true,"engineVersion":"8.0"}' });
+    const after = await runProgram("prod", { accountsDatabase: '{"enabled":true,"engineVersion":"8.4"}' });
+    const family = (run: ProgramRun) =>
+      run.named("aws:rds/parameterGroup:ParameterGroup", "accounts-parameters").inputs.family;
+    expect([family(before), family(after)]).toEqual(["mysql8.0", "mysql8.4"]);
+    expect(after.named("aws:rds/instance:Instance", "accounts-mysql").inputs.engineVersion).toBe("8.4");
+  }, 60_000);
 });
 
 describe("protectStatefulResources: false", () => {

@@ -207,6 +207,8 @@ export function createLifecycleStack(
     mfa: config.identity.mfa,
     passwordMinimumLength: config.identity.passwordMinimumLength,
     selfSignUp: config.identity.selfSignUp,
+    tier: config.identity.tier,
+    email: config.identity.email,
     deletionProtection: config.deletionProtection,
     protect,
     postConfirmation: { arn: postConfirmation.function.arn, name: postConfirmation.function.name },

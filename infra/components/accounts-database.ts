@@ -7,8 +7,10 @@ import { statefulOptions } from "../stateful.js";
 export interface AccountsDatabaseArgs {
   /** Default `db.t4g.micro`. */
   readonly instanceClass?: string;
-  /** MySQL version; default `8.0`. */
+  /** MySQL version; default `8.4`. */
   readonly engineVersion?: string;
+  /** RDS Extended Support enrollment at creation; default disabled. */
+  readonly engineLifecycleSupport?: string;
   /** GB; default 20. */
   readonly allocatedStorageGb?: number;
   /** The application's database; default `app`. */
@@ -60,7 +62,7 @@ export class AccountsDatabase extends pulumi.ComponentResource {
   constructor(name: string, args: AccountsDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cognito-user-lifecycle:accounts:AccountsDatabase", name, {}, opts);
     const deletionProtection = args.deletionProtection ?? true;
-    const engineVersion = args.engineVersion ?? "8.0";
+    const engineVersion = args.engineVersion ?? "8.4";
     this.databaseName = args.databaseName ?? "app";
 
     const vpc = new awsx.ec2.Vpc(
@@ -155,6 +157,11 @@ export class AccountsDatabase extends pulumi.ComponentResource {
       {
         engine: "mysql",
         engineVersion,
+        // A major version upgrade (8.0 to 8.4) is a change of engineVersion here, with the parameter group of
+        // the new family in the same modification: the group below is auto-named, so Pulumi creates the new
+        // family's group first, moves the instance to it, and only then deletes the old one.
+        allowMajorVersionUpgrade: true,
+        engineLifecycleSupport: args.engineLifecycleSupport ?? "open-source-rds-extended-support-disabled",
         instanceClass: args.instanceClass ?? "db.t4g.micro",
         allocatedStorage: args.allocatedStorageGb ?? 20,
         storageType: "gp3",
@@ -178,7 +185,12 @@ export class AccountsDatabase extends pulumi.ComponentResource {
         autoMinorVersionUpgrade: true,
         caCertIdentifier: "rds-ca-rsa2048-g1",
       },
-      statefulOptions(args.protect ?? true, this),
+      {
+        ...statefulOptions(args.protect ?? true, this),
+        // RDS takes the Extended Support enrollment only when it creates (or restores) the instance: an
+        // existing database keeps the one it has rather than being replaced.
+        ignoreChanges: ["engineLifecycleSupport"],
+      },
     );
 
     // The full ARN RDS reports, random suffix included: an ARN typed by hand or trimmed would grant a

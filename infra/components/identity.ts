@@ -40,6 +40,10 @@ export interface IdentityArgs {
   readonly selfSignUp?: boolean;
   /** Pulumi's `protect` and `retainOnDelete` on the pool (see infra/stateful.ts); default true. */
   readonly protect?: boolean;
+  /** Cognito's feature plan; default ESSENTIALS. */
+  readonly tier?: "LITE" | "ESSENTIALS" | "PLUS";
+  /** Mail through this verified SES identity instead of Cognito's default sender. */
+  readonly email?: { readonly sesSourceArn?: string; readonly from?: string; readonly replyTo?: string };
   /** The Post Confirmation trigger's function. */
   readonly postConfirmation: { readonly arn: pulumi.Input<string>; readonly name: pulumi.Input<string> };
   readonly context: AwsContext;
@@ -78,6 +82,16 @@ export class Identity extends pulumi.ComponentResource {
         mfaConfiguration: mfa.toUpperCase(),
         ...(mfa === "off" ? {} : { softwareTokenMfaConfiguration: { enabled: true } }),
         deletionProtection: (args.deletionProtection ?? true) ? "ACTIVE" : "INACTIVE",
+        userPoolTier: args.tier ?? "ESSENTIALS",
+        emailConfiguration:
+          args.email?.sesSourceArn === undefined
+            ? { emailSendingAccount: "COGNITO_DEFAULT" }
+            : {
+                emailSendingAccount: "DEVELOPER",
+                sourceArn: args.email.sesSourceArn,
+                ...(args.email.from === undefined ? {} : { fromEmailAddress: args.email.from }),
+                ...(args.email.replyTo === undefined ? {} : { replyToEmailAddress: args.email.replyTo }),
+              },
         schemas: [
           {
             name: LEGACY_SUB_ATTRIBUTE.slice("custom:".length),
