@@ -11,6 +11,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { VPC_NETWORK_INTERFACE_ACTIONS } from "../infra/permissions.js";
 
 type Props = Record<string, unknown>;
 
@@ -44,14 +45,7 @@ const T = {
 export const LEGACY_SUB = "custom:legacy_sub";
 
 /** The only actions AWS requires a `*` resource for here: a VPC function's network interfaces. */
-export const WILDCARD_RESOURCE_ACTIONS: ReadonlySet<string> = new Set([
-  "ec2:CreateNetworkInterface",
-  "ec2:DescribeNetworkInterfaces",
-  "ec2:DescribeSubnets",
-  "ec2:DeleteNetworkInterface",
-  "ec2:AssignPrivateIpAddresses",
-  "ec2:UnassignPrivateIpAddresses",
-]);
+export const WILDCARD_RESOURCE_ACTIONS: ReadonlySet<string> = new Set(VPC_NETWORK_INTERFACE_ACTIONS);
 
 const asArray = <V>(value: V | V[] | undefined): V[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
