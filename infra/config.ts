@@ -141,7 +141,10 @@ const stackConfigSchema = z.strictObject({
         .default("db.t4g.micro"),
       engineVersion: z
         .string()
-        .regex(/^8\.[04](\.\d+)?$/, "must be MySQL 8.0 or 8.4, as a major version (8.4) or a full one (8.4.3)")
+        .regex(
+          /^8\.[04](\.\d+)?$/,
+          "must be MySQL 8.0 or 8.4, as a major version (8.4) or a full one (8.4.3)",
+        )
         .default("8.4"),
       /**
        * RDS Extended Support after the major version's standard support ends: disabled (the default), RDS
