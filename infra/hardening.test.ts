@@ -6,6 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { HandlerName } from "../handlers/functions.js";
+import * as observability from "../handlers/observability.js";
+import { IDENTITY_BINDING_CONFLICTS_METRIC, METRICS_NAMESPACE } from "./components/alarms.js";
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES } from "./components/identity.js";
 import { SCHEDULED_FUNCTIONS } from "./stack.js";
 import {
@@ -223,6 +225,13 @@ describe("an upgrade from MySQL 8.0 to 8.4", () => {
     expect([family(before), family(after)]).toEqual(["mysql8.0", "mysql8.4"]);
     expect(after.named("aws:rds/instance:Instance", "accounts-mysql").inputs.engineVersion).toBe("8.4");
   }, 60_000);
+});
+
+describe("the alarms watch the metrics the functions publish", () => {
+  it("same namespace, same IdentityBindingConflicts name (the program cannot import handler code)", () => {
+    expect(METRICS_NAMESPACE).toBe(observability.METRICS_NAMESPACE);
+    expect(IDENTITY_BINDING_CONFLICTS_METRIC).toBe(observability.IDENTITY_BINDING_CONFLICTS_METRIC);
+  });
 });
 
 describe("protectStatefulResources: false", () => {
