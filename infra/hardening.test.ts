@@ -75,6 +75,31 @@ describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
     });
   });
 
+  describe("settings only a new, empty pool can change", () => {
+    // Cognito cannot change a pool's username attributes, its username case sensitivity or an existing custom
+    // attribute: Pulumi replaces the pool, i.e. deletes every user. They are not stack config for that reason,
+    // and `protect` stops such a replacement at preview; this pins them so a code change cannot slip one in.
+    it("sign-in by email, case-insensitive, with custom:legacy_sub as every deployed pool has them", () => {
+      const pool = run.named("aws:cognito/userPool:UserPool", "identity-pool");
+      expect(
+        pool.inputs.usernameAttributes,
+        "changing usernameAttributes replaces the pool and loses every user",
+      ).toEqual(["email"]);
+      expect(
+        pool.inputs.usernameConfiguration,
+        "changing usernameConfiguration replaces the pool and loses every user",
+      ).toEqual({ caseSensitive: false });
+      expect(
+        pool.inputs.aliasAttributes,
+        "alias attributes cannot be added to an existing pool",
+      ).toBeUndefined();
+      const schemas = pool.inputs.schemas as { name: string; attributeDataType: string }[];
+      expect(schemas.map((schema) => [schema.name, schema.attributeDataType])).toEqual([
+        ["legacy_sub", "String"],
+      ]);
+    });
+  });
+
   describe("scheduled runs", () => {
     const scheduled = () =>
       [...SCHEDULED_FUNCTIONS].filter((handler) =>
