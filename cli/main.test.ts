@@ -15,8 +15,8 @@ import type { User } from "../core/user/user.js";
 import { startRestore } from "../core/use-cases/restore-users.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import type { Connection } from "./connection.js";
-import type { CliIo } from "./io.js";
 import { run } from "./main.js";
+import { capturedIo } from "./testing/captured-io.js";
 
 const NOW = "2026-06-10T12:00:00.000Z";
 const POOL = "eu-west-1_AbC123";
@@ -64,23 +64,7 @@ function world(clock: ManualClock = new ManualClock(NOW)) {
   };
 }
 
-function fakeIo(options: { tty?: boolean; answer?: string; cwd?: string } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const questions: string[] = [];
-  const io: CliIo = {
-    stdout: { write: (text: string) => out.push(text) },
-    stderr: { write: (text: string) => err.push(text), isTTY: false },
-    stdinIsTTY: options.tty ?? false,
-    prompt: async (question) => {
-      questions.push(question);
-      return options.answer ?? "";
-    },
-    env: {},
-    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), "cli-")),
-  };
-  return { io, stdout: () => out.join(""), stderr: () => err.join(""), questions };
-}
+const fakeIo = capturedIo;
 
 /** A pool of 40 confirmed users and one that never confirmed, an accounts table likewise. */
 function withUnconfirmed() {

@@ -20,12 +20,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../cli/io.js";
 import { run } from "../cli/main.js";
 import { Container } from "../handlers/composition-root.js";
 import { cognitoClientFor, DEMO_PASSWORD } from "../local/demo.js";
 import { findMariaDb, MARIADB_INSTALL_HINT } from "../local/services/mariadb.js";
 import { FUNCTION_NAMES, type LocalStack, startLocalStack } from "../local/stack.js";
+import { capturedIo } from "../cli/testing/captured-io.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -247,18 +247,9 @@ describe("the local stack, end to end", () => {
 
 /** The operator CLI on the local stack (`--local`), in this process, its output kept. */
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    stdinIsTTY: false,
-    prompt: () => Promise.reject(new Error("no terminal")),
-    env: {},
-    cwd: stateDir,
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
+  const terminal = capturedIo({ cwd: stateDir });
+  const code = await run(argv, terminal.io);
+  return { code, stdout: terminal.stdout(), stderr: terminal.stderr() };
 }
 
 describe("the operator CLI on the local stack", () => {

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Connect, containerConnection, overriding } from "../cli/connection.js";
-import type { CliIo } from "../cli/io.js";
+import { capturedIo } from "../cli/testing/captured-io.js";
 import { run } from "../cli/main.js";
 import { cognitoClientFor } from "../local/demo.js";
 import { type LocalStack, startLocalStack } from "../local/stack.js";
@@ -42,16 +42,7 @@ afterAll(async () => {
 
 /** The CLI on the local stack; while `outage.down`, the pool's group additions fail as a lost connection. */
 async function cli(argv: string[], outage: { down: boolean }) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    stdinIsTTY: false,
-    prompt: () => Promise.reject(new Error("no terminal")),
-    env: {},
-    cwd: stateDir,
-  };
+  const terminal = capturedIo({ cwd: stateDir });
   const connect: Connect = (env) => {
     const conn = containerConnection(env);
     return {
@@ -69,8 +60,8 @@ async function cli(argv: string[], outage: { down: boolean }) {
       },
     };
   };
-  const code = await run(argv, io, { connect });
-  return { code, stdout, stderr };
+  const code = await run(argv, terminal.io, { connect });
+  return { code, stdout: terminal.stdout(), stderr: terminal.stderr() };
 }
 
 const people = [
