@@ -11,7 +11,7 @@ import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
 import { aBackupRecord } from "../core/testing/backup.js";
 import { advanceRestore, startRestore } from "../core/use-cases/restore-steps.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
-import { HANDLERS, type HandlerName } from "./functions.js";
+import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
 import { eraseHandler } from "./erase.js";
 import { FUNCTION_PORT_USES, type PortUses } from "./permissions.js";
 import { postConfirmationHandler } from "./post-confirmation.js";
@@ -75,7 +75,7 @@ function world() {
  * disabled users, both restore strategies, erase by username and by id. Errors are ignored: a failing path
  * still calls what it calls, and a grant is needed for it.
  */
-const scenarios: Record<HandlerName, (recorder: Recorder) => Promise<void>> = {
+const scenarios: Record<JobName, (recorder: Recorder) => Promise<void>> = {
   async "post-confirmation"(r) {
     const w = world();
     const handler = postConfirmationHandler({
@@ -252,10 +252,10 @@ function declared(uses: PortUses): Record<string, string[]> {
 
 describe("FUNCTION_PORT_USES: the port methods each function is granted", () => {
   it("names every function the build bundles, and no other", () => {
-    expect(Object.keys(FUNCTION_PORT_USES).sort()).toEqual([...HANDLERS].sort());
+    expect(Object.keys(FUNCTION_PORT_USES).sort()).toEqual([...JOB_NAMES].sort());
   });
 
-  it.each([...HANDLERS])("%s is granted exactly the port methods it calls", async (name) => {
+  it.each([...JOB_NAMES])("%s is granted exactly the port methods it calls", async (name) => {
     const recorder = new Recorder();
     await scenarios[name](recorder);
     // A missing entry would be an AccessDenied in AWS; an extra one a grant nobody uses.

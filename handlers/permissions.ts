@@ -13,7 +13,7 @@ import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
-import type { HandlerName } from "./functions.js";
+import type { JobName } from "../jobs/catalogue.js";
 
 export interface PortUses {
   /** The stack's user pool (and, for restore, the pools it may restore into). */
@@ -110,4 +110,4 @@ export const FUNCTION_PORT_USES = {
     accountsSecret: true,
     purgeLoginSecret: true,
   },
-} as const satisfies Record<HandlerName, PortUses>;
+} as const satisfies Record<JobName, PortUses>;

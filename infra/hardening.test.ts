@@ -5,11 +5,10 @@
  * them.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { HandlerName } from "../handlers/functions.js";
+import { type JobName, scheduledJobs } from "../jobs/catalogue.js";
 import * as observability from "../handlers/observability.js";
 import { IDENTITY_BINDING_CONFLICTS_METRIC, METRICS_NAMESPACE } from "./components/alarms.js";
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES } from "./components/identity.js";
-import { SCHEDULED_FUNCTIONS } from "./stack.js";
 import {
   type DeclaredResource,
   loadStackConfig,
@@ -29,7 +28,7 @@ const STATEFUL: readonly [type: string, name: string][] = [
   ["aws:rds/instance:Instance", "accounts-mysql"],
 ];
 
-const fnOf = (run: ProgramRun, handler: HandlerName) => run.named("aws:lambda/function:Function", handler);
+const fnOf = (run: ProgramRun, handler: JobName) => run.named("aws:lambda/function:Function", handler);
 const statements = (text: unknown) => (JSON.parse(String(text)) as { Statement: Json[] }).Statement;
 
 describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
@@ -102,9 +101,9 @@ describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
 
   describe("scheduled runs", () => {
     const scheduled = () =>
-      [...SCHEDULED_FUNCTIONS].filter((handler) =>
-        run.ofType("aws:lambda/function:Function").some((fn) => fn.name === handler),
-      );
+      scheduledJobs()
+        .map((job) => job.name)
+        .filter((handler) => run.ofType("aws:lambda/function:Function").some((fn) => fn.name === handler));
 
     it("every scheduled function runs once at a time and is never retried by Lambda; failures go to the encrypted queue", () => {
       const queue = run.named("aws:sqs/queue:Queue", "failed-runs-queue");

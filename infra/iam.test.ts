@@ -18,7 +18,7 @@ import {
   SECRETS_LOGIN_SECRET_ACTIONS,
 } from "../adapters/secrets/permissions.js";
 import { FUNCTION_PORT_USES, type PortUses } from "../handlers/permissions.js";
-import { HANDLERS, type HandlerName } from "../handlers/functions.js";
+import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
 import { LOG_ACTIONS, VPC_NETWORK_INTERFACE_ACTIONS } from "./permissions.js";
 import { ACCOUNT_ID, loadStackConfig, type ProgramRun, runProgram, stackNames } from "./testing/program.js";
 
@@ -43,8 +43,8 @@ interface Arns {
   readonly secret: string;
   /** The accounts purge login's own secret. */
   readonly purgeLogin: string;
-  readonly logGroup: (handler: HandlerName) => string;
-  readonly role: (handler: HandlerName) => string;
+  readonly logGroup: (handler: JobName) => string;
+  readonly role: (handler: JobName) => string;
 }
 
 function arnsOf(run: ProgramRun): Arns {
@@ -72,7 +72,7 @@ function arnsOf(run: ProgramRun): Arns {
  * The calls one use of a port makes, on the stack's resources, as the adapters declare them. The secret
  * `accountsSecret` names is the purge login's for the purge, the master user's for the database setup.
  */
-function callsOf(uses: PortUses, arns: Arns, handler?: HandlerName): Call[] {
+function callsOf(uses: PortUses, arns: Arns, handler?: JobName): Call[] {
   const calls: Call[] = [];
   for (const method of uses.directory ?? []) {
     for (const action of COGNITO_DIRECTORY_ACTIONS[method]) calls.push({ action, resource: arns.pool });
@@ -134,7 +134,7 @@ function everyAdapterCall(arns: Arns): Call[] {
   ];
 }
 
-async function decide(run: ProgramRun, handler: HandlerName, call: Call): Promise<Decision> {
+async function decide(run: ProgramRun, handler: JobName, call: Call): Promise<Decision> {
   const policy = JSON.parse(
     String(run.named("aws:iam/rolePolicy:RolePolicy", `${handler}-policy`).inputs.policy),
   );
@@ -181,7 +181,7 @@ async function decide(run: ProgramRun, handler: HandlerName, call: Call): Promis
   return result.overallResult as Decision;
 }
 
-async function decisions(run: ProgramRun, handler: HandlerName, calls: readonly Call[]) {
+async function decisions(run: ProgramRun, handler: JobName, calls: readonly Call[]) {
   const out: Record<string, Decision> = {};
   for (const call of calls) out[key(call)] = await decide(run, handler, call);
   return out;
@@ -198,7 +198,7 @@ describe.each(stackNames())("IAM, evaluated, with Pulumi.%s.yaml", (stack) => {
     arns = arnsOf(run);
   }, 60_000);
 
-  const deployed = HANDLERS.filter(
+  const deployed = JOB_NAMES.filter(
     (h) =>
       (h !== "purge-unconfirmed-accounts" && h !== "setup-accounts-database") ||
       loadStackConfig(stack).accountsDatabase.enabled,

@@ -5,7 +5,7 @@ import { OUTPUT_KEYS } from "../cli/target.js";
 import { Container, dependencies } from "../handlers/composition-root.js";
 import { setupAccountsDatabaseDependencies } from "../handlers/setup-accounts-database.js";
 import { RecordingObservability } from "../handlers/testing/recording-observability.js";
-import { HANDLERS, type HandlerName } from "../handlers/functions.js";
+import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
 import type { StackConfig } from "./config.js";
 import {
   ACCOUNT_ID,
@@ -32,7 +32,7 @@ const document = (text: unknown): { Statement: Statement[] } =>
   JSON.parse(String(text)) as { Statement: Statement[] };
 
 /** The Lambda function of a handler (its Pulumi name is the handler's). */
-function functionOf(run: ProgramRun, handler: HandlerName): DeclaredResource {
+function functionOf(run: ProgramRun, handler: JobName): DeclaredResource {
   return run.named("aws:lambda/function:Function", handler);
 }
 
@@ -225,7 +225,7 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
   describe("functions", () => {
     it("deploys one function per handler bundle: nodejs22.x on arm64, from the esbuild output", async () => {
       const deployed = run.ofType("aws:lambda/function:Function").map((f) => f.name);
-      const expected = HANDLERS.filter(
+      const expected = JOB_NAMES.filter(
         (h) => config.accountsDatabase.enabled || h !== "purge-unconfirmed-accounts",
       );
       expect(deployed.sort()).toEqual([...expected].sort());
@@ -268,12 +268,12 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
         expect(role.inputs.managedPolicyArns).toBeUndefined();
     });
 
-    it.each([...HANDLERS])("sets every variable the %s handler reads at cold start", (handler) => {
+    it.each([...JOB_NAMES])("sets every variable the %s handler reads at cold start", (handler) => {
       const needsDatabase = handler === "purge-unconfirmed-accounts" || handler === "setup-accounts-database";
       if (needsDatabase && !config.accountsDatabase.enabled) return;
       const env = { ...environmentOf(functionOf(run, handler)), AWS_REGION: run.region };
       const container = new Container(env, () => new RecordingObservability());
-      const build: Record<HandlerName, () => unknown> = {
+      const build: Record<JobName, () => unknown> = {
         "post-confirmation": () => dependencies.postConfirmation(container),
         "purge-unconfirmed-identities": () => dependencies.purgeUnconfirmedIdentities(container),
         "purge-unconfirmed-accounts": () => dependencies.purgeUnconfirmedAccounts(container),
@@ -455,11 +455,11 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
 
   describe("schedules", () => {
     it("runs both purges and the snapshot on the configured expressions, in the configured time zone", () => {
-      const expected: [HandlerName, string][] = [
+      const expected: [JobName, string][] = [
         ["purge-unconfirmed-identities", config.schedules.purgeIdentities],
         ["snapshot-and-reconcile", config.schedules.snapshot],
         ...(config.accountsDatabase.enabled
-          ? [["purge-unconfirmed-accounts", config.schedules.purgeAccounts] as [HandlerName, string]]
+          ? [["purge-unconfirmed-accounts", config.schedules.purgeAccounts] as [JobName, string]]
           : []),
       ];
       const schedules = run.ofType("aws:scheduler/schedule:Schedule");
@@ -587,7 +587,7 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
         alarmTopicArn: expect.stringMatching(/^arn:aws:sns:/),
       });
       expect(Object.keys(run.outputs.functionNames as Json).sort()).toEqual(
-        HANDLERS.filter((h) => config.accountsDatabase.enabled || h !== "purge-unconfirmed-accounts").sort(),
+        JOB_NAMES.filter((h) => config.accountsDatabase.enabled || h !== "purge-unconfirmed-accounts").sort(),
       );
     });
   });
@@ -617,7 +617,7 @@ describe("restore into other pools", () => {
     const otherArn = `arn:aws:cognito-idp:eu-west-1:${ACCOUNT_ID}:userpool/${other}`;
     const restore = String(run.named("aws:iam/rolePolicy:RolePolicy", "restore-policy").inputs.policy);
     expect(restore).toContain(otherArn);
-    for (const fn of HANDLERS.filter((h) => h !== "restore")) {
+    for (const fn of JOB_NAMES.filter((h) => h !== "restore")) {
       const text = String(run.named("aws:iam/rolePolicy:RolePolicy", `${fn}-policy`).inputs.policy);
       expect(text, fn).not.toContain(other);
     }

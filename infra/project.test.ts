@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { validateWorkflow } from "@action-validator/core";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { HANDLERS } from "../handlers/functions.js";
+import { JOB_NAMES } from "../jobs/catalogue.js";
 import { PROJECT } from "./config.js";
 import { REPO_ROOT, stackNames } from "./testing/program.js";
 
@@ -59,7 +59,7 @@ describe("Pulumi.yaml", () => {
       profileTable: expect.any(String),
       backupBucket: expect.any(String),
     });
-    expect(Object.keys(loaded.outputs.functionNames as object).sort()).toEqual([...HANDLERS].sort());
+    expect(Object.keys(loaded.outputs.functionNames as object).sort()).toEqual([...JOB_NAMES].sort());
   }, 90_000);
 });
 

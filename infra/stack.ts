@@ -4,7 +4,7 @@ import path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_PORT_USES } from "../handlers/permissions.js";
-import type { HandlerName } from "../handlers/functions.js";
+import { jobEntry, type JobName } from "../jobs/catalogue.js";
 import { AccountsDatabase, MYSQL_PORT } from "./components/accounts-database.js";
 import { Alarms } from "./components/alarms.js";
 import { Backups } from "./components/backups.js";
@@ -44,47 +44,8 @@ export interface StackOutputs {
   readonly accountsDbHost?: pulumi.Output<string>;
   readonly accountsDbName?: string;
   readonly alarmTopicArn: pulumi.Output<string>;
-  readonly functionNames: pulumi.Output<Partial<Record<HandlerName, string>>>;
+  readonly functionNames: pulumi.Output<Partial<Record<JobName, string>>>;
 }
-
-/** Sizes and time limits per function. post-confirmation stays under Cognito's 5-second trigger limit. */
-const FUNCTION_SETTINGS: Record<HandlerName, { description: string; timeout: number; memorySize: number }> = {
-  "post-confirmation": {
-    description: "Cognito Post Confirmation: writes the profile and the backup of a confirmed user",
-    timeout: 5,
-    memorySize: 512,
-  },
-  "purge-unconfirmed-identities": {
-    description: "Scheduled: deletes users still unconfirmed after the configured age from the pool",
-    timeout: 900,
-    memorySize: 256,
-  },
-  "purge-unconfirmed-accounts": {
-    description: "Scheduled: deletes never-confirmed rows of the users table, in batches",
-    timeout: 300,
-    memorySize: 256,
-  },
-  "snapshot-and-reconcile": {
-    description: "Scheduled: snapshots the pool to S3 and writes missing profiles and backups",
-    timeout: 900,
-    memorySize: 1024,
-  },
-  restore: {
-    description: "Manual: plans or runs a restore of users from backups into this or another pool",
-    timeout: 900,
-    memorySize: 1024,
-  },
-  erase: {
-    description: "Manual: erases one user from the pool, the profile table and every backup version",
-    timeout: 120,
-    memorySize: 256,
-  },
-  "setup-accounts-database": {
-    description: "Deployment: applies the accounts table's migrations and the purge's least-privilege login",
-    timeout: 120,
-    memorySize: 256,
-  },
-};
 
 /** The migrations the database setup applies (shipped beside its bundle by `npm run build`). */
 const ACCOUNTS_MIGRATIONS_DIR = path.resolve(__dirname, "..", "adapters", "mysql", "migrations");
@@ -102,13 +63,6 @@ export function accountsSetupRevision(migrationsDir = ACCOUNTS_MIGRATIONS_DIR): 
   }
   return hash.digest("hex").slice(0, 16);
 }
-
-/** The functions EventBridge Scheduler runs: one run at a time, never retried (see LifecycleFunction). */
-export const SCHEDULED_FUNCTIONS: ReadonlySet<HandlerName> = new Set<HandlerName>([
-  "purge-unconfirmed-identities",
-  "purge-unconfirmed-accounts",
-  "snapshot-and-reconcile",
-]);
 
 /**
  * The whole stack, from validated configuration. Built in a function (not at import time) so the tests
@@ -132,7 +86,7 @@ export function createLifecycleStack(
   };
   /** The policy of one function: its port uses joined with the adapters' actions, on this stack's ARNs. */
   const grant =
-    (handler: HandlerName, extra: GrantInputs = {}) =>
+    (handler: JobName, extra: GrantInputs = {}) =>
     (logGroupArn: pulumi.Output<string>) =>
       pulumi
         .all([
@@ -162,18 +116,21 @@ export function createLifecycleStack(
             inVpc: extra.inVpc ?? false,
           }),
         );
-  const functions: { handler: HandlerName; fn: LifecycleFunction }[] = [];
+  const functions: { handler: JobName; fn: LifecycleFunction }[] = [];
   const lifecycleFunction = (
-    handler: HandlerName,
+    handler: JobName,
     environment: Record<string, pulumi.Input<string>>,
     extra: GrantInputs = {},
     vpc?: LifecycleFunctionArgs["vpc"],
   ) => {
-    const isScheduled = SCHEDULED_FUNCTIONS.has(handler);
+    const job = jobEntry(handler);
+    const isScheduled = job.start === "scheduled";
     const fn = new LifecycleFunction(handler, {
       handler,
       bundleDir,
-      ...FUNCTION_SETTINGS[handler],
+      description: job.description,
+      timeout: job.timeoutSeconds,
+      memorySize: job.memoryMb,
       environment,
       logRetentionDays,
       policy: grant(handler, {
@@ -224,25 +181,18 @@ export function createLifecycleStack(
     ]);
 
   const poolEnvironment = { USER_POOL_ID: pool.id };
-  const scheduled: { name: HandlerName; expression: string; fn: LifecycleFunction }[] = [];
 
-  const purgeIdentities = lifecycleFunction(
+  lifecycleFunction(
     "purge-unconfirmed-identities",
     { ...poolEnvironment, PURGE_POLICY: config.purgePolicyJson },
     { userPoolArns: ownPool },
   );
-  scheduled.push({
-    name: "purge-unconfirmed-identities",
-    expression: config.schedules.purgeIdentities,
-    fn: purgeIdentities,
-  });
 
-  const snapshot = lifecycleFunction(
+  lifecycleFunction(
     "snapshot-and-reconcile",
     { ...poolEnvironment, PROFILE_TABLE: profiles.table.name, ...backupEnvironment },
     { userPoolArns: ownPool },
   );
-  scheduled.push({ name: "snapshot-and-reconcile", expression: config.schedules.snapshot, fn: snapshot });
 
   lifecycleFunction(
     "restore",
@@ -297,7 +247,7 @@ export function createLifecycleStack(
       { dependsOn: [setup, database] },
     );
     // The purge logs in with its own login, which exists once the setup has run.
-    const purgeAccounts = lifecycleFunction(
+    lifecycleFunction(
       "purge-unconfirmed-accounts",
       {
         PURGE_POLICY: config.purgePolicyJson,
@@ -309,20 +259,17 @@ export function createLifecycleStack(
       { accountsSecretArn: database.purgeLoginSecret.arn },
       inVpc,
     );
-    scheduled.push({
-      name: "purge-unconfirmed-accounts",
-      expression: config.schedules.purgeAccounts,
-      fn: purgeAccounts,
-    });
   }
 
   new Schedules("schedules", {
     timezone: config.schedules.timezone,
-    jobs: scheduled.map((job) => ({
-      name: job.name,
-      expression: job.expression,
-      functionArn: job.fn.function.arn,
-    })),
+    // Every scheduled job of the catalogue that this stack deploys, on its configured expression.
+    jobs: functions.flatMap(({ handler, fn }) => {
+      const { scheduleKey } = jobEntry(handler);
+      return scheduleKey === undefined
+        ? []
+        : [{ name: handler, expression: config.schedules[scheduleKey], functionArn: fn.function.arn }];
+    }),
     failedRunsQueueArn: failedRuns.queue.arn,
     context,
   });

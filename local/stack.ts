@@ -33,6 +33,7 @@ import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-a
 import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
 import { restoreHandler } from "../handlers/restore.js";
 import { snapshotAndReconcileHandler } from "../handlers/snapshot-and-reconcile.js";
+import { jobEntry, type JobName } from "../jobs/catalogue.js";
 import {
   invokeLocal,
   type LambdaEndpoint,
@@ -55,7 +56,7 @@ export const FUNCTION_NAMES = {
   snapshotAndReconcile: "snapshot-and-reconcile",
   restore: "restore",
   erase: "erase",
-} as const;
+} as const satisfies Record<string, JobName>;
 
 export const LOCAL_REGION = "us-east-1";
 export const LOCAL_PROFILE_TABLE = "user-profiles";
@@ -152,49 +153,24 @@ function localFunctions(container: Container): Map<string, LocalFunctionDefiniti
       return built(event, context);
     };
   };
-  const minutes15 = 15 * 60_000;
-  return new Map<string, LocalFunctionDefinition>([
-    [
-      FUNCTION_NAMES.postConfirmation,
-      {
-        timeoutMs: 5_000,
-        handler: lazy(() => postConfirmationHandler(dependencies.postConfirmation(container))),
-      },
-    ],
-    [
-      FUNCTION_NAMES.purgeUnconfirmedIdentities,
-      {
-        timeoutMs: minutes15,
-        handler: lazy(() =>
-          purgeUnconfirmedIdentitiesHandler(dependencies.purgeUnconfirmedIdentities(container)),
-        ),
-      },
-    ],
-    [
-      FUNCTION_NAMES.purgeUnconfirmedAccounts,
-      {
-        timeoutMs: minutes15,
-        handler: lazy(() =>
-          purgeUnconfirmedAccountsHandler(dependencies.purgeUnconfirmedAccounts(container)),
-        ),
-      },
-    ],
-    [
-      FUNCTION_NAMES.snapshotAndReconcile,
-      {
-        timeoutMs: minutes15,
-        handler: lazy(() => snapshotAndReconcileHandler(dependencies.snapshotAndReconcile(container))),
-      },
-    ],
-    [
-      FUNCTION_NAMES.restore,
-      { timeoutMs: minutes15, handler: lazy(() => restoreHandler(dependencies.restore(container))) },
-    ],
-    [
-      FUNCTION_NAMES.erase,
-      { timeoutMs: minutes15, handler: lazy(() => eraseHandler(dependencies.erase(container))) },
-    ],
-  ]);
+  // The jobs the local endpoint serves (the accounts database's setup runs at start instead), each with its
+  // catalogue time limit, as deployed.
+  const builders: Record<Exclude<JobName, "setup-accounts-database">, () => LocalFunction> = {
+    "post-confirmation": () => postConfirmationHandler(dependencies.postConfirmation(container)),
+    "purge-unconfirmed-identities": () =>
+      purgeUnconfirmedIdentitiesHandler(dependencies.purgeUnconfirmedIdentities(container)),
+    "purge-unconfirmed-accounts": () =>
+      purgeUnconfirmedAccountsHandler(dependencies.purgeUnconfirmedAccounts(container)),
+    "snapshot-and-reconcile": () => snapshotAndReconcileHandler(dependencies.snapshotAndReconcile(container)),
+    restore: () => restoreHandler(dependencies.restore(container)),
+    erase: () => eraseHandler(dependencies.erase(container)),
+  };
+  return new Map<string, LocalFunctionDefinition>(
+    Object.entries(builders).map(([name, build]) => [
+      name,
+      { timeoutMs: jobEntry(name as JobName).timeoutSeconds * 1000, handler: lazy(build) },
+    ]),
+  );
 }
 
 async function waitUntilActive(client: DynamoDBClient, table: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HANDLERS } from "../handlers/functions.js";
+import { JOB_NAMES } from "../jobs/catalogue.js";
 import { buildHandlers } from "./build.js";
 
 let outDir: string;
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe("npm run build", () => {
   it("writes one bundle per function at dist/handlers/<name>/index.js", async () => {
-    expect(outputs).toEqual(HANDLERS.map((name) => path.join(outDir, name, "index.js")));
+    expect(outputs).toEqual(JOB_NAMES.map((name) => path.join(outDir, name, "index.js")));
     for (const file of outputs) expect((await stat(file)).size).toBeGreaterThan(0);
   });
 

@@ -7,7 +7,7 @@ import { build, type BuildOptions, type Plugin } from "esbuild";
 import { cp, rm } from "node:fs/promises";
 import path from "node:path";
 import { ACCOUNTS_MIGRATIONS_FOLDER } from "../adapters/mysql/migrate.js";
-import { HANDLERS, type HandlerName } from "../handlers/functions.js";
+import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
 
 const root = path.resolve(__dirname, "..");
 
@@ -66,14 +66,14 @@ export function bundleOptions(outfile: string): BuildOptions {
  * Folders a bundle reads at run time, copied beside its index.js: the database setup applies the migrations
  * drizzle-kit wrote, from `<its folder>/migrations` (bundled, `__dirname` is the bundle's folder).
  */
-export const BUNDLE_FOLDERS: Partial<Record<HandlerName, readonly { from: string; to: string }[]>> = {
+export const BUNDLE_FOLDERS: Partial<Record<JobName, readonly { from: string; to: string }[]>> = {
   "setup-accounts-database": [{ from: ACCOUNTS_MIGRATIONS_FOLDER, to: "migrations" }],
 };
 
 /** Builds the bundles of `names` (every function by default) into `outDir`, emptied first. */
 export async function buildHandlers(
   outDir = path.join(root, "dist", "handlers"),
-  names: readonly HandlerName[] = HANDLERS,
+  names: readonly JobName[] = JOB_NAMES,
 ): Promise<string[]> {
   await rm(outDir, { recursive: true, force: true });
   const outputs: string[] = [];

@@ -111,13 +111,14 @@ describe("the infra dependency rule", () => {
         'import { x } from "../../core/schedule/index.js";',
         'import { y } from "../../adapters/s3/permissions.js";',
         'import { z } from "../../handlers/permissions.js";',
-        'import { w } from "../../handlers/functions.js";',
+        'import { w } from "../../jobs/catalogue.js";',
         'import { v } from "../stack.js";',
       ].join("\n"),
       "components/bad.ts": [
         'import { S3BackupStore } from "../../adapters/s3/backup-store.js";',
         'import { handler } from "../../handlers/restore.js";',
         'import { run } from "../../cli/main.js";',
+        'import { snapshot } from "../../jobs/snapshot/index.js";',
       ].join("\n"),
       "stack.test.ts": 'import { S3BackupStore } from "../adapters/s3/backup-store.js";',
       "testing/program.ts": 'import { Container } from "../../handlers/composition-root.js";',
@@ -126,6 +127,7 @@ describe("the infra dependency rule", () => {
       ["bad.ts", 1, "../../adapters/s3/backup-store.js"],
       ["bad.ts", 2, "../../handlers/restore.js"],
       ["bad.ts", 3, "../../cli/main.js"],
+      ["bad.ts", 4, "../../jobs/snapshot/index.js"],
     ]);
   });
 });

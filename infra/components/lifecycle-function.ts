@@ -2,13 +2,13 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { HandlerName } from "../../handlers/functions.js";
+import type { JobName } from "../../jobs/catalogue.js";
 import type { PolicyDocument } from "../permissions.js";
 import { serviceTrustPolicy } from "../permissions.js";
 
 export interface LifecycleFunctionArgs {
   /** Which handler: its bundle is `<bundleDir>/<handler>/index.js`. */
-  readonly handler: HandlerName;
+  readonly handler: JobName;
   /** Where `npm run build` wrote the bundles. */
   readonly bundleDir: string;
   readonly description: string;
@@ -129,7 +129,7 @@ export class LifecycleFunction extends pulumi.ComponentResource {
  * The bundle of a handler, checked to exist: Pulumi reads a FileArchive only when it deploys, so a missing
  * build would otherwise surface late, or as an empty function.
  */
-export function bundlePath(bundleDir: string, handler: HandlerName): string {
+export function bundlePath(bundleDir: string, handler: JobName): string {
   const file = path.resolve(bundleDir, handler, "index.js");
   if (!existsSync(file)) {
     throw new Error(
