@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { JOB_NAMES, JOBS, jobEntry, scheduledJobs } from "./catalogue.js";
+import { JOB_NAMES, JOBS, type JobEntry, jobEntry, scheduledJobs } from "./catalogue.js";
 
 describe("the job catalogue", () => {
   it("names each job once, with a handler file of that name", () => {
@@ -26,5 +26,11 @@ describe("the job catalogue", () => {
     );
     expect(scheduledJobs().every((job) => job.start === "scheduled")).toBe(true);
     expect(new Set(scheduledJobs().map((job) => job.scheduleKey)).size).toBe(scheduledJobs().length);
+  });
+
+  it("runs as a state machine only a job that is started by a schedule or an operator", () => {
+    for (const job of JOBS as readonly JobEntry[]) {
+      if (job.stateMachine) expect(["scheduled", "manual"], job.name).toContain(job.start);
+    }
   });
 });

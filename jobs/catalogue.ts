@@ -33,6 +33,12 @@ export interface JobEntry<N extends string = string> {
    * route to Cognito or S3 and is not served by the local Lambda endpoint.
    */
   readonly accountsDatabase?: boolean;
+  /**
+   * Runs in durable steps (core/steps/step.ts) as a Step Functions state machine generated from this entry
+   * (jobs/state-machine.ts): its function takes one step per invocation (handlers/stepped.ts), and
+   * EventBridge Scheduler starts the machine rather than invoking the function.
+   */
+  readonly stateMachine?: true;
 }
 
 export const JOBS = [

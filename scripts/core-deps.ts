@@ -101,7 +101,8 @@ export function findCoreViolations(coreDir: string): Violation[] {
 /**
  * The Pulumi program's side of the rule: infra imports core/ (pure validation) and the plain-data
  * declarations of the other layers — the adapters' IAM actions (`adapters/<technology>/permissions.ts`), which
- * jobs exist with their limits and schedules (`jobs/catalogue.ts`) and which port methods each calls
+ * jobs exist with their limits and schedules (`jobs/catalogue.ts`), their state machines' definitions
+ * (`jobs/state-machine.ts`, generated from the catalogue) and which port methods each calls
  * (`handlers/permissions.ts`) —
  * never adapter or handler code, so `pulumi preview` loads no AWS SDK client. Tests and test support under
  * infra/ may import anything.
@@ -113,6 +114,7 @@ export function findInfraViolations(infraDir: string): Violation[] {
     /^adapters\/[a-z0-9-]+\/permissions\.(js|ts)$/,
     /^handlers\/permissions\.(js|ts)$/,
     /^jobs\/catalogue\.(js|ts)$/,
+    /^jobs\/state-machine\.(js|ts)$/,
   ];
   const violations: Violation[] = [];
   for (const file of listTs(root)) {

@@ -1,0 +1,178 @@
+/**
+ * The Step Functions state machine of a stepped job, generated from its catalogue entry: what the Pulumi
+ * program deploys (infra/components/state-machines.ts) and what the local stack runs
+ * (local/state-machines.ts), one definition for both.
+ *
+ * Shape (Amazon States Language, JSONPath):
+ *
+ *     NoOverlap ─▶ Alone? ──(another execution runs)──▶ AlreadyRunning (Fail: Job.AlreadyRunning)
+ *                    │
+ *                    ▼
+ *                  Begin ─▶ Step ─▶ Done? ──(done)──▶ Finished (Succeed)
+ *                            ▲        │ (waitSeconds > 0) ─▶ Pause ─┐
+ *                            └────────┴─────────────────────────────┘
+ *
+ * - **NoOverlap** lists the machine's own RUNNING executions (`aws-sdk:sfn:listExecutions` on
+ *   `$$.StateMachine.Id`, so the definition needs no ARN of its own). The execution itself is one of them;
+ *   a second one means another run of the job is under way, and this execution fails with
+ *   `Job.AlreadyRunning` before any step: a second start is refused, never run alongside. Two executions
+ *   started at the same instant may both see each other and both be refused: never both run.
+ * - **Begin** sets `state: null`: the first step reads the execution's input (the job's start options, or
+ *   `{"resumeFrom": <state>}` to carry on a failed run) and makes the initial state.
+ * - **Step** invokes the job's function with `{execution, input, state}` (see handlers/stepped.ts) and keeps
+ *   `{state, done, waitSeconds}` from its answer. Lambda's transient errors are retried with backoff; a step
+ *   that timed out or crashed (`Sandbox.Timedout`, `Lambda.Unknown`, or the Task's own `States.Timeout`)
+ *   is run again, twice at most, with the same input, which the step contract makes safe (effects are
+ *   idempotent and written before the state that records them). Any other error (the job's own, typed)
+ *   fails the execution, which alarms.
+ */
+import type { JobEntry } from "./catalogue.js";
+
+/** The error a refused second start fails with (the Fail state's `Error`). */
+export const ALREADY_RUNNING_ERROR = "Job.AlreadyRunning";
+
+/** The states of every generated machine, by role: the local runner overrides the two Tasks by these names. */
+export const STATE_NAMES = {
+  guard: "NoOverlap",
+  alone: "Alone?",
+  refused: "AlreadyRunning",
+  begin: "Begin",
+  step: "Step",
+  done: "Done?",
+  pause: "Pause",
+  finished: "Finished",
+} as const;
+
+/** The Task resource of the guard: an AWS SDK integration call of Step Functions' own ListExecutions. */
+export const LIST_EXECUTIONS_RESOURCE = "arn:aws:states:::aws-sdk:sfn:listExecutions";
+/** The Task resource of a step: the optimised Lambda integration (the answer is under `Payload`). */
+export const LAMBDA_INVOKE_RESOURCE = "arn:aws:states:::lambda:invoke";
+
+/**
+ * Lambda's transient service errors, as Step Functions names them ("Handle Lambda service exceptions",
+ * Step Functions developer guide), and throttling (`Lambda.TooManyRequestsException`: a scheduled job's
+ * function has a reserved concurrency of 1). Retried with backoff: the step never ran, or runs again safely.
+ */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  "Lambda.ClientExecutionTimeoutException",
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+] as const;
+
+/**
+ * A step that never answered: the function timed out (`Sandbox.Timedout`) or died (out of memory, a crash:
+ * `Lambda.Unknown`), or the Task's own time limit passed (`States.Timeout`). The step may have done part of
+ * its work; by the step contract, running it again with the same input loses and doubles nothing.
+ */
+export const STEP_INTERRUPTED_ERRORS = ["Sandbox.Timedout", "Lambda.Unknown", "States.Timeout"] as const;
+
+/** How many times an interrupted step is run again before the execution fails (and alarms). */
+export const INTERRUPTED_STEP_RETRIES = 2;
+
+/** A Task's time limit beyond the function's own: Lambda answers a timeout itself, well within this. */
+const TASK_TIMEOUT_GRACE_SECONDS = 60;
+
+/** The ASL JSON of a state machine (only what this generator writes). */
+export interface StateMachineDefinition {
+  readonly Comment: string;
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** A job that runs as a state machine. */
+export type SteppedJob = JobEntry & { readonly stateMachine: true };
+
+/** Whether the catalogue entry declares a state machine. */
+export function isSteppedJob(job: JobEntry): job is SteppedJob {
+  return job.stateMachine === true;
+}
+
+/**
+ * The definition of `job`'s state machine, its steps run by the function `functionArn` (the unqualified ARN
+ * in AWS; any ARN of that function locally).
+ */
+export function stateMachineDefinition(job: SteppedJob, functionArn: string): StateMachineDefinition {
+  const s = STATE_NAMES;
+  return {
+    Comment: `${job.name}: runs the job in durable steps, one run at a time (generated from jobs/catalogue.ts)`,
+    StartAt: s.guard,
+    States: {
+      [s.guard]: {
+        Type: "Task",
+        Comment: "This machine's running executions: this one, and any other run of the job",
+        Resource: LIST_EXECUTIONS_RESOURCE,
+        Parameters: { "StateMachineArn.$": "$$.StateMachine.Id", StatusFilter: "RUNNING", MaxResults: 2 },
+        ResultSelector: { "running.$": "States.ArrayLength($.Executions)" },
+        Retry: [{ ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+        Next: s.alone,
+      },
+      [s.alone]: {
+        Type: "Choice",
+        Choices: [{ Variable: "$.running", NumericGreaterThan: 1, Next: s.refused }],
+        Default: s.begin,
+      },
+      [s.refused]: {
+        Type: "Fail",
+        Error: ALREADY_RUNNING_ERROR,
+        Cause: `Another execution of ${job.name} is running: this start is refused, not run alongside it`,
+      },
+      [s.begin]: {
+        Type: "Pass",
+        Comment: "The first step makes the initial state from the execution's input",
+        Result: { state: null },
+        Next: s.step,
+      },
+      [s.step]: {
+        Type: "Task",
+        Resource: LAMBDA_INVOKE_RESOURCE,
+        Parameters: {
+          FunctionName: functionArn,
+          Payload: {
+            "execution.$": "$$.Execution.Name",
+            "input.$": "$$.Execution.Input",
+            "state.$": "$.state",
+          },
+        },
+        ResultSelector: {
+          "state.$": "$.Payload.state",
+          "done.$": "$.Payload.done",
+          "waitSeconds.$": "$.Payload.waitSeconds",
+        },
+        TimeoutSeconds: job.timeoutSeconds + TASK_TIMEOUT_GRACE_SECONDS,
+        Retry: [
+          {
+            ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS],
+            IntervalSeconds: 2,
+            MaxAttempts: 6,
+            BackoffRate: 2,
+            JitterStrategy: "FULL",
+          },
+          {
+            ErrorEquals: [...STEP_INTERRUPTED_ERRORS],
+            IntervalSeconds: 10,
+            MaxAttempts: INTERRUPTED_STEP_RETRIES,
+            BackoffRate: 2,
+          },
+        ],
+        Next: s.done,
+      },
+      [s.done]: {
+        Type: "Choice",
+        Choices: [
+          { Variable: "$.done", BooleanEquals: true, Next: s.finished },
+          { Variable: "$.waitSeconds", NumericGreaterThan: 0, Next: s.pause },
+        ],
+        Default: s.step,
+      },
+      [s.pause]: {
+        Type: "Wait",
+        Comment: "The step asked to be called again later (e.g. an import job still running)",
+        SecondsPath: "$.waitSeconds",
+        Next: s.step,
+      },
+      [s.finished]: { Type: "Succeed" },
+    },
+  };
+}
