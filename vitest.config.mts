@@ -36,6 +36,8 @@ export default defineConfig({
       {
         test: {
           name: "infra",
+          // Some tests run the whole Pulumi program under mocks (several seconds on a busy 2-core machine).
+          testTimeout: 60_000,
           include: ["infra/**/*.test.ts", "policy/**/*.test.ts"],
           globalSetup: ["infra/testing/global-setup.ts"],
         },
