@@ -1,7 +1,12 @@
 /**
- * Cognito's request-rate quotas as this adapter paces them. The quotas are per account and region, shared by
- * every caller, and not adjustable for these categories; the defaults stay 15–20% under them so a purge or a
- * restore leaves room for sign-ups and the trigger running at the same time.
+ * Cognito's request-rate quotas, and the categories this system's calls count against.
+ *
+ * The quotas are per account and Region, across every user pool, and shared by every caller: two jobs
+ * listing at once share one UserList quota. Source: "Quotas in Amazon Cognito", API operation categories
+ * and request rate quotas (https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html):
+ * UserList 30, UserUpdate 25, UserRead 120, UserCreation 50, UserPoolRead 15 requests per second, none of
+ * the first two adjustable; operations of the UserPoolResourceRead/Update categories (groups, import jobs)
+ * are further held to 5 per second per user pool and operation.
  */
 
 /** The quota category each Cognito operation the adapters call counts against. */
@@ -27,13 +32,33 @@ export const COGNITO_OPERATION_CATEGORY = {
 
 /** A Cognito operation the adapters call. */
 export type CognitoOperation = keyof typeof COGNITO_OPERATION_CATEGORY;
-/** A lane of the client-side limiter: one per quota category (and one per import-job operation). */
+/** A lane of the client-side pacing: one per quota category (and one per import-job operation). */
 export type CognitoQuotaCategory = (typeof COGNITO_OPERATION_CATEGORY)[CognitoOperation];
 
 /**
- * Calls per second this process allows itself per category, by default. AWS's quotas: ListUsers and
- * ListUsersInGroup 30, UserUpdate 25, AdminCreateUser 50, AdminGetUser 120, each import-job operation 5;
- * the pool and group categories (DescribeUserPool, ListGroups, CreateGroup) are 15 or more.
+ * Requests per second Cognito allows per category, account-wide (see the source above). A caller paces
+ * itself up to these and no further; sharing them with the other callers is the pacing's job (it slows
+ * down when Cognito throttles). ListGroups and CreateGroup are taken to be pool-resource operations, held
+ * to 5 per second per pool (the guide names each category's operations only on its website): the lower
+ * figure, so a wrong guess costs speed, not throttling.
+ */
+export const COGNITO_QUOTAS: Readonly<Record<CognitoQuotaCategory, number>> = {
+  UserList: 30,
+  UserRead: 120,
+  UserUpdate: 25,
+  UserCreation: 50,
+  UserPoolRead: 15,
+  GroupRead: 5,
+  GroupWrite: 5,
+  GetCSVHeader: 5,
+  CreateUserImportJob: 5,
+  StartUserImportJob: 5,
+  DescribeUserImportJob: 5,
+};
+
+/**
+ * Calls per second this process allows itself per category, by default: a fixed rate 15–20% under the
+ * quotas above.
  */
 export const DEFAULT_COGNITO_RATE_LIMITS: Readonly<Record<CognitoQuotaCategory, number>> = {
   UserList: 25,

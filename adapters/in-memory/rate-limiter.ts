@@ -1,28 +1,59 @@
 import { ThrottlingError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
+import { SlidingWindowRateLimiter } from "../shared/rate-limiter.js";
+
+/** What a category of an account's quota saw: calls let through and calls refused. */
+export interface QuotaUsage {
+  readonly admitted: number;
+  readonly throttled: number;
+}
 
 /**
- * Counts calls per one-second window of the given clock and throws Cognito's throttling error past the
- * limit, the way the real service answers once a quota category is exhausted.
+ * The request-rate quotas of one AWS account, enforced the way Cognito answers: at most `limit` calls of a
+ * category in any one-second window of the clock, and Cognito's throttling error (TooManyRequestsException)
+ * for every call past it — refused calls do not count. Every directory given the same instance shares its
+ * quotas, as every caller in an account shares Cognito's: two directories are two callers of one account.
  */
-export class WindowRateLimiter {
-  private windows = new Map<string, { second: number; calls: number }>();
+export class AccountQuotas {
+  private readonly window: SlidingWindowRateLimiter;
+  private readonly usage = new Map<string, { admitted: number; throttled: number }>();
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly limits: Readonly<Record<string, number>>,
-  ) {}
+  /** `limits`: calls per second per category; a category left out is not limited. */
+  constructor(clock: Clock, limits: Readonly<Partial<Record<string, number>>>) {
+    this.window = new SlidingWindowRateLimiter(limits, {
+      clock,
+      // Never waits: a call past the quota is refused, not delayed.
+      sleeper: {
+        sleep: () => Promise.reject(new Error("AccountQuotas refuses calls past a quota; it never waits")),
+      },
+    });
+  }
 
+  /**
+   * Counts one call of `operation` against `category`.
+   *
+   * @throws ThrottlingError (`DIRECTORY.THROTTLED`, named TooManyRequestsException) past the category's quota.
+   */
   take(category: string, operation: string): void {
-    const limit = this.limits[category];
-    if (limit === undefined) return;
-    const second = Math.floor(this.clock.now().getTime() / 1000);
-    const window = this.windows.get(category);
-    if (!window || window.second !== second) {
-      this.windows.set(category, { second, calls: 1 });
-      return;
+    const counts = this.countsOf(category);
+    if (!this.window.tryAcquire(category)) {
+      counts.throttled += 1;
+      throw new ThrottlingError(operation, this.window.limitOf(category) ?? 0);
     }
-    if (window.calls >= limit) throw new ThrottlingError(operation, limit);
-    window.calls += 1;
+    counts.admitted += 1;
+  }
+
+  /** The calls of `category` let through and refused since this account was made. */
+  usageOf(category: string): QuotaUsage {
+    return { ...this.countsOf(category) };
+  }
+
+  private countsOf(category: string): { admitted: number; throttled: number } {
+    let counts = this.usage.get(category);
+    if (!counts) {
+      counts = { admitted: 0, throttled: 0 };
+      this.usage.set(category, counts);
+    }
+    return counts;
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isThrottlingError } from "../../core/errors.js";
 import { aUser } from "../../core/testing/builders.js";
 import { ManualClock } from "./clock.js";
-import { COGNITO_RATE_LIMITS, InMemoryUserDirectory } from "./user-directory.js";
+import { COGNITO_RATE_LIMITS, cognitoAccountQuotas, InMemoryUserDirectory } from "./user-directory.js";
 
 describe("InMemoryUserDirectory", () => {
   it("throttles past a quota with an error shaped like Cognito's TooManyRequestsException", async () => {
@@ -33,6 +33,25 @@ describe("InMemoryUserDirectory", () => {
       name: "TooManyRequestsException",
     });
     await expect(directory.getUser(b?.username ?? "")).resolves.toBeDefined();
+  });
+
+  it("shares an account's quotas between directories, as every caller shares Cognito's", async () => {
+    const clock = new ManualClock();
+    const quotas = cognitoAccountQuotas(clock);
+    const first = new InMemoryUserDirectory({ clock, quotas });
+    const second = new InMemoryUserDirectory({ clock, quotas });
+    for (let i = 0; i < 15; i++) await first.listUsers();
+    first.seed(aUser({ groups: ["admins"] }));
+    // ListUsersInGroup counts against the same UserList quota as ListUsers.
+    for (let i = 0; i < 15; i++) await first.listGroupMembers("admins");
+    await expect(second.listUsers()).rejects.toMatchObject({ name: "TooManyRequestsException" });
+    expect(quotas.usageOf("ListUsers")).toEqual({ admitted: 30, throttled: 1 });
+    // Any one-second window, not calendar seconds: half a second later the window is still full.
+    clock.advance(500);
+    await expect(second.listUsers()).rejects.toMatchObject({ code: "DIRECTORY.THROTTLED" });
+    clock.advance(500);
+    await expect(second.listUsers()).resolves.toBeDefined();
+    await expect(second.getUser("nobody")).resolves.toBeUndefined();
   });
 
   it("returns short pages when told to, and every user once across them", async () => {

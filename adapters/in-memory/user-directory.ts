@@ -11,27 +11,40 @@ import {
 } from "../../core/ports/user-directory.js";
 import type { ImportJob, UserImportService } from "../../core/ports/user-import.js";
 import { type Group, normalizeGroups, type User } from "../../core/user/user.js";
+import { COGNITO_QUOTAS } from "../cognito/quotas.js";
 import { ManualClock } from "./clock.js";
-import { WindowRateLimiter } from "./rate-limiter.js";
+import { AccountQuotas } from "./rate-limiter.js";
 
 /**
- * Cognito's request-rate quotas per second, by the category each operation counts against
- * (account-wide, not adjustable for these categories).
+ * Cognito's request-rate quotas per second, by the category each operation counts against (account-wide;
+ * the figures and their source are in adapters/cognito/quotas.ts). ListUsers stands for AWS's UserList
+ * (ListUsers and ListUsersInGroup), ImportJob for each import-job operation's 5 per second.
  */
 export const COGNITO_RATE_LIMITS = {
-  ListUsers: 30,
-  UserRead: 120,
-  UserUpdate: 25,
-  UserCreation: 50,
-  GroupRead: 30,
-  GroupWrite: 25,
-  ImportJob: 5,
+  ListUsers: COGNITO_QUOTAS.UserList,
+  UserRead: COGNITO_QUOTAS.UserRead,
+  UserUpdate: COGNITO_QUOTAS.UserUpdate,
+  UserCreation: COGNITO_QUOTAS.UserCreation,
+  GroupRead: COGNITO_QUOTAS.GroupRead,
+  GroupWrite: COGNITO_QUOTAS.GroupWrite,
+  ImportJob: COGNITO_QUOTAS.GetCSVHeader,
 } as const;
 export type QuotaCategory = keyof typeof COGNITO_RATE_LIMITS;
 
+/** An account with Cognito's quotas on `clock`: give it to several directories to make them share them. */
+export function cognitoAccountQuotas(clock: Clock): AccountQuotas {
+  return new AccountQuotas(clock, COGNITO_RATE_LIMITS);
+}
+
 export interface InMemoryUserDirectoryOptions {
   readonly clock?: Clock;
-  /** Calls per second allowed per category; a category left out is not limited. */
+  /**
+   * The account whose quotas the directory's calls count against: give several directories the same one
+   * to have them share its quotas, as two jobs share Cognito's. Default: an account of the directory's own
+   * with `rateLimits`.
+   */
+  readonly quotas?: AccountQuotas;
+  /** Calls per second allowed per category, when no `quotas` are given; a category left out is not limited. */
   readonly rateLimits?: Partial<Record<QuotaCategory, number>>;
   /** Most users a page holds even when more are asked for, to exercise short pages. Default 60. */
   readonly maxPageSize?: number;
@@ -69,7 +82,7 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
   private readonly members = new Map<string, Set<string>>();
   private readonly jobs = new Map<string, StoredJob>();
   private readonly clock: Clock;
-  private readonly limiter: WindowRateLimiter;
+  private readonly quotas: AccountQuotas;
   private readonly maxPageSize: number;
   private readonly csvHeader: readonly string[];
   private readonly newSub: () => string;
@@ -83,7 +96,7 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
 
   constructor(options: InMemoryUserDirectoryOptions = {}) {
     this.clock = options.clock ?? new ManualClock();
-    this.limiter = new WindowRateLimiter(this.clock, options.rateLimits ?? {});
+    this.quotas = options.quotas ?? new AccountQuotas(this.clock, options.rateLimits ?? {});
     this.maxPageSize = options.maxPageSize ?? MAX_USERS_PAGE_SIZE;
     this.csvHeader = options.csvHeader ?? DEFAULT_CSV_HEADER;
     this.disabledConfirmation = options.disabledConfirmation ?? "refused";
@@ -229,7 +242,8 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
   }
 
   async listGroupMembers(groupName: string, request: PageRequest = {}): Promise<Page<string>> {
-    this.enter("GroupRead", "ListUsersInGroup");
+    // ListUsersInGroup counts against UserList, as ListUsers does.
+    this.enter("ListUsers", "ListUsersInGroup");
     if (!this.groups.has(groupName)) throw groupNotFound();
     return pageOf([...this.memberSet(groupName)].sort(compare), request, 60);
   }
@@ -365,7 +379,7 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
   }
 
   private enter(category: QuotaCategory, operation: string): void {
-    this.limiter.take(category, operation);
+    this.quotas.take(category, operation);
     this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
   }
 

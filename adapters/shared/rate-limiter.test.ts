@@ -37,6 +37,26 @@ describe("SlidingWindowRateLimiter", () => {
     expect(await admitAll(limiter, clock, "reads", 3)).toEqual([0, 0, 0]);
   });
 
+  it("admits without waiting while the window has room, and refuses past it, counting only admissions", () => {
+    const clock = new ManualClock();
+    const limiter = new SlidingWindowRateLimiter<string>({ k: 2 }, { clock, sleeper: clock });
+    expect([limiter.tryAcquire("k"), limiter.tryAcquire("k"), limiter.tryAcquire("k")]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    clock.advance(999);
+    expect(limiter.tryAcquire("k")).toBe(false);
+    clock.advance(1);
+    expect([limiter.tryAcquire("k"), limiter.tryAcquire("k"), limiter.tryAcquire("k")]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(limiter.tryAcquire("unlimited")).toBe(true);
+    expect(limiter.limitOf("k")).toBe(2);
+  });
+
   it("refuses a limit that is not a whole number of at least 1, naming the key", () => {
     const clock = new ManualClock();
     for (const limit of [0, -1, 2.5, Number.NaN]) {

@@ -15,6 +15,8 @@ interface Lane {
   readonly admitted: number[];
   /** The end of the queue of callers waiting for this lane, so they are admitted in arrival order. */
   tail: Promise<void>;
+  /** Callers queued or waiting for this lane. */
+  waiting: number;
 }
 
 /**
@@ -49,15 +51,32 @@ export class SlidingWindowRateLimiter<K extends string = string> {
           `must be a whole number of calls of at least 1, got ${limit}`,
         );
       }
-      this.lanes.set(key, { limit, admitted: [], tail: Promise.resolve() });
+      this.lanes.set(key, { limit, admitted: [], tail: Promise.resolve(), waiting: 0 });
     }
+  }
+
+  /**
+   * Admits a call of `key` now if the window has room (and nobody is queued for the lane), counting it;
+   * false, counting nothing, otherwise. What a service that refuses rather than waits does.
+   */
+  tryAcquire(key: K): boolean {
+    const lane = this.lanes.get(key);
+    if (!lane) return true;
+    if (lane.waiting > 0) return false;
+    return this.admitNow(lane, this.options.clock.now().getTime());
+  }
+
+  /** The limit of `key`, or undefined when it has none. */
+  limitOf(key: K): number | undefined {
+    return this.lanes.get(key)?.limit;
   }
 
   /** Resolves when a call of `key` may go out; the call counts from that moment. */
   acquire(key: K): Promise<void> {
     const lane = this.lanes.get(key);
     if (!lane) return Promise.resolve();
-    const turn = lane.tail.then(() => this.admit(lane));
+    lane.waiting += 1;
+    const turn = lane.tail.then(() => this.admit(lane)).finally(() => (lane.waiting -= 1));
     // A failed sleep must not block every later caller of the lane.
     lane.tail = turn.catch(() => undefined);
     return turn;
@@ -66,15 +85,18 @@ export class SlidingWindowRateLimiter<K extends string = string> {
   private async admit(lane: Lane): Promise<void> {
     for (;;) {
       const now = this.options.clock.now().getTime();
-      // A call admitted exactly `windowMs` ago shares no half-open window [s, s + windowMs) with this one.
-      while (lane.admitted.length > 0 && (lane.admitted[0] as number) <= now - this.windowMs) {
-        lane.admitted.shift();
-      }
-      if (lane.admitted.length < lane.limit) {
-        lane.admitted.push(now);
-        return;
-      }
+      if (this.admitNow(lane, now)) return;
       await this.options.sleeper.sleep((lane.admitted[0] as number) + this.windowMs - now);
     }
+  }
+
+  private admitNow(lane: Lane, now: number): boolean {
+    // A call admitted exactly `windowMs` ago shares no half-open window [s, s + windowMs) with this one.
+    while (lane.admitted.length > 0 && (lane.admitted[0] as number) <= now - this.windowMs) {
+      lane.admitted.shift();
+    }
+    if (lane.admitted.length >= lane.limit) return false;
+    lane.admitted.push(now);
+    return true;
   }
 }
