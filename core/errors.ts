@@ -50,6 +50,7 @@ export type ErrorCode =
   | "SECRET.INVALID"
   | "SECRET.UNAVAILABLE"
   | "SERVICE.UNREACHABLE"
+  | "QUOTA.DEADLINE_REACHED"
   | "DATABASE.AUTH_FAILED";
 
 export class LifecycleError extends Error {
@@ -105,6 +106,29 @@ export class ThrottlingError extends LifecycleError {
     });
     this.operation = operation;
   }
+}
+
+/**
+ * A call kept being throttled until its caller's deadline: the quota is busy (every caller in the account
+ * shares it), not broken. It is no failure of the job: a step that meets it stops, and the job carries on
+ * from the step's last state. Thrown only when the deadline comes; until then throttling only slows calls.
+ * `cause` is the last throttling error.
+ */
+export class QuotaDeadlineError extends LifecycleError {
+  override name = "QuotaDeadlineError";
+
+  constructor(operation: string, throttledForMs: number, options: { cause?: unknown } = {}) {
+    super(
+      "QUOTA.DEADLINE_REACHED",
+      `${operation} was throttled until the caller's deadline (for ${throttledForMs} ms): carry on later`,
+      { ...options, details: { operation, throttledForMs } },
+    );
+  }
+}
+
+/** True for {@link QuotaDeadlineError}, from any copy of this module. */
+export function isQuotaDeadlineError(error: unknown): error is QuotaDeadlineError {
+  return error instanceof LifecycleError && error.code === "QUOTA.DEADLINE_REACHED";
 }
 
 /** True for throttling errors from any adapter (ours or the AWS SDK's). */

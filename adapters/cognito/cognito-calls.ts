@@ -4,14 +4,15 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { Clock, Sleeper } from "../../core/ports/clock.js";
 import { asUnreachable } from "../shared/network-errors.js";
-import { SlidingWindowRateLimiter } from "../shared/rate-limiter.js";
-import { withRetry } from "../shared/retry.js";
+import { callDeadline } from "../shared/call-deadline.js";
+import { AdaptiveRateLimiter } from "../shared/rate-limiter.js";
+import { retryThrottled } from "../shared/retry.js";
 import { systemClock, timerSleeper } from "../shared/time.js";
 import {
   COGNITO_OPERATION_CATEGORY,
   type CognitoOperation,
   type CognitoQuotaCategory,
-  DEFAULT_COGNITO_RATE_LIMITS,
+  COGNITO_QUOTAS,
 } from "./quotas.js";
 
 export interface CognitoClientSettings {
@@ -28,7 +29,7 @@ export interface CognitoClientSettings {
 
 /**
  * The Cognito client the adapters expect: the SDK's own retries are off (`maxAttempts: 1`). The adapters
- * retry throttling themselves, behind their rate limiter; with the SDK's standard mode on top, every
+ * pace and retry throttling themselves ({@link CognitoCalls}); with the SDK's standard mode on top, every
  * attempt of theirs would become up to three requests, and an unreachable endpoint would be retried before
  * it is reported. Connections and requests time out, so a wrong endpoint fails in seconds, not minutes.
  */
@@ -54,60 +55,94 @@ export interface CognitoPacingOptions {
   /** For the retry jitter; a number in [0, 1). */
   readonly random?: () => number;
   /**
-   * Calls per second per quota category, over {@link DEFAULT_COGNITO_RATE_LIMITS}; `undefined` for a category
-   * turns its limit off. The quotas are account-wide: with several processes at once, give each a share.
+   * The most calls per second this process makes per quota category, over {@link COGNITO_QUOTAS} (Cognito's
+   * own quotas); `undefined` for a category turns its pacing off. Lower one to leave room for callers that
+   * do not pace themselves (the app's own sign-ups count against UserCreation).
    */
   readonly rateLimits?: Partial<Record<CognitoQuotaCategory, number | undefined>>;
-  /** Attempts per call, the first included, while Cognito throttles. Default 5. */
-  readonly maxAttempts?: number;
-  /** Backoff cap of the first retry, doubled per attempt. Default 100 ms. */
+  /** The share of each category's quota a process starts at, before it learns of other callers. Default 0.5. */
+  readonly startShare?: number;
+  /** Backoff cap of the first retry after a throttle, doubled per throttle in a row. Default 100 ms. */
   readonly baseDelayMs?: number;
   /** Longest backoff. Default 5000 ms. */
   readonly maxDelayMs?: number;
+  /**
+   * Time kept back before the caller's deadline (`withCallDeadline`) for the call itself: no attempt
+   * starts later. Default 10,000 ms, the request timeout of {@link createCognitoClient}.
+   */
+  readonly deadlineMarginMs?: number;
+  /**
+   * How long a call keeps waiting out throttling when its caller gave no deadline. Default 15 minutes, the
+   * longest a Lambda function runs.
+   */
+  readonly maxThrottledMs?: number;
 }
 
 /** The service name errors and logs use for Cognito. */
 const SERVICE = "Amazon Cognito";
 
 /**
- * Runs Cognito calls the way both adapters need them: each attempt waits for its quota category's limiter,
- * throttling (TooManyRequestsException, LimitExceededException) is retried with exponential backoff and full
- * jitter, and a connection failure becomes one `SERVICE.UNREACHABLE` error at once, never retried.
+ * Runs Cognito calls the way both adapters need them. Each quota category is a lane of an
+ * {@link AdaptiveRateLimiter}: calls start at a share of Cognito's quota, slow down when Cognito throttles
+ * (TooManyRequestsException, LimitExceededException: another caller shares the quota) and speed up again
+ * while it does not, up to the quota. A throttled call is never a failure: it waits (jittered backoff, then
+ * its lane's next turn) and goes again, however many times it takes, until the caller's deadline — then
+ * QuotaDeadlineError, so a step stops and resumes rather than fails. A connection failure becomes one
+ * `SERVICE.UNREACHABLE` error at once, never retried; every other error is Cognito's answer, thrown as it is.
+ *
+ * One instance per process, shared by its adapters: its lanes are what the process knows of the quotas.
  */
 export class CognitoCalls {
-  private readonly limiter: SlidingWindowRateLimiter<CognitoQuotaCategory>;
+  private readonly limiter: AdaptiveRateLimiter<CognitoQuotaCategory>;
+  private readonly clock: Clock;
   private readonly sleeper: Sleeper;
 
+  /** @throws ValidationError `CONFIG.INVALID` for a rate limit or share out of range. */
   constructor(private readonly options: CognitoPacingOptions = {}) {
+    this.clock = options.clock ?? systemClock;
     this.sleeper = options.sleeper ?? timerSleeper;
-    this.limiter = new SlidingWindowRateLimiter<CognitoQuotaCategory>(
-      { ...DEFAULT_COGNITO_RATE_LIMITS, ...options.rateLimits },
-      { clock: options.clock ?? systemClock, sleeper: this.sleeper },
+    this.limiter = new AdaptiveRateLimiter<CognitoQuotaCategory>(
+      { ...COGNITO_QUOTAS, ...options.rateLimits },
+      {
+        clock: this.clock,
+        sleeper: this.sleeper,
+        ...(options.startShare === undefined ? {} : { startShare: options.startShare }),
+      },
     );
   }
 
+  /** The rate `category`'s calls go at now, in calls per second (undefined when not paced). */
+  rateOf(category: CognitoQuotaCategory): number | undefined {
+    return this.limiter.rateOf(category);
+  }
+
   /**
-   * Runs `call` (one request of `operation`) under the limiter and retry policy.
+   * Runs `call` (one request of `operation`) under its category's pacing, retrying throttling.
    *
-   * @throws LifecycleError `SERVICE.UNREACHABLE` when Cognito cannot be reached; otherwise the call's own
-   *   error, the last one when throttling outlasted every attempt.
+   * @throws QuotaDeadlineError `QUOTA.DEADLINE_REACHED` when Cognito throttled the call until the caller's
+   *   deadline (less `deadlineMarginMs`), or `maxThrottledMs` without one; LifecycleError
+   *   `SERVICE.UNREACHABLE` when Cognito cannot be reached; otherwise the call's own error.
    */
   async run<T>(operation: CognitoOperation, call: () => Promise<T>): Promise<T> {
     const category = COGNITO_OPERATION_CATEGORY[operation];
+    const deadline = callDeadline();
+    const giveUpAt =
+      deadline === undefined
+        ? this.clock.now().getTime() + (this.options.maxThrottledMs ?? 15 * 60_000)
+        : deadline.getTime() - (this.options.deadlineMarginMs ?? 10_000);
     try {
-      return await withRetry(
-        async () => {
-          await this.limiter.acquire(category);
-          return call();
-        },
-        {
-          sleeper: this.sleeper,
-          maxAttempts: this.options.maxAttempts,
-          baseDelayMs: this.options.baseDelayMs,
-          maxDelayMs: this.options.maxDelayMs,
-          random: this.options.random,
-        },
-      );
+      return await retryThrottled(call, {
+        operation,
+        clock: this.clock,
+        sleeper: this.sleeper,
+        giveUpAt,
+        turn: (notAfter) => this.limiter.acquire(category, notAfter),
+        onAnswered: () => this.limiter.answered(category),
+        onThrottled: () => this.limiter.throttled(category),
+        ...(this.options.baseDelayMs === undefined ? {} : { baseDelayMs: this.options.baseDelayMs }),
+        ...(this.options.maxDelayMs === undefined ? {} : { maxDelayMs: this.options.maxDelayMs }),
+        ...(this.options.random === undefined ? {} : { random: this.options.random }),
+      });
     } catch (error) {
       throw asUnreachable(SERVICE, operation, error) ?? error;
     }

@@ -55,21 +55,3 @@ export const COGNITO_QUOTAS: Readonly<Record<CognitoQuotaCategory, number>> = {
   StartUserImportJob: 5,
   DescribeUserImportJob: 5,
 };
-
-/**
- * Calls per second this process allows itself per category, by default: a fixed rate 15–20% under the
- * quotas above.
- */
-export const DEFAULT_COGNITO_RATE_LIMITS: Readonly<Record<CognitoQuotaCategory, number>> = {
-  UserList: 25,
-  UserRead: 100,
-  UserUpdate: 21,
-  UserCreation: 42,
-  UserPoolRead: 12,
-  GroupRead: 12,
-  GroupWrite: 12,
-  GetCSVHeader: 4,
-  CreateUserImportJob: 4,
-  StartUserImportJob: 4,
-  DescribeUserImportJob: 4,
-};

@@ -22,10 +22,10 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import { isThrottlingError } from "../../core/errors.js";
 import { allUsers } from "../../core/ports/user-directory.js";
 import { aUser } from "../../core/testing/builders.js";
 import { ManualClock } from "../in-memory/clock.js";
+import { withCallDeadline } from "../shared/call-deadline.js";
 import { CognitoCalls, type CognitoPacingOptions } from "./cognito-calls.js";
 import { CognitoUserDirectory } from "./user-directory.js";
 
@@ -54,7 +54,7 @@ function aDirectory(pacing: CognitoPacingOptions = {}) {
       calls,
     },
   );
-  return { directory, clock, sleeps };
+  return { directory, clock, sleeps, calls };
 }
 
 function wireUser(username: string, status = "CONFIRMED", extra: Partial<UserType> = {}): UserType {
@@ -353,37 +353,62 @@ describe("CognitoUserDirectory writes", () => {
 describe("CognitoUserDirectory pacing", () => {
   const throttled = () => new TooManyRequestsException({ message: "Rate exceeded", ...meta });
 
-  it("retries throttling with backoff and then succeeds", async () => {
+  it("retries throttling, slowing its category down, and then succeeds", async () => {
     cognito.on(AdminDeleteUserCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
-    const { directory, sleeps } = aDirectory({ baseDelayMs: 100 });
+    const { directory, calls } = aDirectory({ baseDelayMs: 100 });
+    const before = calls.rateOf("UserUpdate") as number;
     expect(await directory.deleteUser("ann")).toBe(true);
     expect(cognito.commandCalls(AdminDeleteUserCommand)).toHaveLength(3);
-    expect(sleeps).toEqual([50, 100]);
+    expect(calls.rateOf("UserUpdate")).toBeLessThan(before);
   });
 
-  it("gives up after the last attempt with Cognito's own throttling error", async () => {
-    const errors = [throttled(), throttled(), throttled()];
-    cognito.on(AdminDisableUserCommand).rejectsOnce(errors[0]).rejectsOnce(errors[1]).rejectsOnce(errors[2]);
-    const { directory } = aDirectory({ maxAttempts: 3 });
-    const error = await directory.disableUser("ann").catch((e: unknown) => e);
-    expect(error).toBe(errors[2]);
-    expect(isThrottlingError(error)).toBe(true);
-    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(3);
+  it("keeps retrying throttling past any count, and stops only at the caller's deadline", async () => {
+    const errors: Error[] = [];
+    cognito.on(AdminDisableUserCommand).callsFake(async () => {
+      errors.push(throttled());
+      throw errors.at(-1);
+    });
+    const { directory, clock } = aDirectory();
+    const deadline = new Date(clock.now().getTime() + 120_000);
+    const error = await withCallDeadline(deadline, () => directory.disableUser("ann")).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ name: "QuotaDeadlineError", code: "QUOTA.DEADLINE_REACHED" });
+    expect((error as Error).cause).toBe(errors.at(-1));
+    expect(errors.length).toBeGreaterThan(20);
+    // It stopped in time for the step to yield: no attempt within the call margin of the deadline.
+    expect(clock.now().getTime()).toBeLessThanOrEqual(deadline.getTime() - 10_000);
   });
 
-  it("spaces the calls of a quota category to its limit", async () => {
-    const { directory, clock } = aDirectory({ rateLimits: { UserUpdate: 2 } });
+  it("without a deadline, waits out throttling for at most maxThrottledMs", async () => {
+    cognito.on(AdminDisableUserCommand).rejects(throttled());
+    const { directory, clock } = aDirectory({ maxThrottledMs: 30_000 });
+    const start = clock.now().getTime();
+    await expect(directory.disableUser("ann")).rejects.toMatchObject({ code: "QUOTA.DEADLINE_REACHED" });
+    expect(clock.now().getTime() - start).toBeGreaterThan(20_000);
+    expect(clock.now().getTime() - start).toBeLessThanOrEqual(30_000);
+  });
+
+  it("does not retry Cognito's other answers", async () => {
+    cognito.on(AdminDisableUserCommand).rejects(new UserNotFoundException({ message: "gone", ...meta }));
+    const { directory } = aDirectory();
+    await expect(directory.disableUser("ann")).rejects.toMatchObject({ code: "USER.NOT_FOUND" });
+    expect(cognito.commandCalls(AdminDisableUserCommand)).toHaveLength(1);
+  });
+
+  it("spaces the calls of a quota category evenly at its rate", async () => {
+    const { directory, clock } = aDirectory({ rateLimits: { UserUpdate: 2 }, startShare: 1 });
     const sentAt: number[] = [];
     const start = clock.now().getTime();
     cognito
       .on(AdminDeleteUserCommand)
       .callsFake(async () => (sentAt.push(clock.now().getTime() - start), {}));
     await Promise.all(["a", "b", "c", "d", "e"].map((name) => directory.deleteUser(name)));
-    expect(sentAt).toEqual([0, 0, 1000, 1000, 2000]);
+    expect(sentAt).toEqual([0, 500, 1000, 1500, 2000]);
   });
 
-  it("counts each retry against the quota too", async () => {
-    const { directory, clock } = aDirectory({ rateLimits: { UserUpdate: 1 }, baseDelayMs: 1 });
+  it("paces each retry too, at the slower rate", async () => {
+    const { directory, clock } = aDirectory({ rateLimits: { UserUpdate: 1 }, startShare: 1, baseDelayMs: 1 });
     const sentAt: number[] = [];
     const start = clock.now().getTime();
     cognito
@@ -394,6 +419,8 @@ describe("CognitoUserDirectory pacing", () => {
       })
       .callsFake(async () => (sentAt.push(clock.now().getTime() - start), {}));
     await directory.deleteUser("ann");
-    expect(sentAt).toEqual([0, 1000]);
+    expect(sentAt[0]).toBe(0);
+    // Throttled at 1 a second, the category slows to 0.7 a second: the retry waits 1/0.7 s.
+    expect(sentAt[1]).toBeGreaterThanOrEqual(Math.floor(1000 / 0.7));
   });
 });

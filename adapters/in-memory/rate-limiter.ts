@@ -20,13 +20,7 @@ export class AccountQuotas {
 
   /** `limits`: calls per second per category; a category left out is not limited. */
   constructor(clock: Clock, limits: Readonly<Partial<Record<string, number>>>) {
-    this.window = new SlidingWindowRateLimiter(limits, {
-      clock,
-      // Never waits: a call past the quota is refused, not delayed.
-      sleeper: {
-        sleep: () => Promise.reject(new Error("AccountQuotas refuses calls past a quota; it never waits")),
-      },
-    });
+    this.window = new SlidingWindowRateLimiter(limits, { clock });
   }
 
   /**

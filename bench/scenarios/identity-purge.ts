@@ -2,14 +2,14 @@
  * 2. Identity purge against the in-memory user directory throttling at Cognito's quotas (the real clock, 25
  * AdminDeleteUser and 30 ListUsers per second; excess calls throw TooManyRequestsException).
  * - ours: purgeUnconfirmedIdentities over the directory paced and retried by the Cognito adapter's own
- *   CognitoCalls (sliding-window limiter per quota category + backoff on throttling), as CognitoUserDirectory
+ *   CognitoCalls (adaptive pacing per quota category, throttling retried until the deadline), as CognitoUserDirectory
  *   does in production. Only the transport differs: the in-memory pool instead of the SDK.
  * - baseline: list the unconfirmed users, keep the expired ones, delete them all in one unbounded
  *   Promise.all, no pacing, no retry (what a quick script does; the failures are logged and forgotten).
  */
 import { performance } from "node:perf_hooks";
 import { CognitoCalls } from "../../adapters/cognito/cognito-calls.js";
-import { DEFAULT_COGNITO_RATE_LIMITS } from "../../adapters/cognito/quotas.js";
+import { COGNITO_QUOTAS } from "../../adapters/cognito/quotas.js";
 import { COGNITO_RATE_LIMITS, InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
 import { systemClock } from "../../adapters/shared/time.js";
 import { errorCode, isThrottlingError } from "../../core/errors.js";
@@ -57,7 +57,7 @@ export const identityPurge: Scenario = async ({ options, log }) => {
   const notes = [
     `pool: ${formatNumber(expiredCount)} expired unconfirmed + ${formatNumber(oursPool.others)} others (confirmed, or unconfirmed under 24 h) that must stay.`,
     `quotas enforced by InMemoryUserDirectory: ListUsers ${COGNITO_RATE_LIMITS.ListUsers}/s, AdminDeleteUser ${COGNITO_RATE_LIMITS.UserUpdate}/s, AdminGetUser ${COGNITO_RATE_LIMITS.UserRead}/s (real clock).`,
-    `ours: CognitoCalls pacing UserUpdate ${options.deleteRate}/s (adapter default ${DEFAULT_COGNITO_RATE_LIMITS.UserUpdate}), UserList ${DEFAULT_COGNITO_RATE_LIMITS.UserList}/s, UserRead ${DEFAULT_COGNITO_RATE_LIMITS.UserRead}/s; each user is re-read (AdminGetUser) before its delete.`,
+    `ours: CognitoCalls pacing adaptively from half of each quota up to UserUpdate ${options.deleteRate}/s (adapter default: the quota, ${COGNITO_QUOTAS.UserUpdate}), UserList ${COGNITO_QUOTAS.UserList}/s, UserRead ${COGNITO_QUOTAS.UserRead}/s; each user is re-read (AdminGetUser) before its delete.`,
     "delete rate = deletions / (first delete sent → last delete answered); the configured rate is the pacing rate.",
     "the in-memory pool answers at once: against Cognito, a naive loop's rate depends on latency, but an unbounded Promise.all bursts past 25/s just the same.",
   ];
