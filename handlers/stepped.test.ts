@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { callDeadline } from "../adapters/shared/call-deadline.js";
+import { QuotaDeadlineError } from "../core/errors.js";
 import { DEFAULT_STEP_MARGIN_MS } from "../core/steps/step.js";
 import { RunFailedError } from "./invocation.js";
 import { type StepAnswer, steppedHandler } from "./stepped.js";
@@ -101,6 +103,45 @@ describe("a stepped job's Lambda handler", () => {
     expect(String((error as Error).message)).toContain(words);
     expect(store.size).toBe(0);
     expect(observability.counters.get("CountingFailed")).toBe(1);
+  });
+
+  it("yields a step throttled until its deadline: the state it was given, not done, and carries on after", async () => {
+    const { clock, store } = setup(3);
+    const deadlines: (Date | undefined)[] = [];
+    let throttled = false;
+    const handler = steppedHandler(
+      { clock, observability: new RecordingObservability() },
+      countingJob({
+        clock,
+        store,
+        total: 3,
+        beforeWrite: (key) => {
+          deadlines.push(callDeadline());
+          if (key === "run-1/1" && !throttled) {
+            throttled = true;
+            throw new QuotaDeadlineError("ListUsers", 50_000);
+          }
+        },
+      }),
+    );
+    const end = clock.now().getTime() + 15 * 60_000;
+    const first = (await handler(
+      { execution: "run-1", input: {}, state: null },
+      contextWith(clock, 15 * 60_000),
+    )) as Answer;
+    expect(first).toEqual({
+      state: { run: "run-1", next: 0, total: 3, dryRun: false },
+      done: false,
+      waitSeconds: 0,
+    });
+    expect(deadlines[0]?.getTime()).toBe(end);
+    const second = (await handler(
+      { execution: "run-1", input: {}, state: first.state },
+      contextWith(clock, 15 * 60_000),
+    )) as Answer;
+    expect(second.done).toBe(true);
+    // The interrupted step's write is done again under the same key, as after a crash.
+    expect(Object.fromEntries(store)).toEqual({ "run-1/0": 2, "run-1/1": 1, "run-1/2": 1 });
   });
 
   it("fails the last step when the report holds failures, so the execution fails and alarms", async () => {

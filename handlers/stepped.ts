@@ -14,7 +14,9 @@
  *   `state`. It answers `{"state", "done", "waitSeconds"}`: the state machine passes `state` to the next
  *   step until `done`, waiting `waitSeconds` first when the job asks for it (0 otherwise). The step's
  *   deadline is the invocation's end (`getRemainingTimeInMillis()`); the job stops starting new work
- *   `DEFAULT_STEP_MARGIN_MS` before it (core/steps/step.ts). When the last step is done, the report is
+ *   `DEFAULT_STEP_MARGIN_MS` before it (core/steps/step.ts). The deadline also goes down to the adapters'
+ *   calls (adapters/shared/call-deadline.ts): a call Cognito throttles until then ends the step as a yield
+ *   (the state it was given, not done), never as a failure. When the last step is done, the report is
  *   logged and counted, and a report with failures fails the invocation, so the execution fails and alarms.
  * - **A whole run** (a direct invocation with the start options, `{}` or `{"dryRun": true}`): the steps
  *   run one after another inside this invocation, as the CLI runs them, until done or until the
@@ -25,6 +27,7 @@
  */
 import * as z from "zod/mini";
 import "../core/validation.js";
+import { deadlineBoundStep } from "../adapters/shared/call-deadline.js";
 import { errorCode, ValidationError } from "../core/errors.js";
 import type { Clock } from "../core/ports/clock.js";
 import { checkStepState, type Step, stepShouldYield } from "../core/steps/step.js";
@@ -130,7 +133,7 @@ async function oneStep<S, O, R>(
     const { state, first } = stateOf(job, event);
     const remaining = context?.getRemainingTimeInMillis?.() ?? NO_CONTEXT_BUDGET_MS;
     const deadline = new Date(deps.clock.now().getTime() + remaining);
-    const outcome = await job.step(state, deadline);
+    const outcome = await deadlineBoundStep(job.step)(state, deadline);
     const next = checkStepState(outcome.state);
     const waitSeconds = outcome.done ? 0 : Math.max(0, Math.ceil(job.waitSeconds?.(next) ?? 0));
     log.info(`${job.job} step`, { execution, first, done: outcome.done, waitSeconds });
@@ -173,8 +176,9 @@ function wholeRun<S, O, R>(
       const options = parseEvent(job.options, event, "event");
       const deadline = invocationDeadline(deps.clock, context, NO_CONTEXT_BUDGET_MS);
       let state = job.start(options, context?.awsRequestId ?? `run-${deps.clock.now().getTime()}`);
+      const step = deadlineBoundStep(job.step);
       for (;;) {
-        const outcome = await job.step(state, deadline);
+        const outcome = await step(state, deadline);
         state = JSON.parse(JSON.stringify(checkStepState(outcome.state))) as S;
         if (outcome.done || stepShouldYield(deps.clock, deadline)) break;
       }
