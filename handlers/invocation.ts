@@ -1,3 +1,5 @@
+import { withCallDeadline } from "../adapters/shared/call-deadline.js";
+import { systemClock } from "../adapters/shared/time.js";
 import { errorCode } from "../core/errors.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { Observability } from "./observability.js";
@@ -51,8 +53,14 @@ export async function runJob<R>(
 ): Promise<R> {
   const { log, metrics } = observability;
   observability.startInvocation(context);
+  const remaining = context?.getRemainingTimeInMillis?.();
   try {
-    const report = await work();
+    // The invocation's end is every call's deadline: a call Cognito throttles until then fails with
+    // QUOTA.DEADLINE_REACHED before Lambda stops the function, rather than being cut off by the timeout.
+    const report =
+      remaining === undefined
+        ? await work()
+        : await withCallDeadline(new Date(systemClock.now().getTime() + remaining), work);
     if (failed(report)) {
       metrics.count(`${job}Failed`);
       log.error(`${job} finished with failures`, { report: loggable(report) });

@@ -73,3 +73,16 @@ describe("CognitoCalls against an endpoint nobody listens on", () => {
     client.destroy();
   });
 });
+
+describe("CognitoCalls' ceilings", () => {
+  it("start each category at half its ceiling: Cognito's quota, less room for the app's sign-ups in UserCreation", () => {
+    const calls = new CognitoCalls();
+    expect(calls.rateOf("UserList")).toBe(15);
+    expect(calls.rateOf("UserUpdate")).toBe(12.5);
+    expect(calls.rateOf("UserCreation")).toBe(21);
+    expect(new CognitoCalls({ rateLimits: { UserList: undefined } }).rateOf("UserList")).toBeUndefined();
+    expect(() => new CognitoCalls({ rateLimits: { UserList: 0 } })).toThrow(
+      expect.objectContaining({ code: "CONFIG.INVALID", field: "rateLimits.UserList" }),
+    );
+  });
+});

@@ -55,8 +55,9 @@ export interface CognitoPacingOptions {
   /** For the retry jitter; a number in [0, 1). */
   readonly random?: () => number;
   /**
-   * The most calls per second this process makes per quota category, over {@link COGNITO_QUOTAS} (Cognito's
-   * own quotas); `undefined` for a category turns its pacing off. Lower one to leave room for callers that
+   * The most calls per second this process makes per quota category, over the defaults (Cognito's quotas,
+   * {@link COGNITO_QUOTAS}, less room for the app's sign-ups in UserCreation); `undefined` for a category
+   * turns its pacing off. Lower one to leave room for callers that
    * do not pace themselves (the app's own sign-ups count against UserCreation).
    */
   readonly rateLimits?: Partial<Record<CognitoQuotaCategory, number | undefined>>;
@@ -77,6 +78,16 @@ export interface CognitoPacingOptions {
    */
   readonly maxThrottledMs?: number;
 }
+
+/**
+ * The most calls per second a process makes per category, by default: Cognito's quota, except where callers
+ * that do not pace themselves share it. The app's SignUp and ConfirmSignUp count against UserCreation, so a
+ * restore by AdminCreateUser leaves them 8 of its 50 a second.
+ */
+const DEFAULT_CEILINGS: Readonly<Record<CognitoQuotaCategory, number>> = {
+  ...COGNITO_QUOTAS,
+  UserCreation: COGNITO_QUOTAS.UserCreation - 8,
+};
 
 /** The service name errors and logs use for Cognito. */
 const SERVICE = "Amazon Cognito";
@@ -102,7 +113,7 @@ export class CognitoCalls {
     this.clock = options.clock ?? systemClock;
     this.sleeper = options.sleeper ?? timerSleeper;
     this.limiter = new AdaptiveRateLimiter<CognitoQuotaCategory>(
-      { ...COGNITO_QUOTAS, ...options.rateLimits },
+      { ...DEFAULT_CEILINGS, ...options.rateLimits },
       {
         clock: this.clock,
         sleeper: this.sleeper,
