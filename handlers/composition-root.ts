@@ -5,6 +5,7 @@
  * no adapter it never calls.
  */
 import type { AccountStore } from "../core/ports/account-store.js";
+import type { ApplicationAccounts } from "../core/ports/application-accounts.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
@@ -18,7 +19,7 @@ import { purgeUnconfirmedAccountsDependencies } from "./purge-unconfirmed-accoun
 import { purgeUnconfirmedIdentitiesDependencies } from "./purge-unconfirmed-identities.js";
 import { restoreDependencies } from "./restore.js";
 import { snapshotAndReconcileDependencies } from "./snapshot-and-reconcile.js";
-import { accountStore, closeAccountStore } from "./wiring/accounts.js";
+import { accountStore, applicationAccounts, closeAccountStore } from "./wiring/accounts.js";
 import { backupStore } from "./wiring/backups.js";
 import { erasureLedger } from "./wiring/erasures.js";
 import { restoreStateStore } from "./wiring/restores.js";
@@ -58,6 +59,14 @@ export class Container extends FunctionContainer {
   /** The accounts store (see `wiring/accounts.ts` for where its credentials come from). */
   accounts(options: { refreshCredentials: boolean } = { refreshCredentials: false }): Promise<AccountStore> {
     return accountStore(this, options);
+  }
+
+  /**
+   * Erase's view of the accounts table (a person's rows by email), on the store's login and pool.
+   * @throws ValidationError `CONFIG.INVALID` naming the variable when the accounts database is not configured.
+   */
+  accountRows(): Promise<ApplicationAccounts> {
+    return applicationAccounts(this);
   }
 
   /** Ends what keeps the process alive (the database pool): for the CLI and the local stack. */

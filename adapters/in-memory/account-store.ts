@@ -1,4 +1,6 @@
 import type { AccountKeyBounds, AccountKeyRange, AccountStore } from "../../core/ports/account-store.js";
+import type { ApplicationAccounts } from "../../core/ports/application-accounts.js";
+import { requireLookupEmail, sameEmail } from "../../core/user/email.js";
 import { Outage } from "./outage.js";
 
 export interface AccountRow {
@@ -8,8 +10,11 @@ export interface AccountRow {
   confirmationSentAt: Date | null;
 }
 
-/** The accounts table in memory, deleting exactly what the batched SQL purge would. */
-export class InMemoryAccountStore implements AccountStore {
+/**
+ * The accounts table in memory, deleting exactly what the batched SQL purge would; also erase's view of it
+ * (a person's rows by email).
+ */
+export class InMemoryAccountStore implements AccountStore, ApplicationAccounts {
   private readonly rows = new Map<number, AccountRow>();
   private nextId = 1;
   readonly outage = new Outage();
@@ -72,6 +77,24 @@ export class InMemoryAccountStore implements AccountStore {
     for (const row of victims) this.rows.delete(row.id);
     this.afterDelete?.(keys);
     return victims.length;
+  }
+
+  async countByEmail(email: string): Promise<number> {
+    const wanted = requireLookupEmail(email);
+    this.outage.check();
+    return this.withEmail(wanted).length;
+  }
+
+  async deleteByEmail(email: string): Promise<number> {
+    const wanted = requireLookupEmail(email);
+    this.outage.check();
+    const victims = this.withEmail(wanted);
+    for (const row of victims) this.rows.delete(row.id);
+    return victims.length;
+  }
+
+  private withEmail(email: string): AccountRow[] {
+    return [...this.rows.values()].filter((row) => sameEmail(row.email, email));
   }
 
   private expired(cutoff: Date): AccountRow[] {

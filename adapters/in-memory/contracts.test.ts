@@ -1,4 +1,5 @@
 import { describeAccountStoreContract } from "../../core/ports/account-store.contract.js";
+import { describeApplicationAccountsContract } from "../../core/ports/application-accounts.contract.js";
 import { describeBackupStoreContract } from "../../core/ports/backup-store.contract.js";
 import { describeErasureLedgerContract } from "../../core/ports/erasure-ledger.contract.js";
 import { describeRestoreStateStoreContract } from "../../core/ports/restore-state-store.contract.js";
@@ -57,6 +58,22 @@ describeAccountStoreContract("in-memory", async () => {
         void hook();
       };
     },
+  };
+});
+
+describeApplicationAccountsContract("in-memory", async () => {
+  const store = new InMemoryAccountStore();
+  return {
+    accounts: store,
+    holdsCaseVariants: true,
+    insert: async (emails) => {
+      for (const email of emails) store.insert({ email, confirmedAt: null, confirmationSentAt: null });
+    },
+    remainingEmails: async () =>
+      store
+        .all()
+        .map((row) => row.email)
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
   };
 });
 

@@ -12,12 +12,17 @@ import {
   type AccountStoreFixture,
   describeAccountStoreContract,
 } from "../../core/ports/account-store.contract.js";
+import {
+  type ApplicationAccountsFixture,
+  describeApplicationAccountsContract,
+} from "../../core/ports/application-accounts.contract.js";
 import { LifecycleError } from "../../core/errors.js";
 import { aPurgePolicy } from "../../core/testing/purge.js";
 import { purgeUnconfirmedAccounts } from "../../core/use-cases/purge-unconfirmed-accounts.js";
 import { ManualClock } from "../in-memory/clock.js";
 import { freePort } from "../../local/services/process.js";
 import { MYSQL_ACCOUNT_STORE_PRIVILEGES, MysqlAccountStore } from "./account-store.js";
+import { MYSQL_APPLICATION_ACCOUNTS_PRIVILEGES, MysqlApplicationAccounts } from "./application-accounts.js";
 import { migrateAccounts } from "./migrate.js";
 import { type AccountsTableOptions, resolveAccountsTableNames } from "./options.js";
 import { createAccountsPool } from "./pool.js";
@@ -138,11 +143,14 @@ async function storeFixture(table: Table, drop: () => Promise<void>): Promise<Ma
   };
 }
 
-/** A fresh database per fixture, dropped on close: nothing one test leaves behind can change another. */
+/**
+ * A fresh database per fixture, dropped on close: nothing one test leaves behind can change another. In
+ * utf8mb4 (MariaDB's collation `utf8mb4_general_ci`), as on RDS MySQL 8.
+ */
 async function aDatabase(): Promise<{ name: string; drop: () => Promise<void> }> {
   fixtures += 1;
   const name = `accounts_${process.pid}_${fixtures}`;
-  await admin.query("CREATE DATABASE ??", [name]);
+  await admin.query("CREATE DATABASE ?? CHARACTER SET utf8mb4", [name]);
   return { name, drop: async () => void (await admin.query("DROP DATABASE IF EXISTS ??", [name])) };
 }
 
@@ -163,7 +171,8 @@ async function aMigratedTable(): Promise<MariaDbFixture> {
 
 /**
  * An existing application schema the migration did not make: other names, an INT key, DATETIME and TIMESTAMP
- * columns without fractions (TIMESTAMP is the one the session time zone shifts), and no purge index.
+ * columns without fractions (TIMESTAMP is the one the session time zone shifts), no purge index, and emails
+ * in latin1 without any index (so two rows may differ only by case).
  */
 async function aLegacyTable(): Promise<MariaDbFixture> {
   const database = await aDatabase();
@@ -171,7 +180,7 @@ async function aLegacyTable(): Promise<MariaDbFixture> {
   await admin.query(
     `CREATE TABLE ??.?? (
        member_no INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-       mail VARCHAR(255) NOT NULL,
+       mail VARCHAR(320) CHARACTER SET latin1 NOT NULL,
        display_name VARCHAR(100) NULL,
        verified_on DATETIME NULL,
        verification_mailed_on TIMESTAMP NULL DEFAULT NULL
@@ -189,6 +198,7 @@ async function aLegacyTable(): Promise<MariaDbFixture> {
           id: "member_no",
           confirmedAt: "verified_on",
           confirmationSentAt: "verification_mailed_on",
+          email: "mail",
         },
       },
     },
@@ -196,8 +206,41 @@ async function aLegacyTable(): Promise<MariaDbFixture> {
   );
 }
 
+/** Erase's view of the same tables: a person's rows by email, through its own store. */
+function rowsFixture(
+  make: () => Promise<MariaDbFixture>,
+  holdsCaseVariants: boolean,
+): () => Promise<ApplicationAccountsFixture & { readonly table: Table }> {
+  return async () => {
+    const fixture = await make();
+    return {
+      table: fixture.table,
+      accounts: new MysqlApplicationAccounts(
+        drizzle({ client: aPool(fixture.table.database) }),
+        fixture.table.options,
+      ),
+      holdsCaseVariants,
+      insert: (emails) =>
+        fixture
+          .insert(emails.map((email) => ({ email, confirmedAt: null, confirmationSentAt: null })))
+          .then(() => undefined),
+      remainingEmails: async () =>
+        (await fixture.remainingEmails()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      ...(fixture.close ? { close: fixture.close } : {}),
+    };
+  };
+}
+
 describeAccountStoreContract("MariaDB, migrated table under a configured name", aMigratedTable);
 describeAccountStoreContract("MariaDB, existing schema with other table and column names", aLegacyTable);
+describeApplicationAccountsContract(
+  "MariaDB, migrated table (unique email, utf8mb4_general_ci)",
+  rowsFixture(aMigratedTable, false),
+);
+describeApplicationAccountsContract(
+  "MariaDB, existing schema with other names (latin1 emails, no index)",
+  rowsFixture(aLegacyTable, true),
+);
 
 const cutoff = new Date("2026-03-10T00:00:00.000Z");
 const minutes = (count: number) => new Date(cutoff.getTime() + count * 60_000);
@@ -528,5 +571,98 @@ describe("MysqlAccountStore on MariaDB", () => {
       await admin.query("SET GLOBAL time_zone = ?", [before?.zone]);
       await fixture.close?.();
     }
+  });
+});
+
+describe("MysqlApplicationAccounts on MariaDB", () => {
+  it("finds and deletes a person's row through the email index, locking no other row (EXPLAIN)", async () => {
+    const fixture = await aMigratedTable();
+    try {
+      const qualified = `${fixture.table.database}.${fixture.table.name}`;
+      const rows = Array.from({ length: 2_000 }, (_, index) => [`user-${index}@example.com`, null, null]);
+      await admin.query("INSERT INTO ?? (email, confirmed_at, confirmation_sent_at) VALUES ?", [
+        qualified,
+        rows,
+      ]);
+      await admin.query("ANALYZE TABLE ??", [qualified]);
+      const wrapped = observed(aPool(fixture.table.database));
+      const accounts = new MysqlApplicationAccounts(wrapped.db, fixture.table.options);
+      const onFixtureDatabase = aPool(fixture.table.database).promise();
+      // Each statement explained as sent, before it runs (once the row is gone, the plan says so instead).
+      const explain = async (statement: Statement) => {
+        const [[plan]] = await onFixtureDatabase.query<RowDataPacket[]>(
+          `EXPLAIN ${statement.sql}`,
+          statement.params,
+        );
+        expect(statement.sql).not.toMatch(/\blike\b/i);
+        // Seen on MariaDB 10.11: "const" (count) and "range" (delete) on users_email_unique, rows 1.
+        expect(plan).toMatchObject({ key: "users_email_unique" });
+        expect(Number(plan?.rows)).toBeLessThanOrEqual(1);
+      };
+      expect(await accounts.countByEmail("USER-1234@example.com")).toBe(1);
+      await explain(wrapped.statements.at(-1)!);
+      wrapped.beforeNextDelete(() => explain(wrapped.statements.at(-1)!));
+      expect(await accounts.deleteByEmail("User-1234@Example.com")).toBe(1);
+      expect(await fixture.remainingEmails()).toHaveLength(1_999);
+    } finally {
+      await fixture.close?.();
+    }
+  });
+
+  it("works with the purge login's privileges only (SELECT, DELETE); a SELECT-only login cannot delete (skipped when the injected user lacks GRANT OPTION)", async (context) => {
+    const [grants] = await admin.query<RowDataPacket[]>("SHOW GRANTS");
+    if (!grants.some((row) => Object.values(row).some((grant) => /WITH GRANT OPTION/.test(String(grant))))) {
+      context.skip("the injected MariaDB user cannot grant privileges");
+    }
+    expect([...MYSQL_APPLICATION_ACCOUNTS_PRIVILEGES]).toEqual([...MYSQL_ACCOUNT_STORE_PRIVILEGES]);
+    const fixture = await aLegacyTable();
+    const purger = `erase_purger_${process.pid}`;
+    const reader = `erase_reader_${process.pid}`;
+    try {
+      const qualified = `${fixture.table.database}.${fixture.table.name}`;
+      for (const [user, privileges] of [
+        [purger, MYSQL_APPLICATION_ACCOUNTS_PRIVILEGES.join(", ")],
+        [reader, "SELECT"],
+      ] as const) {
+        await admin.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY 'least-privilege-pw'", [user]);
+        await admin.query(`GRANT ${privileges} ON ${admin.escapeId(qualified)} TO ?@'127.0.0.1'`, [user]);
+      }
+      await fixture.insert(
+        ["gone@example.com", "kept@example.com"].map((email) => ({
+          email,
+          confirmedAt: minutes(-5),
+          confirmationSentAt: minutes(-10),
+        })),
+      );
+      const rowsAs = (user: string) =>
+        new MysqlApplicationAccounts(
+          drizzle({ client: aPool(fixture.table.database, { user, password: "least-privilege-pw" }) }),
+          fixture.table.options,
+        );
+      expect(await rowsAs(purger).countByEmail("gone@example.com")).toBe(1);
+      expect(await rowsAs(purger).deleteByEmail("gone@example.com")).toBe(1);
+      expect(await rowsAs(reader).countByEmail("kept@example.com")).toBe(1);
+      const { error } = await failureOf(rowsAs(reader).deleteByEmail("kept@example.com"));
+      expect(error).toMatchObject({
+        code: "DATABASE.AUTH_FAILED",
+        details: { driverCode: "ER_TABLEACCESS_DENIED_ERROR" },
+      });
+      expect(messages(error)).not.toMatch(/@example\.com/);
+      expect(await fixture.remainingEmails()).toEqual(["kept@example.com"]);
+    } finally {
+      await admin.query("DROP USER IF EXISTS ?@'127.0.0.1', ?@'127.0.0.1'", [purger, reader]);
+      await fixture.close?.();
+    }
+  });
+
+  it("fails a closed port with SERVICE.UNREACHABLE, holding no email", async () => {
+    const port = await freePort();
+    const pool = createAccountsPool({ ...server, port, tls: false });
+    pools.push(pool);
+    const { error } = await failureOf(
+      new MysqlApplicationAccounts(drizzle({ client: pool })).deleteByEmail("someone@example.com"),
+    );
+    expect(error).toMatchObject({ code: "SERVICE.UNREACHABLE" });
+    expect(messages(error)).not.toContain("someone@example.com");
   });
 });

@@ -22,13 +22,19 @@ describe("accounts table names", () => {
     expect(
       resolveAccountsTableNames({
         table: "members",
-        columns: { id: "member_no", confirmedAt: "verified_on", confirmationSentAt: "mailed_on" },
+        columns: {
+          id: "member_no",
+          confirmedAt: "verified_on",
+          confirmationSentAt: "mailed_on",
+          email: "mail",
+        },
       }),
     ).toEqual({
       table: "members",
       id: "member_no",
       confirmedAt: "verified_on",
       confirmationSentAt: "mailed_on",
+      email: "mail",
     });
   });
 
@@ -41,6 +47,9 @@ describe("accounts table names", () => {
     ["accounts.columns.confirmedAt", { columns: { confirmedAt: "confirmed at" } }],
     ["accounts.columns.confirmationSentAt", { columns: { confirmationSentAt: "sent-at" } }],
     ["accounts.columns", { columns: { confirmedAt: "ts", confirmationSentAt: "TS" } }],
+    ["accounts.columns.email", { columns: { email: "e'mail" } }],
+    ["accounts.columns.email", { columns: { email: "" } }],
+    ["accounts.columns", { columns: { email: "ID" } }],
   ])("reject a bad name as CONFIG.INVALID naming %s", (field, options) => {
     expect(() => resolveAccountsTableNames(options)).toThrow(
       expect.objectContaining({ name: "ValidationError", code: "CONFIG.INVALID", field }),

@@ -19,6 +19,8 @@ export interface AccountsTableOptions {
     readonly confirmedAt?: string;
     /** Default `confirmation_sent_at`. */
     readonly confirmationSentAt?: string;
+    /** Default `email`. */
+    readonly email?: string;
   };
 }
 
@@ -39,12 +41,13 @@ export function resolveAccountsTableNames(options: AccountsTableOptions = {}): A
       "accounts.columns.confirmationSentAt",
       columns.confirmationSentAt ?? DEFAULT_ACCOUNTS_TABLE_NAMES.confirmationSentAt,
     ),
+    email: identifier("accounts.columns.email", columns.email ?? DEFAULT_ACCOUNTS_TABLE_NAMES.email),
   };
-  const columnNames = [names.id, names.confirmedAt, names.confirmationSentAt].map((name) =>
+  const columnNames = [names.id, names.confirmedAt, names.confirmationSentAt, names.email].map((name) =>
     name.toLowerCase(),
   );
   if (new Set(columnNames).size !== columnNames.length) {
-    throw new ValidationError("CONFIG.INVALID", "accounts.columns", "the three columns must be distinct");
+    throw new ValidationError("CONFIG.INVALID", "accounts.columns", "the four columns must be distinct");
   }
   return names;
 }

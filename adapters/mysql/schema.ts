@@ -1,7 +1,7 @@
 import { bigint, datetime, index, mysqlTable, varchar } from "drizzle-orm/mysql-core";
 
 /**
- * The names of the accounts table and of the columns the purge reads. The defaults are those of the table
+ * The names of the accounts table and of the columns the purge and erase read. The defaults are those of the table
  * created by the migration (and of Devise-style `users` tables); an existing schema can name them otherwise.
  */
 export interface AccountsTableNames {
@@ -10,6 +10,8 @@ export interface AccountsTableNames {
   readonly id: string;
   readonly confirmedAt: string;
   readonly confirmationSentAt: string;
+  /** The email: how erase finds a person's rows, and how a purge preview names whom it deletes (masked). */
+  readonly email: string;
 }
 
 export const DEFAULT_ACCOUNTS_TABLE_NAMES: AccountsTableNames = {
@@ -17,6 +19,7 @@ export const DEFAULT_ACCOUNTS_TABLE_NAMES: AccountsTableNames = {
   id: "id",
   confirmedAt: "confirmed_at",
   confirmationSentAt: "confirmation_sent_at",
+  email: "email",
 };
 
 /**
@@ -47,6 +50,17 @@ export function purgeColumnsTable(names: AccountsTableNames) {
 }
 
 /**
+ * The key and the email of the accounts table, under the given names: what erase reads (and a purge preview,
+ * to name whom it deletes). The length is the migration's; an existing column may be shorter or longer.
+ */
+export function emailColumnTable(names: AccountsTableNames) {
+  return mysqlTable(names.table, {
+    ...purgeColumns(names),
+    email: varchar(names.email, { length: 320 }).notNull(),
+  });
+}
+
+/**
  * The accounts table as the migration creates it (for new deployments, the local stack and tests). The
  * application owns the table and may add columns of its own; the purge only needs those above.
  */
@@ -54,7 +68,9 @@ export const users = mysqlTable(
   DEFAULT_ACCOUNTS_TABLE_NAMES.table,
   {
     ...purgeColumns(DEFAULT_ACCOUNTS_TABLE_NAMES),
-    email: varchar("email", { length: 320 }).notNull().unique("users_email_unique"),
+    email: varchar(DEFAULT_ACCOUNTS_TABLE_NAMES.email, { length: 320 })
+      .notNull()
+      .unique("users_email_unique"),
   },
   (table) => [index(PURGE_INDEX_NAME).on(table.confirmedAt, table.confirmationSentAt)],
 );
