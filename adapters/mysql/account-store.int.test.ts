@@ -287,6 +287,24 @@ function messages(error: unknown): string {
   return parts.join("\n");
 }
 
+/** Skips the test when the injected user cannot grant privileges (logins with fewer could not be made). */
+async function skipWithoutGrantOption(context: { skip(note: string): void }): Promise<void> {
+  const [grants] = await admin.query<RowDataPacket[]>("SHOW GRANTS");
+  if (!grants.some((row) => Object.values(row).some((grant) => /WITH GRANT OPTION/.test(String(grant))))) {
+    context.skip("the injected MariaDB user cannot grant privileges");
+  }
+}
+
+/** Logins (password `least-privilege-pw`) with the given privileges on the table only; returns its name. */
+async function createLogins(table: Table, logins: readonly (readonly [string, string])[]): Promise<string> {
+  const qualified = `${table.database}.${table.name}`;
+  for (const [user, privileges] of logins) {
+    await admin.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY 'least-privilege-pw'", [user]);
+    await admin.query(`GRANT ${privileges} ON ${admin.escapeId(qualified)} TO ?@'127.0.0.1'`, [user]);
+  }
+  return qualified;
+}
+
 describe("MysqlAccountStore on MariaDB", () => {
   it("counts and purges through the purge index, reading it in order without a filesort (EXPLAIN)", async () => {
     const fixture = await aMigratedTable();
@@ -430,22 +448,15 @@ describe("MysqlAccountStore on MariaDB", () => {
   });
 
   it("purges as a user with only the documented privileges (skipped when the injected user lacks GRANT OPTION)", async (context) => {
-    const [grants] = await admin.query<RowDataPacket[]>("SHOW GRANTS");
-    if (!grants.some((row) => Object.values(row).some((grant) => /WITH GRANT OPTION/.test(String(grant))))) {
-      context.skip("the injected MariaDB user cannot grant privileges");
-    }
+    await skipWithoutGrantOption(context);
     const fixture = await aMigratedTable();
     const purger = `purger_${process.pid}`;
     const reader = `reader_${process.pid}`;
     try {
-      const qualified = `${fixture.table.database}.${fixture.table.name}`;
-      for (const [user, privileges] of [
+      const qualified = await createLogins(fixture.table, [
         [purger, MYSQL_ACCOUNT_STORE_PRIVILEGES.join(", ")],
         [reader, "SELECT"],
-      ] as const) {
-        await admin.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY 'least-privilege-pw'", [user]);
-        await admin.query(`GRANT ${privileges} ON ${admin.escapeId(qualified)} TO ?@'127.0.0.1'`, [user]);
-      }
+      ]);
       const rows = Array.from({ length: 1_000 }, (_, index) =>
         index < 30
           ? [`expired-${index}@example.com`, null, minutes(-24 * 60 - index)]
@@ -610,23 +621,16 @@ describe("MysqlApplicationAccounts on MariaDB", () => {
   });
 
   it("works with the purge login's privileges only (SELECT, DELETE); a SELECT-only login cannot delete (skipped when the injected user lacks GRANT OPTION)", async (context) => {
-    const [grants] = await admin.query<RowDataPacket[]>("SHOW GRANTS");
-    if (!grants.some((row) => Object.values(row).some((grant) => /WITH GRANT OPTION/.test(String(grant))))) {
-      context.skip("the injected MariaDB user cannot grant privileges");
-    }
+    await skipWithoutGrantOption(context);
     expect([...MYSQL_APPLICATION_ACCOUNTS_PRIVILEGES]).toEqual([...MYSQL_ACCOUNT_STORE_PRIVILEGES]);
     const fixture = await aLegacyTable();
     const purger = `erase_purger_${process.pid}`;
     const reader = `erase_reader_${process.pid}`;
     try {
-      const qualified = `${fixture.table.database}.${fixture.table.name}`;
-      for (const [user, privileges] of [
+      await createLogins(fixture.table, [
         [purger, MYSQL_APPLICATION_ACCOUNTS_PRIVILEGES.join(", ")],
         [reader, "SELECT"],
-      ] as const) {
-        await admin.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY 'least-privilege-pw'", [user]);
-        await admin.query(`GRANT ${privileges} ON ${admin.escapeId(qualified)} TO ?@'127.0.0.1'`, [user]);
-      }
+      ]);
       await fixture.insert(
         ["gone@example.com", "kept@example.com"].map((email) => ({
           email,

@@ -2,7 +2,7 @@ import { and, asc, count, gte, isNull, lt, max, min, type SQL, sql } from "drizz
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import { ValidationError } from "../../core/errors.js";
 import type { AccountKeyBounds, AccountKeyRange, AccountStore } from "../../core/ports/account-store.js";
-import { toAccountsDatabaseError } from "./errors.js";
+import { runAccountsStatement } from "./errors.js";
 import { type AccountsTableOptions, resolveAccountsTableNames } from "./options.js";
 import { purgeColumnsTable } from "./schema.js";
 
@@ -65,7 +65,7 @@ export class MysqlAccountStore implements AccountStore {
   }
 
   async keyBounds(): Promise<AccountKeyBounds | undefined> {
-    const [row] = await this.run(() =>
+    const [row] = await runAccountsStatement(() =>
       this.db.select({ first: min(this.table.id), last: max(this.table.id) }).from(this.table),
     );
     // MIN and MAX of an integer key come back as numbers, or NULL in an empty table.
@@ -81,7 +81,7 @@ export class MysqlAccountStore implements AccountStore {
       throw new ValidationError("PURGE.INVALID_INPUT", "keys", "must be whole numbers with from <= to");
     }
     const where = this.expired(cutoff);
-    const [result] = await this.run(() =>
+    const [result] = await runAccountsStatement(() =>
       keys
         ? this.db
             .delete(this.table)
@@ -98,7 +98,9 @@ export class MysqlAccountStore implements AccountStore {
   }
 
   private async count(where?: SQL): Promise<number> {
-    const [row] = await this.run(() => this.db.select({ rows: count() }).from(this.table).where(where));
+    const [row] = await runAccountsStatement(() =>
+      this.db.select({ rows: count() }).from(this.table).where(where),
+    );
     return row?.rows ?? 0;
   }
 
@@ -108,13 +110,5 @@ export class MysqlAccountStore implements AccountStore {
     }
     // `lt` on the column binds the cutoff through the column's UTC mapping, not mysql2's own date formatting.
     return sql`(${isNull(this.table.confirmedAt)} and ${lt(this.table.confirmationSentAt, cutoff)})`;
-  }
-
-  private async run<T>(statement: () => PromiseLike<T>): Promise<T> {
-    try {
-      return await statement();
-    } catch (error) {
-      throw toAccountsDatabaseError(error);
-    }
   }
 }

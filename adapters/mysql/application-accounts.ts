@@ -2,7 +2,7 @@ import { count, eq, type SQL, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import type { ApplicationAccounts } from "../../core/ports/application-accounts.js";
 import { requireLookupEmail } from "../../core/user/email.js";
-import { toAccountsDatabaseError } from "./errors.js";
+import { runAccountsStatement } from "./errors.js";
 import { type AccountsTableOptions, resolveAccountsTableNames } from "./options.js";
 import { emailColumnTable } from "./schema.js";
 
@@ -48,13 +48,15 @@ export class MysqlApplicationAccounts implements ApplicationAccounts {
 
   async countByEmail(email: string): Promise<number> {
     const where = this.holding(email);
-    const [row] = await this.run(() => this.db.select({ rows: count() }).from(this.table).where(where));
+    const [row] = await runAccountsStatement(() =>
+      this.db.select({ rows: count() }).from(this.table).where(where),
+    );
     return row?.rows ?? 0;
   }
 
   async deleteByEmail(email: string): Promise<number> {
     const where = this.holding(email);
-    const [result] = await this.run(() => this.db.delete(this.table).where(where));
+    const [result] = await runAccountsStatement(() => this.db.delete(this.table).where(where));
     return result.affectedRows;
   }
 
@@ -63,13 +65,5 @@ export class MysqlApplicationAccounts implements ApplicationAccounts {
     const folded = (value: SQL | typeof this.table.email) =>
       sql`cast(lower(convert(${value} using utf8mb4)) as binary)`;
     return sql`(${eq(this.table.email, wanted)} and ${folded(this.table.email)} = ${folded(sql`${wanted}`)})`;
-  }
-
-  private async run<T>(statement: () => PromiseLike<T>): Promise<T> {
-    try {
-      return await statement();
-    } catch (error) {
-      throw toAccountsDatabaseError(error);
-    }
   }
 }

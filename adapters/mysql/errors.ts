@@ -55,6 +55,15 @@ export function toAccountsDatabaseError(error: unknown): unknown {
   return error;
 }
 
+/** Runs one statement, turning a driver failure into {@link toAccountsDatabaseError}'s typed error. */
+export async function runAccountsStatement<T>(statement: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (error) {
+    throw toAccountsDatabaseError(error);
+  }
+}
+
 /** drizzle wraps every driver error in a DrizzleQueryError whose `cause` is mysql2's error. */
 function driverCause(error: unknown): DriverError & object {
   let current: unknown = error;
