@@ -1,6 +1,8 @@
 /**
  * Manual invoke: erases one person — a tombstone in the erasure ledger first, then the pool, the profile
- * table, every backup version and every snapshot part.
+ * table, every backup version and every snapshot part. The function runs outside the VPC and has no access to
+ * the application's accounts database: its report says the person's row there was not checked
+ * (`NO_DATABASE_ACCESS`), and it takes no flag to delete it (the CLI's `erase --delete-account-row` does).
  */
 import * as z from "zod/mini";
 import "../core/validation.js";
@@ -48,7 +50,19 @@ export function eraseHandler(deps: EraseHandlerDeps) {
       deps.observability,
       "Erase",
       context,
-      () => eraseUser(deps, parseEvent(eraseEventSchema, event, "event")),
+      () =>
+        eraseUser(
+          // Exactly these: no accounts table, whatever else the caller's object holds.
+          {
+            directory: deps.directory,
+            profiles: deps.profiles,
+            backups: deps.backups,
+            erasures: deps.erasures,
+            restores: deps.restores,
+            clock: deps.clock,
+          },
+          parseEvent(eraseEventSchema, event, "event"),
+        ),
       // An erasure that left parts it could not scrub has not finished: the invocation fails, naming them.
       (report) => !report.complete,
     );

@@ -288,11 +288,32 @@ describe("erase handler", () => {
     expect(w.observability.text()).not.toContain(user.username);
   });
 
+  it("has no access to the accounts database: says the row was not checked, and leaves it", async () => {
+    const w = world();
+    const user = aUser();
+    w.directory.seed(user);
+    const at = w.clock.now();
+    const accounts = new InMemoryAccountStore();
+    accounts.insert({ email: user.attributes.email!, confirmedAt: at, confirmationSentAt: at });
+    // Even handed a table, the function does not touch it: it never has one in AWS.
+    const handed = { ...w, accounts };
+    const report = await eraseHandler(handed)({ username: user.username }, lambdaContext());
+    expect(report).toMatchObject({
+      deletedFromPool: true,
+      accountRow: { status: "not-checked", reason: "NO_DATABASE_ACCESS" },
+      complete: true,
+    });
+    expect(accounts.all().map((row) => row.email)).toEqual([user.attributes.email]);
+    expect(w.observability.text()).toContain("NO_DATABASE_ACCESS");
+    expect(w.observability.text()).not.toContain(user.attributes.email!);
+  });
+
   it.each([
     [{}, "event: give a username, a userId, or both"],
     [{ username: "" }, "event.username"],
     [{ user: "x" }, "unknown: user"],
     [{ userId: 7 }, "event.userId"],
+    [{ username: "alice", deleteAccountRow: true }, "unknown: deleteAccountRow"],
   ])("refuses the event %j, naming what is wrong, and erases nothing", async (event, expected) => {
     const w = world();
     const user = aUser();

@@ -1,11 +1,13 @@
 /**
  * Erasing a person: a tombstone in the erasure ledger first, then the pool, the profile, every version of the
- * per-user backup, and every snapshot part (complete or not). See {@link eraseUser}.
+ * per-user backup, and every snapshot part (complete or not); the application's accounts table is checked and,
+ * when asked, the person's rows deleted. See {@link eraseUser}.
  */
 import { type ErasedPerson, isPersonsRecord } from "../erasure/person.js";
 import { scrubRestores } from "../erasure/scrub-restores.js";
 import { scrubSnapshots, type UnscrubbedPart } from "../erasure/scrub-snapshots.js";
-import { LifecycleError, ValidationError } from "../errors.js";
+import { errorCode, LifecycleError, ValidationError } from "../errors.js";
+import type { ApplicationAccounts } from "../ports/application-accounts.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { ErasureLedger } from "../ports/erasure-ledger.js";
@@ -23,7 +25,40 @@ export interface EraseDeps {
   /** Restores' state (`restores/`): the person leaves every plan and progress. */
   readonly restores: RestoreStateStore;
   readonly clock: Clock;
+  /**
+   * The application's accounts table, when this process can reach it (the CLI, with the accounts database's
+   * settings). Without it the report says the row was not checked (`NO_DATABASE_ACCESS`).
+   */
+  readonly accounts?: ApplicationAccounts;
 }
+
+export interface EraseOptions {
+  /**
+   * Delete the person's rows in the application's accounts table. Without it the table, which is the
+   * application's, is only read: the report says whether the person is still there.
+   */
+  readonly deleteAccountRow?: boolean;
+}
+
+/** Why the accounts table was not checked for the person. */
+export type AccountRowNotChecked =
+  /** No access to the accounts database: the erase function runs outside its VPC, or no settings were given. */
+  | "NO_DATABASE_ACCESS"
+  /** No email is known for the person (gone from the pool, no profile or backup holds one): no row to look for. */
+  | "EMAIL_UNKNOWN"
+  /** The database failed (`code` says how: `SERVICE.UNREACHABLE`, `DATABASE.AUTH_FAILED`, …). */
+  | "DATABASE_FAILED";
+
+/**
+ * The person in the application's accounts table (rows matched by email, ignoring case): `present` — still
+ * there, kept because deleting was not asked for; `deleted`; `absent` — no row holds their email;
+ * `not-checked`, with the reason.
+ */
+export type AccountRowReport =
+  | { readonly status: "absent" }
+  | { readonly status: "present"; readonly rows: number }
+  | { readonly status: "deleted"; readonly rows: number }
+  | { readonly status: "not-checked"; readonly reason: AccountRowNotChecked; readonly code?: string };
 
 /** Who to erase: the username (when the user is still in the pool) and/or the stable user id. */
 export interface EraseRequest {
@@ -58,6 +93,12 @@ export interface EraseReport {
    * under that id — another person's — was left alone.
    */
   readonly identityConflict?: "BOUND_TO_ANOTHER_USER" | "INVALID_ID";
+  /** The person's rows in the application's accounts table, and what was done with them. */
+  readonly accountRow: AccountRowReport;
+  /**
+   * Everything asked for is done: every part and restore scrubbed, and, when deleting the account row was asked
+   * for, the table checked (a row that could not be checked is only reported otherwise).
+   */
   readonly complete: boolean;
 }
 
@@ -147,20 +188,35 @@ export async function resolveErasure(
  * after the user left the pool, since the tombstone stays — finishes the job. Idempotent: erasing again finds
  * nothing more.
  *
+ *
+ * The application's accounts table comes last: the person's rows, found by the email the pool, the profile or
+ * the backup held (read before they are deleted), are counted, or deleted with `deleteAccountRow`. A database
+ * failure there stops nothing: the rest is done, and the report says the row was not checked, with the error's
+ * code — `complete: false` when deleting was asked for. A rerun cannot look again once no store holds the email.
+ *
  * @throws what {@link resolveErasure} throws (then nothing is written); errors of the stores as they come
  *   (what was done stays done, the tombstone first of all: run it again by `userId`).
  */
-export async function eraseUser(deps: EraseDeps, request: EraseRequest): Promise<EraseReport> {
-  const { person, user, identityConflict } = await resolveErasure(deps, request);
+export async function eraseUser(
+  deps: EraseDeps,
+  request: EraseRequest,
+  options: EraseOptions = {},
+): Promise<EraseReport> {
+  const resolved = await resolveErasure(deps, request);
+  const { person, user, identityConflict } = resolved;
   const { userId } = person;
   const tombstone =
     userId === undefined ? undefined : await deps.erasures.record({ userId, erasedAt: deps.clock.now() });
+  // Read while the pool user, the profile and the backup still hold it.
+  const email = deps.accounts ? await personsEmail(deps, resolved) : undefined;
 
   const deletedFromPool = user ? await deps.directory.deleteUser(user.username) : false;
   const profileDeleted = userId === undefined ? false : await deps.profiles.delete(userId);
   const backupVersionsDeleted = userId === undefined ? 0 : await deps.backups.eraseUserBackups(userId);
   const scrub = await scrubSnapshots(deps.backups, (record) => isPersonsRecord(person, record));
   const restores = await scrubRestores(deps.restores, person);
+  const deleteAccountRow = options.deleteAccountRow === true;
+  const accountRow = await settleAccountRow(deps.accounts, email, deleteAccountRow);
 
   return {
     ...(userId === undefined ? {} : { userId }),
@@ -175,8 +231,52 @@ export async function eraseUser(deps: EraseDeps, request: EraseRequest): Promise
     restoresRewritten: restores.restoresRewritten,
     unscrubbedRestores: restores.unscrubbedRestores,
     ...(identityConflict ? { identityConflict } : {}),
-    complete: scrub.unscrubbed.length === 0 && restores.unscrubbedRestores.length === 0,
+    accountRow,
+    complete:
+      scrub.unscrubbed.length === 0 &&
+      restores.unscrubbedRestores.length === 0 &&
+      !(deleteAccountRow && accountRow.status === "not-checked"),
   };
+}
+
+/**
+ * Counts the person's rows, or deletes them; a failure of the database becomes `not-checked` with its code.
+ * `email` is undefined without `accounts`, or when no store holds one.
+ */
+async function settleAccountRow(
+  accounts: ApplicationAccounts | undefined,
+  email: string | undefined,
+  remove: boolean,
+): Promise<AccountRowReport> {
+  if (!accounts) return { status: "not-checked", reason: "NO_DATABASE_ACCESS" };
+  if (email === undefined) return { status: "not-checked", reason: "EMAIL_UNKNOWN" };
+  try {
+    if (remove) {
+      const rows = await accounts.deleteByEmail(email);
+      return rows > 0 ? { status: "deleted", rows } : { status: "absent" };
+    }
+    const rows = await accounts.countByEmail(email);
+    return rows > 0 ? { status: "present", rows } : { status: "absent" };
+  } catch (error) {
+    return { status: "not-checked", reason: "DATABASE_FAILED", code: errorCode(error) };
+  }
+}
+
+/**
+ * The person's email: the pool user's, else their profile's, else their backup's — never one kept under an id
+ * that is not theirs (an identity conflict leaves only the pool user's). An unreadable backup gives none.
+ */
+async function personsEmail(
+  deps: Pick<EraseDeps, "profiles" | "backups">,
+  { person, user }: ResolvedErasure,
+): Promise<string | undefined> {
+  const fromPool = user?.attributes.email;
+  if (fromPool) return fromPool;
+  if (person.userId === undefined) return undefined;
+  const profile = await deps.profiles.get(person.userId);
+  if (profile?.email) return profile.email;
+  const backup = await deps.backups.getUserBackup(person.userId).catch(() => undefined);
+  return backup?.user.attributes.email || undefined;
 }
 
 /** What an erasure would remove, found without changing anything (the erase's preview). */
@@ -197,6 +297,8 @@ export interface ErasurePreview {
   readonly unreadable: readonly UnscrubbedPart[];
   /** Restores whose plan or progress names the person. */
   readonly restores: number;
+  /** The person in the application's accounts table: `present`, `absent` or `not-checked` (never deleted here). */
+  readonly accountRow: Exclude<AccountRowReport, { status: "deleted" }>;
 }
 
 /** Where the person is, everything {@link eraseUser} would remove; changes nothing. Throws as it does. */
@@ -210,7 +312,8 @@ export async function previewErasure(deps: EraseDeps, request: EraseRequest): Pr
     dryRun: true,
   });
   const restores = await scrubRestores(deps.restores, person, { dryRun: true });
-  const email = user?.attributes.email ?? profile?.email ?? backup?.user.attributes.email;
+  const email = user?.attributes.email || profile?.email || backup?.user.attributes.email || undefined;
+  const accountRow = (await settleAccountRow(deps.accounts, email, false)) as ErasurePreview["accountRow"];
   return {
     ...(userId === undefined ? {} : { userId }),
     ...(identityConflict ? { identityConflict } : {}),
@@ -223,6 +326,7 @@ export async function previewErasure(deps: EraseDeps, request: EraseRequest): Pr
     snapshotRecords: scan.recordsRemoved,
     unreadable: scan.unscrubbed,
     restores: restores.restoresRewritten,
+    accountRow,
   };
 }
 
