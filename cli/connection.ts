@@ -4,6 +4,7 @@
  * from `adapters/in-memory/`.
  */
 import type { AccountStore } from "../core/ports/account-store.js";
+import type { ApplicationAccounts } from "../core/ports/application-accounts.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock, Sleeper } from "../core/ports/clock.js";
 import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
@@ -29,6 +30,11 @@ export interface Connection {
   /** The erasure ledger (in the backup bucket). */
   erasures(): ErasureLedger;
   accounts(options: { refreshCredentials: boolean }): Promise<AccountStore>;
+  /**
+   * The accounts table as erase sees it (a person's rows by email), on the same login.
+   * @throws ValidationError `CONFIG.INVALID` naming the variable when the target has no accounts database.
+   */
+  accountRows(): Promise<ApplicationAccounts>;
   readonly clock: Clock;
   readonly sleeper: Sleeper;
   /** The stack's purge policy (PURGE_POLICY), before the command's flags override it. */
@@ -61,6 +67,7 @@ export const containerConnection: Connect = (env) => {
     restores: () => container.restores,
     erasures: () => container.erasures,
     accounts: (options) => container.accounts(options),
+    accountRows: () => container.accountRows(),
     clock: container.clock,
     sleeper: container.sleeper,
     purgePolicy: () => purgePolicyOf(container.env),

@@ -9,6 +9,7 @@ import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import type { Environment } from "../handlers/composition-root.js";
+import { LifecycleError, ValidationError } from "../core/errors.js";
 import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { aUser } from "../core/testing/builders.js";
 import type { User } from "../core/user/user.js";
@@ -22,7 +23,7 @@ const NOW = "2026-06-10T12:00:00.000Z";
 const POOL = "eu-west-1_AbC123";
 const old = new Date("2026-06-01T00:00:00.000Z");
 
-function world(clock: ManualClock = new ManualClock(NOW)) {
+function world(clock: ManualClock = new ManualClock(NOW), options: { accountsDatabase?: boolean } = {}) {
   const directory = new InMemoryUserDirectory({ clock });
   const profiles = new InMemoryProfileStore();
   const backups = new InMemoryBackupStore();
@@ -41,6 +42,12 @@ function world(clock: ManualClock = new ManualClock(NOW)) {
       restores: () => backups,
       erasures: () => erasures,
       accounts: async () => accounts,
+      accountRows: async () => {
+        if (options.accountsDatabase === false) {
+          throw new ValidationError("CONFIG.INVALID", "ACCOUNTS_DB_HOST", "is required");
+        }
+        return accounts;
+      },
       clock,
       sleeper: clock,
       purgePolicy: () => DEFAULT_PURGE_POLICY,
@@ -568,6 +575,119 @@ describe("erase", () => {
     const f = fakeIo();
     expect(await run(["erase", "--username", "nobody", "--yes"], f.io, w)).toBe(1);
     expect(f.stderr()).toContain("USER.NOT_FOUND");
+  });
+});
+
+describe("erase and the application's accounts table", () => {
+  async function withAccountRow(options: { accountsDatabase?: boolean } = {}) {
+    const w = world(new ManualClock(NOW), options);
+    const user = aUser();
+    w.directory.seed(user, aUser());
+    await run(["reconcile"], fakeIo().io, w);
+    const email = user.attributes.email as string;
+    w.accounts.insert({ email, confirmedAt: old, confirmationSentAt: old });
+    w.accounts.insert({ email: email.toUpperCase(), confirmedAt: old, confirmationSentAt: old });
+    w.accounts.insert({ email: "bystander@example.com", confirmedAt: old, confirmationSentAt: old });
+    const emails = () => w.accounts.all().map((row) => row.email);
+    return { w, user, email, emails };
+  }
+
+  it("the preview shows the person's rows, masked, and a dry run deletes nothing, even with --delete-account-row", async () => {
+    const { w, user, email, emails } = await withAccountRow();
+    const f = fakeIo();
+    expect(await run(["erase", "--username", user.username, "--dry-run"], f.io, w)).toBe(0);
+    expect(f.stdout()).toContain(
+      "accounts table (the application's): 2 rows with their email: will be kept (--delete-account-row deletes them)",
+    );
+    const json = fakeIo();
+    const argv = ["erase", "--username", user.username, "--delete-account-row", "--dry-run", "--json"];
+    expect(await run(argv, json.io, w)).toBe(0);
+    expect(JSON.parse(json.stdout())).toMatchObject({
+      deleteAccountRow: true,
+      preview: { accountRow: { status: "present", rows: 2 } },
+    });
+    const human = fakeIo();
+    expect(await run(argv.slice(0, -1), human.io, w)).toBe(0);
+    expect(human.stdout()).toContain("2 rows with their email: will be deleted");
+    expect(emails()).toHaveLength(3);
+    expect(await w.directory.getUser(user.username)).toBeDefined();
+    for (const out of [f, json, human]) expect(out.stdout() + out.stderr()).not.toContain(email);
+  });
+
+  it("without --delete-account-row erases the rest and says the rows are still there, keeping them", async () => {
+    const { w, user, email, emails } = await withAccountRow();
+    const f = fakeIo();
+    expect(await run(["erase", "--username", user.username, "--yes"], f.io, w)).toBe(0);
+    expect(f.stdout()).toContain(
+      "2 rows with their email: STILL THERE, kept (--delete-account-row deletes them)",
+    );
+    expect(f.stdout()).toContain("complete.");
+    expect(await w.directory.getUser(user.username)).toBeUndefined();
+    expect(emails()).toEqual([email, email.toUpperCase(), "bystander@example.com"]);
+  });
+
+  it("with --delete-account-row deletes the person's rows (any case), and only theirs", async () => {
+    const { w, user, emails } = await withAccountRow();
+    const f = fakeIo();
+    const argv = ["erase", "--username", user.username, "--delete-account-row", "--yes", "--json"];
+    expect(await run(argv, f.io, w)).toBe(0);
+    expect(JSON.parse(f.stdout())).toMatchObject({
+      ok: true,
+      deletedFromPool: true,
+      accountRow: { status: "deleted", rows: 2 },
+      complete: true,
+    });
+    expect(emails()).toEqual(["bystander@example.com"]);
+  });
+
+  it("refuses --delete-account-row when the target names no accounts database, changing nothing (exit 2)", async () => {
+    const { w, user } = await withAccountRow({ accountsDatabase: false });
+    const f = fakeIo();
+    expect(await run(["erase", "--username", user.username, "--delete-account-row", "--yes"], f.io, w)).toBe(
+      2,
+    );
+    expect(f.stderr()).toContain("--delete-account-row needs the accounts database");
+    expect(f.stderr()).toContain("ACCOUNTS_DB_HOST");
+    expect(await w.directory.getUser(user.username)).toBeDefined();
+    expect(await w.erasures.isErased(user.sub)).toBe(false);
+    // Without the flag the erase goes on and says the table was not checked.
+    const plain = fakeIo();
+    expect(await run(["erase", "--username", user.username, "--yes"], plain.io, w)).toBe(0);
+    expect(plain.stdout()).toContain("NOT CHECKED — no access to the accounts database from here");
+    expect(plain.stderr()).toContain("the accounts table will not be checked");
+  });
+
+  it("with the database down erases the rest; asked to delete the row, it says INCOMPLETE (exit 1)", async () => {
+    for (const [flags, exit] of [[[], 0] as const, [["--delete-account-row"], 1] as const]) {
+      const { w, user, emails } = await withAccountRow();
+      w.accounts.outage.begin(new LifecycleError("SERVICE.UNREACHABLE", "unreachable"));
+      const f = fakeIo();
+      expect(await run(["erase", "--username", user.username, ...flags, "--yes"], f.io, w)).toBe(exit);
+      expect(f.stdout()).toContain("NOT CHECKED — the accounts database failed (SERVICE.UNREACHABLE)");
+      expect(await w.directory.getUser(user.username)).toBeUndefined();
+      expect(await w.profiles.get(user.sub)).toBeUndefined();
+      if (exit === 1)
+        expect(f.stdout()).toContain("INCOMPLETE: their rows in the accounts table were not checked");
+      else expect(f.stdout()).toContain("complete.");
+      w.accounts.outage.end();
+      expect(emails()).toHaveLength(3);
+    }
+  });
+
+  it("takes --delete-account-row as a flag only: a value is a usage error", async () => {
+    const { w, user, emails } = await withAccountRow();
+    const f = fakeIo();
+    const argv = ["erase", "--username", user.username, "--delete-account-row=yes", "--yes"];
+    expect(await run(argv, f.io, w)).toBe(2);
+    expect(await w.directory.getUser(user.username)).toBeDefined();
+    expect(emails()).toHaveLength(3);
+  });
+
+  it("is described in the command's help", async () => {
+    const f = fakeIo();
+    expect(await run(["erase", "--help"], f.io)).toBe(0);
+    expect(f.stdout()).toContain("--delete-account-row");
+    expect(f.stdout()).toContain("erase --local --username alice --delete-account-row --yes");
   });
 });
 

@@ -9,6 +9,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { errorCode, LifecycleError, ValidationError } from "../core/errors.js";
 import type { AccountStore } from "../core/ports/account-store.js";
+import type { ApplicationAccounts } from "../core/ports/application-accounts.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
@@ -20,12 +21,17 @@ import {
   type PurgeReport,
   purgeCutoff,
 } from "../core/purge/index.js";
-import { type EraseReport, previewErasure } from "../core/use-cases/erase-user.js";
+import {
+  type AccountRowReport,
+  type EraseReport,
+  eraseUser,
+  previewErasure,
+} from "../core/use-cases/erase-user.js";
 import { reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { maskIdentifier } from "../core/user/mask.js";
 import { stableUserId } from "../core/user/user.js";
-import { eraseEventSchema, eraseHandler } from "../handlers/erase.js";
+import { eraseEventSchema } from "../handlers/erase.js";
 import { DEADLINE_MARGIN_MS, RunFailedError } from "../handlers/invocation.js";
 import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
 import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
@@ -242,10 +248,13 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
     "erase",
     "Erase one person: a tombstone first (no job writes or restores them again), then the pool, the profile " +
       "table, every version of their backup, every snapshot part and every restore's plan and progress. " +
-      "Cannot be undone.",
+      "Says whether they are still in the application's MySQL accounts table (found by email, ignoring " +
+      "case) when the target names its database; that table is the application's, so their row is deleted " +
+      "only with --delete-account-row. Cannot be undone.",
     [
       `  $ ${SERVICE} erase --local --username alice --dry-run      # what would be removed (email masked)`,
       `  $ ${SERVICE} erase --outputs prod.json --username alice --yes`,
+      `  $ ${SERVICE} erase --local --username alice --delete-account-row --yes   # their accounts row too`,
       `  $ ${SERVICE} erase --outputs prod.json --user-id 6f1c2a9e-…-… --yes   # a user no longer in the pool`,
     ].join("\n"),
   )
@@ -254,7 +263,15 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
       "--user-id <id>",
       "the stable user id (custom:legacy_sub, else sub); needed once the user left the pool",
     )
-    .option("--dry-run", "show where the user is (pool, profile, backup, snapshots); change nothing")
+    .option(
+      "--delete-account-row",
+      "also delete the person's rows in the application's accounts table (matched by email, ignoring case); " +
+        "refused when the target names no accounts database. Without it the table is only read",
+    )
+    .option(
+      "--dry-run",
+      "show where the user is (pool, profile, backup, snapshots, accounts table); change nothing",
+    )
     .option("--yes", "do not ask for confirmation (needed when no terminal is attached)")
     .action(execute("erase", eraseCommand));
 
@@ -1101,12 +1118,14 @@ function restoreLines(summary: RestoreSummary, pool: string): string[] {
 interface EraseOptions extends CommonOptions {
   readonly username?: string;
   readonly userId?: string;
+  readonly deleteAccountRow?: boolean;
   readonly dryRun?: boolean;
   readonly yes?: boolean;
 }
 
 async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcome> {
   const dryRun = options.dryRun === true;
+  const deleteAccountRow = options.deleteAccountRow === true;
   const request = {
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.userId !== undefined ? { userId: options.userId } : {}),
@@ -1128,6 +1147,7 @@ async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcom
     erasures: ctx.conn.erasures(),
     restores: ctx.conn.restores(),
     clock: ctx.conn.clock,
+    ...(await accountRowsFor(ctx, deleteAccountRow)),
   };
 
   if (dryRun || !options.yes) {
@@ -1149,24 +1169,27 @@ async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcom
       ...preview.unreadable.map(
         (part) => `    cannot be scrubbed: ${part.snapshotId}/${part.part} (${part.code})`,
       ),
+      `  accounts table (the application's): ${accountRowText(preview.accountRow, deleteAccountRow, "preview")}`,
       ...(preview.userId ? ["  and records a tombstone first, so no job writes or restores them again"] : []),
     ];
-    if (dryRun) return { code: EXIT_OK, data: { dryRun, preview }, human: lines };
+    if (dryRun) return { code: EXIT_OK, data: { dryRun, deleteAccountRow, preview }, human: lines };
     for (const line of lines) ctx.note(line);
-    await confirm(ctx, options.yes, `Erase this user everywhere? This cannot be undone.`);
+    await confirm(
+      ctx,
+      options.yes,
+      deleteAccountRow
+        ? "Erase this user everywhere, their rows in the accounts table too? This cannot be undone."
+        : "Erase this user everywhere? This cannot be undone.",
+    );
   }
   ctx.progress.start("erasing");
-  let report: EraseReport;
-  try {
-    report = await eraseHandler({ ...deps, observability: silentObservability })(request);
-  } catch (error) {
-    if (!(error instanceof RunFailedError)) throw error;
-    report = error.report as EraseReport;
-  }
+  const report = await eraseUser(deps, request, { deleteAccountRow });
   ctx.progress.done();
+  const rowUnchecked = deleteAccountRow && report.accountRow.status === "not-checked";
+  const partsLeft = report.unscrubbed.length > 0 || report.unscrubbedRestores.length > 0;
   return {
     code: report.complete ? EXIT_OK : EXIT_FAILURE,
-    data: { dryRun, ...report },
+    data: { dryRun, deleteAccountRow, ...report },
     human: [
       `Erased ${who}${report.userId ? ` (stable user id ${maskIdentifier(report.userId)})` : ""}`,
       ...(report.identityConflict ? [`  IDENTITY CONFLICT: ${conflictText(report.identityConflict)}`] : []),
@@ -1175,11 +1198,82 @@ async function eraseCommand(ctx: Context, options: EraseOptions): Promise<Outcom
       `  backup versions deleted: ${report.backupVersionsDeleted}`,
       `  snapshot records removed: ${report.snapshotRecordsRemoved} (${report.snapshotPartsRewritten} parts of ${report.snapshotsRewritten} snapshots rewritten)`,
       ...report.unscrubbed.map((part) => `  NOT SCRUBBED: ${part.snapshotId}/${part.part} (${part.code})`),
-      report.complete
-        ? "  complete."
-        : `  INCOMPLETE: fix or delete the parts above, then run erase again${report.userId ? " with --user-id" : ""}.`,
+      ...report.unscrubbedRestores.map(
+        (restore) => `  NOT SCRUBBED: restore ${restore.planId} (${restore.code})`,
+      ),
+      `  accounts table (the application's): ${accountRowText(report.accountRow, deleteAccountRow, "report")}`,
+      ...(report.complete
+        ? ["  complete."]
+        : [
+            ...(partsLeft
+              ? [
+                  `  INCOMPLETE: fix or delete the parts above, then run erase again${report.userId ? " with --user-id" : ""}.`,
+                ]
+              : []),
+            ...(rowUnchecked
+              ? [
+                  "  INCOMPLETE: their rows in the accounts table were not checked, so not deleted; this system " +
+                    "no longer holds their email to look again: delete them in the application.",
+                ]
+              : []),
+          ]),
     ],
   };
+}
+
+/**
+ * The accounts table for erase, when the target names its database. Without its settings the erase reports the
+ * row as not checked — unless `--delete-account-row` asked for it, which is then refused before anything is
+ * changed. Settings that fail otherwise (an unreadable secret) give a table whose every call fails with that
+ * error, so the erase goes on and reports the row as not checked, with the code.
+ */
+async function accountRowsFor(ctx: Context, required: boolean): Promise<{ accounts?: ApplicationAccounts }> {
+  try {
+    return { accounts: await ctx.conn.accountRows() };
+  } catch (error) {
+    if (error instanceof ValidationError && error.code === "CONFIG.INVALID") {
+      if (required) {
+        throw new UsageError(
+          `--delete-account-row needs the accounts database, and ${ctx.target.description} does not name ` +
+            `it (${describeFailure(error, ctx.target).message}): nothing was changed`,
+        );
+      }
+      ctx.note(`note: the accounts table will not be checked: ${describeFailure(error, ctx.target).message}`);
+      return {};
+    }
+    const failed = () => Promise.reject(error);
+    return { accounts: { countByEmail: failed, deleteByEmail: failed } };
+  }
+}
+
+function accountRowText(
+  row: AccountRowReport,
+  deleteAccountRow: boolean,
+  mode: "preview" | "report",
+): string {
+  const rows = (count: number) => `${count} row${count === 1 ? "" : "s"} with their email`;
+  switch (row.status) {
+    case "absent":
+      return "no row holds their email";
+    case "deleted":
+      return `${rows(row.rows)} deleted`;
+    case "present":
+      if (mode === "preview" && deleteAccountRow) return `${rows(row.rows)}: will be deleted`;
+      return `${rows(row.rows)}: ${mode === "preview" ? "will be kept" : "STILL THERE, kept"} (--delete-account-row deletes them)`;
+    case "not-checked":
+      return `NOT CHECKED — ${notCheckedText(row)}`;
+  }
+}
+
+function notCheckedText(row: Extract<AccountRowReport, { status: "not-checked" }>): string {
+  switch (row.reason) {
+    case "NO_DATABASE_ACCESS":
+      return "no access to the accounts database from here (NO_DATABASE_ACCESS)";
+    case "EMAIL_UNKNOWN":
+      return "no email is known for them any more (EMAIL_UNKNOWN)";
+    case "DATABASE_FAILED":
+      return `the accounts database failed (${row.code ?? "DATABASE_FAILED"})`;
+  }
 }
 
 function conflictText(conflict: NonNullable<EraseReport["identityConflict"]>): string {
