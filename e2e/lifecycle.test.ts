@@ -278,6 +278,29 @@ describe("the operator CLI on the local stack", () => {
     expect(back.UserStatus).toBe("RESET_REQUIRED");
     expect(attribute(back.UserAttributes, "custom:legacy_sub")).toBe(gilSub);
   }, 60_000);
+
+  it.skipIf(!hasMariaDb)(
+    `erase --local checks the person's row in the accounts table, and deletes it only with --delete-account-row${noMariaDbNote}`,
+    async () => {
+      await signUp("hana");
+      await confirm("hana");
+      await db!.query(
+        "INSERT INTO users (email, confirmed_at, confirmation_sent_at) VALUES " +
+          "('Hana@Example.com', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)), ('hana_@example.com', NULL, NULL)",
+      );
+      const preview = await cli(["erase", "--local", "--username", "hana", "--dry-run", "--json"]);
+      expect(preview.code).toBe(0);
+      expect(JSON.parse(preview.stdout).preview.accountRow).toEqual({ status: "present", rows: 1 });
+      const erased = await cli(["erase", "--local", "--username", "hana", "--delete-account-row", "--yes"]);
+      expect(erased.code).toBe(0);
+      expect(erased.stdout).toContain("accounts table (the application's): 1 row with their email deleted");
+      expect(erased.stdout + erased.stderr).not.toContain("hana@example.com");
+      expect(await usernames()).not.toContain("hana");
+      expect(await accountEmails()).toContain("hana_@example.com");
+      expect(await accountEmails()).not.toContain("Hana@Example.com");
+    },
+    60_000,
+  );
 });
 
 describe("the local stack's own secrets", () => {
