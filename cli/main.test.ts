@@ -291,6 +291,54 @@ describe("purge-unconfirmed", () => {
     expect(usernames(w)).toContain(late.username);
   });
 
+  it("the accounts preview names whom it deletes (masked, the oldest 20 and how many more); the run after the 'yes' keeps the preview's cutoff", async () => {
+    const w = world();
+    const hoursBefore = (hours: number) => new Date(Date.parse(NOW) - hours * 3_600_000);
+    for (let i = 0; i < 25; i++) {
+      w.accounts.insert({
+        email: `old${i}@example.com`,
+        confirmedAt: null,
+        confirmationSentAt: hoursBefore(100 - i),
+      });
+    }
+    // 20 hours old: too young now, expired under a cutoff taken 10 hours later.
+    w.accounts.insert({ email: "young@example.org", confirmedAt: null, confirmationSentAt: hoursBefore(20) });
+    for (let i = 0; i < 600; i++) {
+      w.accounts.insert({ email: `ok${i}@example.com`, confirmedAt: old, confirmationSentAt: old });
+    }
+    const f = fakeIo({ tty: true });
+    f.io.prompt = async () => {
+      // The operator takes ten hours to answer.
+      w.clock.advance(10 * 3_600_000);
+      return "yes";
+    };
+    expect(await run(["purge-unconfirmed", "--target", "accounts"], f.io, w)).toBe(0);
+    expect(f.stderr()).toContain("PREVIEW: nothing has been deleted yet");
+    const who = f
+      .stderr()
+      .split("\n")
+      .find((line) => line.includes("who:"));
+    expect(who).toBe(`    who: ${Array.from({ length: 20 }, () => "o***@e***.com").join(", ")} and 5 more`);
+    expect(f.stdout()).toContain("deleted 25 of 25 eligible");
+    expect(f.stdout()).toContain(`cutoff ${new Date(Date.parse(NOW) - 24 * 3_600_000).toISOString()}`);
+    const emails = w.accounts.all().map((row) => row.email);
+    expect(emails).toContain("young@example.org");
+    expect(emails.filter((email) => email.startsWith("old"))).toEqual([]);
+    expect(`${f.stdout()}${f.stderr()}`).not.toMatch(/old\d+@example\.com|young@/);
+  });
+
+  it("a dry run of the accounts names them too, masked, in --json as in text", async () => {
+    const { w } = withUnconfirmed();
+    const f = fakeIo();
+    expect(await run(["purge-unconfirmed", "--target", "accounts", "--dry-run", "--json"], f.io, w)).toBe(0);
+    expect(JSON.parse(f.stdout()).results[0]).toMatchObject({ users: ["l***@e***.com"], more: 0 });
+    expect(f.stdout()).not.toContain("late@example.com");
+    const human = fakeIo();
+    expect(await run(["purge-unconfirmed", "--target", "accounts", "--dry-run"], human.io, w)).toBe(0);
+    expect(human.stdout()).toContain("    who: l***@e***.com\n");
+    expect(w.accounts.all()).toHaveLength(41);
+  });
+
   it("--json prints one parseable document and nothing else on stdout", async () => {
     const { w } = withUnconfirmed();
     const f = fakeIo();

@@ -14,6 +14,7 @@ import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import {
+  type AccountPurgePlan,
   formatDuration,
   parsePurgePolicy,
   type PurgePlan,
@@ -27,6 +28,7 @@ import {
   eraseUser,
   previewErasure,
 } from "../core/use-cases/erase-user.js";
+import { nameAccountPurge } from "../core/use-cases/purge-unconfirmed-accounts.js";
 import { reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { maskIdentifier } from "../core/user/mask.js";
@@ -571,8 +573,12 @@ type PurgeResult =
   | {
       readonly target: PurgeTargetName;
       readonly report: PurgeReport;
-      /** Who the run deletes (a preview: would delete), masked; accounts are rows, named by none. */
+      /**
+       * Who the run deletes (a preview: would delete), masked. Accounts are deleted by query: a preview names
+       * the oldest rows by email (at most 20, `more` counting the rest); a run names none.
+       */
       readonly users?: readonly string[];
+      readonly more?: number;
     }
   | { readonly target: PurgeTargetName; readonly error: { code: string; message: string } };
 
@@ -668,7 +674,16 @@ async function purgeAll(
               ...ctx.conn.accountsPurgeSizes(),
             })({});
       const names = users();
-      results.push({ target, report, ...(names ? { users: names } : {}) });
+      if (target === "accounts" && policy.dryRun && plan && "limit" in plan) {
+        // A preview names the rows it would delete (masked); the emails never leave this process unmasked.
+        const named = await nameAccountPurge(
+          await ctx.conn.accounts({ refreshCredentials: false }),
+          plan as AccountPurgePlan,
+        );
+        results.push({ target, report, users: named.masked, more: named.more });
+      } else {
+        results.push({ target, report, ...(names ? { users: names } : {}) });
+      }
     } catch (error) {
       if (error instanceof RunFailedError) {
         const names = users();
@@ -714,8 +729,9 @@ function purgeLines(
       `  ${r.target}: ${mode === "run" ? `deleted ${r.deleted}` : `would delete ${planned}`} of ${r.eligible} eligible ` +
         `(${r.candidates} candidates, cutoff ${r.cutoff})`,
       result.users === undefined
-        ? `    who: rows of the accounts table, at most ${mode === "run" ? r.deleted : planned}, unconfirmed and sent before the cutoff`
-        : `    who${mode === "run" ? " (deleted)" : ""}: ${result.users.length ? result.users.join(", ") : "nobody"}`,
+        ? `    who: rows of the accounts table, at most ${mode === "run" ? r.deleted : planned}, unconfirmed and sent before the cutoff, oldest first`
+        : `    who${mode === "run" ? " (deleted)" : ""}: ${result.users.length ? result.users.join(", ") : "nobody"}` +
+            (result.more ? ` and ${result.more} more` : ""),
       `    deferred to a later run: ${r.deferred}; skipped: ${skipped || "none"}; failed: ${r.failed}` +
         (r.failed > 0
           ? ` (${Object.entries(r.failureCodes)

@@ -133,6 +133,29 @@ describe("purge-unconfirmed-accounts handler", () => {
     expect(w.observability.text()).not.toContain("@example.com");
   });
 
+  it("a dry run logs counts only: no email reaches the logs, masked or not, and no email is read", async () => {
+    const w = accountsWorld();
+    const reads: string[] = [];
+    const watched = Object.assign(Object.create(w.accounts) as InMemoryAccountStore, {
+      oldestExpiredUnconfirmedEmails: async (cutoff: Date, limit: number) => {
+        reads.push("emails");
+        return w.accounts.oldestExpiredUnconfirmedEmails(cutoff, limit);
+      },
+    });
+    const handler = purgeUnconfirmedAccountsHandler({
+      ...w,
+      accounts: async () => watched,
+      policy: DEFAULT_PURGE_POLICY,
+      batchSize: 100,
+      lanes: 2,
+    });
+    expect(await handler({ dryRun: true }, lambdaContext())).toMatchObject({ eligible: 1, deleted: 0 });
+    expect(w.observability.text()).toContain('"eligible":1');
+    expect(w.observability.text()).not.toMatch(/@/);
+    expect(reads).toEqual([]);
+    expect(w.accounts.all()).toHaveLength(31);
+  });
+
   it("reads the secret again once when the login is refused (a rotated password), then goes on", async () => {
     const w = accountsWorld();
     const opened: boolean[] = [];

@@ -1,5 +1,6 @@
 import type { AccountKeyBounds, AccountKeyRange, AccountStore } from "../../core/ports/account-store.js";
 import type { ApplicationAccounts } from "../../core/ports/application-accounts.js";
+import { ValidationError } from "../../core/errors.js";
 import { requireLookupEmail, sameEmail } from "../../core/user/email.js";
 import { Outage } from "./outage.js";
 
@@ -59,6 +60,16 @@ export class InMemoryAccountStore implements AccountStore, ApplicationAccounts {
     return ids.length === 0 ? undefined : { first: Math.min(...ids), last: Math.max(...ids) };
   }
 
+  async oldestExpiredUnconfirmedEmails(cutoff: Date, limit: number): Promise<string[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new ValidationError("PURGE.INVALID_INPUT", "limit", "must be a whole number of rows, 0 or more");
+    }
+    this.outage.check();
+    return oldestFirst(this.expired(cutoff))
+      .slice(0, limit)
+      .map((row) => row.email);
+  }
+
   async deleteExpiredUnconfirmed(cutoff: Date, limit: number, keys?: AccountKeyRange): Promise<number> {
     this.beforeDelete?.();
     this.outage.check();
@@ -69,10 +80,7 @@ export class InMemoryAccountStore implements AccountStore, ApplicationAccounts {
     const victims = (
       keys
         ? expired.filter((row) => row.id >= keys.from && row.id < keys.to).sort((a, b) => a.id - b.id)
-        : expired.sort(
-            (a, b) =>
-              (a.confirmationSentAt?.getTime() ?? 0) - (b.confirmationSentAt?.getTime() ?? 0) || a.id - b.id,
-          )
+        : oldestFirst(expired)
     ).slice(0, limit);
     for (const row of victims) this.rows.delete(row.id);
     this.afterDelete?.(keys);
@@ -105,4 +113,11 @@ export class InMemoryAccountStore implements AccountStore, ApplicationAccounts {
         row.confirmationSentAt.getTime() < cutoff.getTime(),
     );
   }
+}
+
+/** The purge's order: by `confirmation_sent_at`, then by key. */
+function oldestFirst(rows: AccountRow[]): AccountRow[] {
+  return rows.sort(
+    (a, b) => (a.confirmationSentAt?.getTime() ?? 0) - (b.confirmationSentAt?.getTime() ?? 0) || a.id - b.id,
+  );
 }

@@ -4,7 +4,7 @@ import { ValidationError } from "../../core/errors.js";
 import type { AccountKeyBounds, AccountKeyRange, AccountStore } from "../../core/ports/account-store.js";
 import { runAccountsStatement } from "./errors.js";
 import { type AccountsTableOptions, resolveAccountsTableNames } from "./options.js";
-import { purgeColumnsTable } from "./schema.js";
+import { emailColumnTable, purgeColumnsTable } from "./schema.js";
 
 /**
  * The privileges the store's database user needs on the accounts table, and no more:
@@ -47,13 +47,17 @@ export type MysqlAccountStoreOptions = AccountsTableOptions;
  */
 export class MysqlAccountStore implements AccountStore {
   private readonly table: ReturnType<typeof purgeColumnsTable>;
+  /** The same table with its email column, read only to name whom a preview deletes. */
+  private readonly named: ReturnType<typeof emailColumnTable>;
 
   /** @throws ValidationError `CONFIG.INVALID` naming the option when a table or column name is not a plain identifier. */
   constructor(
     private readonly db: MySql2Database<Record<string, unknown>>,
     options: MysqlAccountStoreOptions = {},
   ) {
-    this.table = purgeColumnsTable(resolveAccountsTableNames(options));
+    const names = resolveAccountsTableNames(options);
+    this.table = purgeColumnsTable(names);
+    this.named = emailColumnTable(names);
   }
 
   async countAll(): Promise<number> {
@@ -62,6 +66,24 @@ export class MysqlAccountStore implements AccountStore {
 
   async countExpiredUnconfirmed(cutoff: Date): Promise<number> {
     return this.count(this.expired(cutoff));
+  }
+
+  /**
+   * `SELECT email FROM t WHERE <the purge's condition> ORDER BY confirmed_at, confirmation_sent_at, id LIMIT n`:
+   * the purge index in order, as the delete reads it, then n rows for their email.
+   */
+  async oldestExpiredUnconfirmedEmails(cutoff: Date, limit: number): Promise<string[]> {
+    checkLimit(limit);
+    const table = this.named;
+    const rows = await runAccountsStatement(() =>
+      this.db
+        .select({ email: table.email })
+        .from(table)
+        .where(expiredIn(table, cutoff))
+        .orderBy(asc(table.confirmedAt), asc(table.confirmationSentAt), asc(table.id))
+        .limit(limit),
+    );
+    return rows.map((row) => row.email);
   }
 
   async keyBounds(): Promise<AccountKeyBounds | undefined> {
@@ -74,9 +96,7 @@ export class MysqlAccountStore implements AccountStore {
   }
 
   async deleteExpiredUnconfirmed(cutoff: Date, limit: number, keys?: AccountKeyRange): Promise<number> {
-    if (!Number.isSafeInteger(limit) || limit < 0) {
-      throw new ValidationError("PURGE.INVALID_INPUT", "limit", "must be a whole number of rows, 0 or more");
-    }
+    checkLimit(limit);
     if (keys && !(Number.isSafeInteger(keys.from) && Number.isSafeInteger(keys.to) && keys.from <= keys.to)) {
       throw new ValidationError("PURGE.INVALID_INPUT", "keys", "must be whole numbers with from <= to");
     }
@@ -105,10 +125,24 @@ export class MysqlAccountStore implements AccountStore {
   }
 
   private expired(cutoff: Date): SQL {
-    if (Number.isNaN(cutoff.getTime())) {
-      throw new ValidationError("PURGE.INVALID_INPUT", "cutoff", "must be a valid date");
-    }
-    // `lt` on the column binds the cutoff through the column's UTC mapping, not mysql2's own date formatting.
-    return sql`(${isNull(this.table.confirmedAt)} and ${lt(this.table.confirmationSentAt, cutoff)})`;
+    return expiredIn(this.table, cutoff);
+  }
+}
+
+/** Never confirmed, and sent strictly before `cutoff`: the purge's condition, on either view of the table. */
+function expiredIn(
+  table: Pick<ReturnType<typeof purgeColumnsTable>, "confirmedAt" | "confirmationSentAt">,
+  cutoff: Date,
+): SQL {
+  if (Number.isNaN(cutoff.getTime())) {
+    throw new ValidationError("PURGE.INVALID_INPUT", "cutoff", "must be a valid date");
+  }
+  // `lt` on the column binds the cutoff through the column's UTC mapping, not mysql2's own date formatting.
+  return sql`(${isNull(table.confirmedAt)} and ${lt(table.confirmationSentAt, cutoff)})`;
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new ValidationError("PURGE.INVALID_INPUT", "limit", "must be a whole number of rows, 0 or more");
   }
 }

@@ -32,8 +32,9 @@ export const DEFAULT_ACCOUNTS_TABLE_NAMES: AccountsTableNames = {
 export const PURGE_INDEX_NAME = "users_purge_idx";
 
 /**
- * The columns the purge needs, under the given names. Only these: the store never reads e-mails or anything
- * else of an account, so it cannot leak them. Datetimes are UTC in `date` mode: drizzle writes and reads them as
+ * The columns the purge needs, under the given names. Only these: the purge's statements read no e-mail or
+ * anything else of an account, so they cannot leak them (a preview reads the email through
+ * {@link emailColumnTable}, to name whom it deletes, masked). Datetimes are UTC in `date` mode: drizzle writes and reads them as
  * UTC strings, whatever the time zone of the Node.js process.
  */
 function purgeColumns(names: AccountsTableNames) {

@@ -354,6 +354,12 @@ class TimedAccountStore implements AccountStore {
     return this.time("keyBounds", () => this.inner.keyBounds());
   }
 
+  oldestExpiredUnconfirmedEmails(cutoff: Date, limit: number): Promise<string[]> {
+    return this.time("oldestExpiredUnconfirmedEmails", () =>
+      this.inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
+    );
+  }
+
   deleteExpiredUnconfirmed(cutoff: Date, limit: number, keys?: AccountKeyRange): Promise<number> {
     if (keys) this.keyRangeStatements += 1;
     return this.time("deleteExpiredUnconfirmed", () =>

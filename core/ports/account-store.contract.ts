@@ -81,6 +81,30 @@ export function describeAccountStoreContract(
         expect(await remainingEmails()).toContain("old-unconfirmed-1@example.com");
       }));
 
+    it("names the oldest expired rows by email, in the order the purge deletes them, deleting nothing", () =>
+      withFixture(async ({ store, insert, remainingEmails }) => {
+        // Inserted youngest first, so key order is not age order.
+        await insert([...rows].reverse());
+        expect(await store.oldestExpiredUnconfirmedEmails(cutoff, 2)).toEqual([
+          "old-unconfirmed-1@example.com",
+          "old-unconfirmed-2@example.com",
+        ]);
+        expect(await store.oldestExpiredUnconfirmedEmails(cutoff, 20)).toEqual([
+          "old-unconfirmed-1@example.com",
+          "old-unconfirmed-2@example.com",
+          "old-unconfirmed-3@example.com",
+        ]);
+        expect(await store.oldestExpiredUnconfirmedEmails(cutoff, 0)).toEqual([]);
+        expect(await remainingEmails()).toHaveLength(rows.length);
+        // The names are the rows the purge's next statement deletes.
+        expect(await store.deleteExpiredUnconfirmed(cutoff, 2)).toBe(2);
+        expect(await remainingEmails()).not.toContain("old-unconfirmed-2@example.com");
+        await expect(store.oldestExpiredUnconfirmedEmails(cutoff, -1)).rejects.toMatchObject({
+          code: "PURGE.INVALID_INPUT",
+          field: "limit",
+        });
+      }));
+
     it("gives the first and the last key, and none for an empty table", () =>
       withFixture(async ({ store, insert }) => {
         expect(await store.keyBounds()).toBeUndefined();

@@ -1,6 +1,6 @@
 /**
  * The application's accounts table (MySQL `users`): rows with `confirmed_at` and `confirmation_sent_at`.
- * Only what the purge needs.
+ * Only what the purge needs. E-mails are read only to name, to an operator and masked, whom a preview deletes.
  */
 export interface AccountStore {
   /** Number of rows in the table (for the share-of-table safety rule). */
@@ -8,6 +8,14 @@ export interface AccountStore {
 
   /** Number of rows never confirmed whose confirmation was sent strictly before `cutoff`. */
   countExpiredUnconfirmed(cutoff: Date): Promise<number>;
+
+  /**
+   * The emails of the first `limit` rows {@link deleteExpiredUnconfirmed} would delete without `keys`: never
+   * confirmed, sent strictly before `cutoff`, oldest first (then by primary key). For a preview to name, masked,
+   * whom it deletes; the caller never logs them.
+   * @throws ValidationError `PURGE.INVALID_INPUT` naming `limit` or `cutoff` when it is not valid.
+   */
+  oldestExpiredUnconfirmedEmails(cutoff: Date, limit: number): Promise<string[]>;
 
   /** The smallest and the largest primary key in the table; `undefined` when the table is empty. */
   keyBounds(): Promise<AccountKeyBounds | undefined>;

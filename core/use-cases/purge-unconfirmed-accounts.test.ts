@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../../adapters/in-memory/account-store.js";
 import type { AccountKeyRange, AccountStore } from "../ports/account-store.js";
 import { ManualClock, SteppingClock } from "../../adapters/in-memory/clock.js";
-import { DEFAULT_PURGE_POLICY, type PurgePolicy } from "../purge/index.js";
+import { DEFAULT_PURGE_POLICY, planAccountPurge, type PurgePolicy } from "../purge/index.js";
 import {
   chooseAccountPurgeWalk,
   KEY_RANGE_MIN_SHARE,
+  nameAccountPurge,
   purgeUnconfirmedAccounts,
 } from "./purge-unconfirmed-accounts.js";
 
@@ -86,6 +87,8 @@ describe("purgeUnconfirmedAccounts", () => {
       countAll: counted(() => accounts.countAll()),
       countExpiredUnconfirmed: (cutoff: Date) => counted(() => accounts.countExpiredUnconfirmed(cutoff))(),
       keyBounds: () => accounts.keyBounds(),
+      oldestExpiredUnconfirmedEmails: (cutoff: Date, limit: number) =>
+        accounts.oldestExpiredUnconfirmedEmails(cutoff, limit),
       deleteExpiredUnconfirmed: (cutoff: Date, limit: number) =>
         accounts.deleteExpiredUnconfirmed(cutoff, limit),
     };
@@ -212,6 +215,8 @@ describe("purgeUnconfirmedAccounts", () => {
           countAll: () => inner.countAll(),
           countExpiredUnconfirmed: (cutoff) => inner.countExpiredUnconfirmed(cutoff),
           keyBounds: () => inner.keyBounds(),
+          oldestExpiredUnconfirmedEmails: (cutoff, limit) =>
+            inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
           deleteExpiredUnconfirmed: async (cutoff, limit, keys) => {
             inFlight += 1;
             most = Math.max(most, inFlight);
@@ -261,6 +266,8 @@ describe("purgeUnconfirmedAccounts", () => {
         countAll: () => inner.countAll(),
         countExpiredUnconfirmed: async (cutoff) => (await inner.countExpiredUnconfirmed(cutoff)) - 100,
         keyBounds: () => inner.keyBounds(),
+        oldestExpiredUnconfirmedEmails: (cutoff, limit) =>
+          inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
         deleteExpiredUnconfirmed: (cutoff, limit, keys) =>
           inner.deleteExpiredUnconfirmed(cutoff, limit, keys),
       };
@@ -319,5 +326,57 @@ describe("purgeUnconfirmedAccounts", () => {
     await expect(run).rejects.toMatchObject({ code: "PURGE.INVALID_INPUT", field: option });
     expect(accounts.all()).toHaveLength(10);
     expect(accounts.deleteStatements).toBe(0);
+  });
+});
+
+describe("nameAccountPurge: whom a preview deletes", () => {
+  it("names the oldest rows the plan deletes, masked, at most 20, and counts the rest", async () => {
+    const store = new InMemoryAccountStore();
+    for (let i = 0; i < 30; i++) {
+      store.insert({
+        email: `person${String(i).padStart(2, "0")}@example.com`,
+        confirmedAt: null,
+        confirmationSentAt: hoursAgo(100 - i),
+      });
+    }
+    store.insert({ email: "zed@example.com", confirmedAt: null, confirmationSentAt: NOW });
+    const plan = planAccountPurge({
+      expired: 30,
+      total: 31,
+      policy: policy({ maxShareOfPool: 1, maxDeletionsPerRun: 25 }),
+      now: NOW,
+    });
+    const names = await nameAccountPurge(store, plan);
+    expect(names.masked).toHaveLength(20);
+    expect(names.masked.every((name) => name === "p***@e***.com")).toBe(true);
+    expect(names.more).toBe(5);
+    expect(JSON.stringify(names)).not.toContain("person");
+    // Named in the order the run deletes them: the first named is the first deleted.
+    const emails = await store.oldestExpiredUnconfirmedEmails(plan.cutoff, 1);
+    await store.deleteExpiredUnconfirmed(plan.cutoff, 1);
+    expect(store.all().map((row) => row.email)).not.toContain(emails[0]);
+    expect(emails).toEqual(["person00@example.com"]);
+  });
+
+  it("names nobody for a refused plan, and only as many as the plan may delete", async () => {
+    const store = new InMemoryAccountStore();
+    for (const email of ["ann@example.com", "ben@example.org"]) {
+      store.insert({ email, confirmedAt: null, confirmationSentAt: new Date("2026-01-01T00:00:00Z") });
+    }
+    const refused = planAccountPurge({
+      expired: 2,
+      total: 2,
+      policy: policy({ maxShareOfPool: 0.05 }),
+      now: NOW,
+    });
+    expect(refused.refused).toBeDefined();
+    expect(await nameAccountPurge(store, refused)).toEqual({ masked: [], more: 0 });
+    const one = planAccountPurge({
+      expired: 2,
+      total: 2,
+      policy: policy({ maxShareOfPool: 1, maxDeletionsPerRun: 1 }),
+      now: NOW,
+    });
+    expect(await nameAccountPurge(store, one)).toEqual({ masked: ["a***@e***.com"], more: 0 });
   });
 });

@@ -12,6 +12,7 @@ import {
   recordDeleted,
   recordFailure,
 } from "../purge/index.js";
+import { maskEmail } from "../user/mask.js";
 import type { PurgeRunOptions } from "./purge-unconfirmed-identities.js";
 
 export interface PurgeAccountsDeps {
@@ -270,6 +271,32 @@ class StretchSizer {
     const factor = Math.min(1.5, Math.max(0.5, this.targetMs / Math.max(ms, 1)));
     this.keys = Math.min(this.largest, Math.max(this.smallest, Math.round(this.keys * factor)));
   }
+}
+
+/** How many of the rows a preview deletes it names, oldest first. */
+export const PREVIEW_NAMED_ROWS = 20;
+
+/** Whom an accounts purge plan deletes, as a preview shows it: the oldest rows' emails, masked. */
+export interface AccountPurgeNames {
+  /** The emails of the first rows the run deletes (oldest first), masked (`a***@e***.com`), at most `max`. */
+  readonly masked: readonly string[];
+  /** How many more rows the plan may delete beyond those named. */
+  readonly more: number;
+}
+
+/**
+ * Names, masked, the rows a plan deletes: the oldest `max` of them (the run deletes the oldest first, or every
+ * expired row in a mass purge, so these go either way unless confirmed meanwhile). Reads emails only for an
+ * operator's preview; nothing here logs them, and only their masks leave this function.
+ */
+export async function nameAccountPurge(
+  accounts: AccountStore,
+  plan: AccountPurgePlan,
+  max: number = PREVIEW_NAMED_ROWS,
+): Promise<AccountPurgeNames> {
+  if (plan.refused || plan.limit === 0) return { masked: [], more: 0 };
+  const emails = await accounts.oldestExpiredUnconfirmedEmails(plan.cutoff, Math.min(max, plan.limit));
+  return { masked: emails.map(maskEmail), more: Math.max(0, plan.limit - emails.length) };
 }
 
 function wholeAtLeastOne(value: number, option: string): number {
