@@ -19,6 +19,7 @@ import { backupReads } from "./scenarios/backup-reads.js";
 import { identityPurge } from "./scenarios/identity-purge.js";
 import { postConfirmation } from "./scenarios/post-confirmation.js";
 import { restoreCsv } from "./scenarios/restore-csv.js";
+import { scale } from "./scenarios/scale.js";
 
 const RUNNERS: Record<ScenarioId, Scenario> = {
   "accounts-purge": accountsPurge,
@@ -26,6 +27,7 @@ const RUNNERS: Record<ScenarioId, Scenario> = {
   "restore-csv": restoreCsv,
   "backup-reads": backupReads,
   "post-confirmation": postConfirmation,
+  scale,
 };
 
 interface ScenarioRecord extends Partial<ScenarioOutcome> {

@@ -18,6 +18,7 @@ export const SCENARIOS = [
   { id: "restore-csv", number: "3a", title: "Restore planning: import CSV files from a snapshot" },
   { id: "backup-reads", number: "3b", title: "Restore planning: reading per-user backups from s3rver" },
   { id: "post-confirmation", number: "4", title: "Post Confirmation handler" },
+  { id: "scale", number: "5", title: "Every job at scale: generated pool, quotas on a virtual clock" },
 ] as const;
 
 export type ScenarioId = (typeof SCENARIOS)[number]["id"];
@@ -43,6 +44,9 @@ export interface BenchOptions {
   // 4. post confirmation
   readonly invocations: number;
   readonly coldStarts: number;
+  // 5. scale
+  readonly scaleUsers: number;
+  readonly scalePurgeUsers: number;
 }
 
 /** The defaults: the whole run stays under 5 minutes on a 2-core machine. */
@@ -62,10 +66,19 @@ export const DEFAULTS = {
   baselineCapSeconds: 60,
   invocations: 300,
   coldStarts: 5,
+  scaleUsers: 1_000_000,
+  scalePurgeUsers: 4_000_000,
 } as const;
 
 /** The sizes the issue names; a smaller default is said so in the output. */
-export const ISSUE_SIZES = { rows: 1_000_000, users: 3_000, csvUsers: 500_000, backups: 10_000 } as const;
+export const ISSUE_SIZES = {
+  rows: 1_000_000,
+  users: 3_000,
+  csvUsers: 500_000,
+  backups: 10_000,
+  scaleUsers: 10_000_000,
+  scalePurgeUsers: 40_000_000,
+} as const;
 
 /**
  * A commander parser for a whole number from `min` to `max`. Accepts `_` and `,` as thousands separators
@@ -207,6 +220,18 @@ export function buildProgram(): Command {
       "4: fresh processes for the cold module init time",
       wholeNumber("--cold-starts", 1, 100),
       DEFAULTS.coldStarts,
+    )
+    .option(
+      "--scale-users <n>",
+      `5: users of the generated pool the snapshot and reconcile run over (the issue's size: ${ISSUE_SIZES.scaleUsers.toLocaleString("en-US")})`,
+      wholeNumber("--scale-users", 1_000, 40_000_000),
+      DEFAULTS.scaleUsers,
+    )
+    .option(
+      "--scale-purge-users <n>",
+      `5: users of the generated pool the identity purge runs over, 2% unconfirmed (the issue's size: ${ISSUE_SIZES.scalePurgeUsers.toLocaleString("en-US")})`,
+      wholeNumber("--scale-purge-users", 1_000, 40_000_000),
+      DEFAULTS.scalePurgeUsers,
     )
     .addHelpText(
       "after",

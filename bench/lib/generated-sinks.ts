@@ -360,13 +360,15 @@ export function forEachStableId(text: string, visit: (id: string) => void): void
   while (start < text.length) {
     let end = text.indexOf("\n", start);
     if (end === -1) end = text.length;
-    let at = text.indexOf(LEGACY_SUB_ATTRIBUTE, start);
+    // Searched within the line only: a search of the rest of the part would make a part quadratic.
+    const line = text.slice(start, end);
+    let at = line.indexOf(LEGACY_SUB_ATTRIBUTE);
     let from = LEGACY_SUB_ATTRIBUTE.length;
-    if (at === -1 || at > end) {
-      at = text.indexOf(SUB_ATTRIBUTE, start);
+    if (at === -1) {
+      at = line.indexOf(SUB_ATTRIBUTE);
       from = SUB_ATTRIBUTE.length;
     }
-    visit(at === -1 || at > end ? "" : text.slice(at + from, at + from + 36));
+    visit(at === -1 ? "" : line.slice(at + from, at + from + 36));
     start = end + 1;
   }
 }
