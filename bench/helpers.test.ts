@@ -99,7 +99,7 @@ describe("ratios and formatting", () => {
 });
 
 describe("arguments", () => {
-  it("uses the defaults and runs every scenario by default", () => {
+  it("uses the defaults and runs every scenario but the scale runs by default", () => {
     const options = parseArgs([], { exitOverride: true });
     expect(options.rows).toBe(DEFAULTS.rows);
     expect(options.only).toEqual([
@@ -110,6 +110,16 @@ describe("arguments", () => {
       "post-confirmation",
     ]);
     expect(options.baselineCapSeconds).toBe(DEFAULTS.baselineCapSeconds);
+  });
+
+  it("runs the scale scenario when asked, at the size asked", () => {
+    const options = parseArgs(["--only", "5", "--scale-users", "10,000,000"], { exitOverride: true });
+    expect(options.only).toEqual(["scale"]);
+    expect(options.scaleUsers).toBe(10_000_000);
+    expect(options.scalePurgeUsers).toBe(DEFAULTS.scalePurgeUsers);
+    expect(() => parseArgs(["--scale-purge-users", "40,000,001"], { exitOverride: true })).toThrow(
+      /--scale-purge-users must be a whole number from 1,000 to 40,000,000/,
+    );
   });
 
   it("accepts sizes with thousands separators", () => {
