@@ -13,8 +13,8 @@
 import { LifecycleError, ValidationError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
 import {
-  MAX_USERS_PAGE_SIZE,
   type Page,
+  pageSizeOf,
   type PageRequest,
   type UserDirectory,
   type UserQuery,
@@ -302,14 +302,7 @@ export class GeneratedUserDirectory implements UserDirectory {
   }
 
   async listUsers(query: GeneratedUserQuery = {}): Promise<Page<User>> {
-    const pageSize = query.pageSize ?? MAX_USERS_PAGE_SIZE;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_USERS_PAGE_SIZE) {
-      throw new ValidationError(
-        "USER.INVALID",
-        "pageSize",
-        `must be an integer from 1 to ${MAX_USERS_PAGE_SIZE}, got ${pageSize}`,
-      );
-    }
+    const pageSize = pageSizeOf(query);
     const filter = readFilter(query);
     this.enter("ListUsers");
     let next = query.pageToken === undefined ? 0 : decodeCursor(query.pageToken, filter.key);
