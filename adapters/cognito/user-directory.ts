@@ -13,12 +13,12 @@ import {
   ListUsersCommand,
   ListUsersInGroupCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { LifecycleError, ValidationError } from "../../core/errors.js";
+import { LifecycleError } from "../../core/errors.js";
 import {
   allPages,
-  MAX_USERS_PAGE_SIZE,
   type Page,
   type PageRequest,
+  pageSizeOf,
   type UserDirectory,
   type UserQuery,
 } from "../../core/ports/user-directory.js";
@@ -55,14 +55,7 @@ export class CognitoUserDirectory implements UserDirectory {
    *   `DIRECTORY.PAGE_TOKEN_INVALID` when Cognito refuses the page token (expired, or the pool changed).
    */
   async listUsers(query: UserQuery = {}): Promise<Page<User>> {
-    const pageSize = query.pageSize ?? MAX_USERS_PAGE_SIZE;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_USERS_PAGE_SIZE) {
-      throw new ValidationError(
-        "USER.INVALID",
-        "pageSize",
-        `must be an integer from 1 to ${MAX_USERS_PAGE_SIZE}, got ${pageSize}`,
-      );
-    }
+    const pageSize = pageSizeOf(query);
     try {
       const output = await this.calls.run("ListUsers", () =>
         this.client.send(

@@ -1,11 +1,12 @@
 import { parseCsv } from "../../core/csv/escape.js";
 import { A_POOL_CSV_HEADER } from "../../core/testing/csv.js";
-import { LifecycleError, ValidationError } from "../../core/errors.js";
+import { LifecycleError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
 import {
   MAX_USERS_PAGE_SIZE,
   type Page,
   type PageRequest,
+  pageSizeOf,
   type UserDirectory,
   type UserQuery,
 } from "../../core/ports/user-directory.js";
@@ -127,14 +128,7 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
 
   async listUsers(query: UserQuery = {}): Promise<Page<User>> {
     this.enter("ListUsers", "ListUsers");
-    const pageSize = query.pageSize ?? MAX_USERS_PAGE_SIZE;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_USERS_PAGE_SIZE) {
-      throw new ValidationError(
-        "USER.INVALID",
-        "pageSize",
-        `must be an integer from 1 to ${MAX_USERS_PAGE_SIZE}, got ${pageSize}`,
-      );
-    }
+    const pageSize = pageSizeOf(query);
     const after = query.pageToken === undefined ? undefined : this.decodeToken(query.pageToken);
     const matching = [...this.users.values()]
       .filter((user) => query.status === undefined || user.status === query.status)

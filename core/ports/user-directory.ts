@@ -1,3 +1,4 @@
+import { ValidationError } from "../errors.js";
 import type { Group, User, UserStatus } from "../user/user.js";
 
 /** The most users one ListUsers page may hold (Cognito's `Limit` maximum). */
@@ -10,6 +11,23 @@ export interface UserQuery {
   readonly pageToken?: string;
   /** At most this many users (1–60, default 60). A page may hold fewer even when more follow. */
   readonly pageSize?: number;
+}
+
+/**
+ * The query's page size: `pageSize`, or 60 when absent.
+ *
+ * @throws ValidationError `USER.INVALID` (field `pageSize`) for anything but an integer from 1 to 60.
+ */
+export function pageSizeOf(query: Pick<UserQuery, "pageSize">): number {
+  const pageSize = query.pageSize ?? MAX_USERS_PAGE_SIZE;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_USERS_PAGE_SIZE) {
+    throw new ValidationError(
+      "USER.INVALID",
+      "pageSize",
+      `must be an integer from 1 to ${MAX_USERS_PAGE_SIZE}, got ${pageSize}`,
+    );
+  }
+  return pageSize;
 }
 
 export interface Page<T> {
