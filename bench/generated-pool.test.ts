@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { AccountQuotas } from "../adapters/in-memory/rate-limiter.js";
 import { errorCode, isThrottlingError } from "../core/errors.js";
 import { allPages, type Page } from "../core/ports/user-directory.js";
 import { isStableUserId, type User } from "../core/user/user.js";
@@ -14,7 +15,8 @@ function pool(size = SIZE) {
 
 function directory(size = SIZE) {
   // Quotas off: these tests are about answers, not rates (one test turns them on).
-  return new GeneratedUserDirectory(pool(size), { clock: new ManualClock(), quotas: {} });
+  const clock = new ManualClock();
+  return new GeneratedUserDirectory(pool(size), { clock, quotas: new AccountQuotas(clock, {}) });
 }
 
 async function listAll(dir: GeneratedUserDirectory, query: GeneratedUserQuery = {}): Promise<User[]> {

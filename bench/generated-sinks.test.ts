@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../adapters/in-memory/clock.js";
+import { AccountQuotas } from "../adapters/in-memory/rate-limiter.js";
 import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { describePart, serializeSnapshotLine } from "../core/backup/snapshot.js";
 import { reconcile } from "../core/use-cases/reconcile.js";
@@ -14,7 +15,7 @@ const POOL_ID = "eu-west-1_bench";
 function world() {
   const clock = new ManualClock("2026-12-02T00:00:00.000Z");
   const pool = new GeneratedPool({ size: SIZE, unconfirmedOneIn: 50, groups: 5, newestSignUp: NEWEST });
-  const directory = new GeneratedUserDirectory(pool, { clock, quotas: {} });
+  const directory = new GeneratedUserDirectory(pool, { clock, quotas: new AccountQuotas(clock, {}) });
   const backups = new TallyBackupStore(pool, {
     staleBackupOneIn: 100,
     capturedAt: NEWEST,

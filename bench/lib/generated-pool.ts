@@ -20,30 +20,18 @@ import {
   type UserQuery,
 } from "../../core/ports/user-directory.js";
 import type { Group, User, UserStatus } from "../../core/user/user.js";
-import { COGNITO_OPERATION_CATEGORY, type CognitoOperation } from "../../adapters/cognito/quotas.js";
-import { WindowRateLimiter } from "../../adapters/in-memory/rate-limiter.js";
+import {
+  COGNITO_OPERATION_CATEGORY,
+  COGNITO_QUOTAS,
+  type CognitoOperation,
+} from "../../adapters/cognito/quotas.js";
+import { AccountQuotas, type QuotaUsage } from "../../adapters/in-memory/rate-limiter.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Most usernames fit 9 digits: the pool's size limit (Cognito's is 40,000,000 per pool). */
 const MAX_POOL_SIZE = 999_999_999;
 const USERNAME = /^user-(\d{9})$/;
 const GROUP_NAME = /^group-(\d{4})$/;
-
-/**
- * Cognito's request-rate quotas per second, by the category each operation counts against (account-wide):
- * "Quotas in Amazon Cognito" (https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html):
- * UserList 30 (ListUsers and ListUsersInGroup), UserRead 120, UserUpdate 25, UserCreation 50, UserPoolRead 15;
- * ListGroups taken as a pool-resource read, 5 per second per pool.
- */
-export const GENERATED_POOL_QUOTAS = {
-  UserList: 30,
-  UserRead: 120,
-  UserUpdate: 25,
-  UserCreation: 50,
-  UserPoolRead: 15,
-  GroupRead: 5,
-  GroupWrite: 5,
-} as const;
 
 export interface GeneratedPoolOptions {
   /** Users in the pool (indexes 0 … size − 1). */
@@ -238,12 +226,6 @@ export class Bitset {
   }
 }
 
-/** What a quota category saw: calls let through and calls refused (TooManyRequestsException). */
-export interface CategoryUsage {
-  admitted: number;
-  throttled: number;
-}
-
 interface ListCursor {
   /** The query the token continues: `*`, `s:<STATUS>` or `p:<prefix>`. */
   readonly q: string;
@@ -253,8 +235,12 @@ interface ListCursor {
 
 export interface GeneratedUserDirectoryOptions {
   readonly clock: Clock;
-  /** Calls per second per category; default {@link GENERATED_POOL_QUOTAS}. `{}` turns the quotas off. */
-  readonly quotas?: Readonly<Record<string, number>>;
+  /**
+   * The account whose quotas the calls count against: give two directories the same one to have two jobs
+   * share Cognito's quotas. Default: an account of its own with Cognito's quotas ({@link COGNITO_QUOTAS},
+   * by the categories of `COGNITO_OPERATION_CATEGORY`: ListUsers and ListUsersInGroup are both UserList).
+   */
+  readonly quotas?: AccountQuotas;
 }
 
 /** A query of this directory: the port's, with the `sub ^= "…"` prefix filter. */
@@ -272,8 +258,7 @@ export type GeneratedUserQuery = UserQuery & { readonly subPrefix?: string };
 export class GeneratedUserDirectory implements UserDirectory {
   readonly deleted: Bitset;
   readonly disabled: Bitset;
-  private readonly limiter: WindowRateLimiter;
-  private readonly usage = new Map<string, CategoryUsage>();
+  readonly quotas: AccountQuotas;
   /** Confirmed users deleted: must stay 0 for every purge. */
   confirmedDeleted = 0;
 
@@ -283,7 +268,7 @@ export class GeneratedUserDirectory implements UserDirectory {
   ) {
     this.deleted = new Bitset(pool.size);
     this.disabled = new Bitset(pool.size);
-    this.limiter = new WindowRateLimiter(options.clock, { ...(options.quotas ?? GENERATED_POOL_QUOTAS) });
+    this.quotas = options.quotas ?? new AccountQuotas(options.clock, COGNITO_QUOTAS);
   }
 
   /** Bytes the directory keeps for the pool's state (the two bitsets). */
@@ -291,9 +276,9 @@ export class GeneratedUserDirectory implements UserDirectory {
     return this.deleted.byteLength + this.disabled.byteLength;
   }
 
-  /** Calls of `category` admitted and throttled so far. */
-  usageOf(category: string): CategoryUsage {
-    return { ...(this.usage.get(category) ?? { admitted: 0, throttled: 0 }) };
+  /** Calls of `category` admitted and throttled so far (by every directory sharing the account). */
+  usageOf(category: string): QuotaUsage {
+    return this.quotas.usageOf(category);
   }
 
   /** Whether user `index` is in the pool now. */
@@ -407,19 +392,7 @@ export class GeneratedUserDirectory implements UserDirectory {
   }
 
   private enter(operation: CognitoOperation): void {
-    const category = COGNITO_OPERATION_CATEGORY[operation];
-    let usage = this.usage.get(category);
-    if (!usage) {
-      usage = { admitted: 0, throttled: 0 };
-      this.usage.set(category, usage);
-    }
-    try {
-      this.limiter.take(category, operation);
-    } catch (error) {
-      usage.throttled += 1;
-      throw error;
-    }
-    usage.admitted += 1;
+    this.quotas.take(COGNITO_OPERATION_CATEGORY[operation], operation);
   }
 }
 
