@@ -33,7 +33,8 @@ import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-a
 import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
 import { restoreHandler } from "../handlers/restore.js";
 import { snapshotAndReconcileHandler } from "../handlers/snapshot-and-reconcile.js";
-import { jobEntry, type JobName } from "../jobs/catalogue.js";
+import { jobEntry, JOBS, type JobEntry, type JobName } from "../jobs/catalogue.js";
+import { isSteppedJob, type SteppedJob } from "../jobs/state-machine.js";
 import {
   invokeLocal,
   type LambdaEndpoint,
@@ -43,6 +44,12 @@ import {
 } from "./lambda-endpoint.js";
 import type { DisabledConfirmSignUp } from "./cognito/server.js";
 import { startCognitoLocal } from "./services/cognito-local.js";
+import {
+  type LocalExecution,
+  type LocalStateMachines,
+  localStateMachines,
+  type StartExecutionOptions,
+} from "./state-machines.js";
 import { startDynalite } from "./services/dynalite.js";
 import { findMariaDb, MARIADB_INSTALL_HINT, startMariaDb } from "./services/mariadb.js";
 import type { RunningService } from "./services/process.js";
@@ -86,6 +93,16 @@ export interface LocalStackOptions {
   readonly disabledConfirmSignUp?: DisabledConfirmSignUp;
   /** Overrides of the handlers' environment (e.g. `SYNC_FAILURE_MODE`, `PURGE_POLICY`). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Stepped jobs served besides the catalogue's (tests): each function on the local endpoint, each run by
+   * its generated state machine.
+   */
+  readonly extraSteppedJobs?: readonly {
+    readonly job: SteppedJob;
+    readonly function: LocalFunctionDefinition;
+  }[];
+  /** Pause between retries of a failed step locally, in ms (default: the definition's intervals). */
+  readonly stepRetryIntervalMs?: number;
 }
 
 export interface LocalStackState {
@@ -116,6 +133,13 @@ export interface LocalStack extends LocalStackState {
     readonly database: string;
   };
   readonly lambda: LambdaEndpoint;
+  /** The state machines of the stepped jobs, run by aws-local-stepfunctions on the deployed definitions. */
+  readonly stateMachines: LocalStateMachines;
+  /**
+   * Starts an execution of a stepped job's state machine (StartExecution): it runs through the overlap
+   * guard, then the job's steps on the local endpoint, until done.
+   */
+  startExecution(job: string, options?: StartExecutionOptions): LocalExecution;
   /** Invokes a function through the local endpoint, as the Lambda SDK would. */
   invoke(
     functionName: string,
@@ -357,6 +381,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const container = new Container(env, lineObservability(options.handlerLog ?? (() => undefined)));
     cleanups.push(() => container.close());
     for (const [name, definition] of localFunctions(container)) functions.set(name, definition);
+    for (const extra of options.extraSteppedJobs ?? []) functions.set(extra.job.name, extra.function);
+    const stateMachines = localStateMachines({
+      region: LOCAL_REGION,
+      lambdaUrl: lambda.url,
+      jobs: [
+        ...(JOBS as readonly JobEntry[]).filter(isSteppedJob),
+        ...(options.extraSteppedJobs ?? []).map((extra) => extra.job),
+      ],
+      ...(options.stepRetryIntervalMs === undefined ? {} : { retryIntervalMs: options.stepRetryIntervalMs }),
+      log,
+    });
+    // Executions end before the endpoint they call closes.
+    cleanups.push(() => stateMachines.stopAll());
 
     const pids: Record<string, number> = { stack: process.pid };
     for (const service of started) pids[service.name] = service.pid;
@@ -395,6 +432,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       confirmationCode: LOCAL_CONFIRMATION_CODE,
       ...(mysql ? { mysql } : {}),
       lambda,
+      stateMachines,
+      startExecution: (job, start) => stateMachines.startExecution(job, start),
       invoke: (name, event = {}) => invokeLocal(lambda.url, name, event),
       stopS3: async () => {
         const running = s3;

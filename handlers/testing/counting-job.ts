@@ -34,7 +34,7 @@ export interface CountingJobOptions {
   /** Where items go: key → how many times it was written (a rerun writes the same keys). */
   readonly store: Map<string, number>;
   readonly total: number;
-  /** Time one unit of work takes (the clock is moved by it). Default 1 s. */
+  /** Time one unit of work takes (a manual clock is moved by it, else it is slept). Default 1 s. */
   readonly workMs?: number;
   /** Called before each write: throw from it to crash the step. */
   readonly beforeWrite?: (key: string) => void | Promise<void>;
@@ -54,7 +54,10 @@ export function countingJob(
       const key = `${state.run}/${next}`;
       await options.beforeWrite?.(key);
       if (!state.dryRun) options.store.set(key, (options.store.get(key) ?? 0) + 1);
-      (options.clock as { advance?: (ms: number) => void }).advance?.(options.workMs ?? 1000);
+      // On a manual clock the work moves the clock; on the system clock it takes real time.
+      const manual = options.clock as { advance?: (ms: number) => void };
+      if (manual.advance) manual.advance(options.workMs ?? 1000);
+      else await new Promise((resolve) => setTimeout(resolve, options.workMs ?? 1000));
       next += 1;
     }
     return { state: { ...state, next }, done: next >= state.total };
