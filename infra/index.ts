@@ -22,3 +22,4 @@ export const accountsDbHost = outputs.accountsDbHost;
 export const accountsDbName = outputs.accountsDbName;
 export const alarmTopicArn = outputs.alarmTopicArn;
 export const functionNames = outputs.functionNames;
+export const stateMachineArns = outputs.stateMachineArns;

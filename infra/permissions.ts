@@ -268,3 +268,44 @@ export const KEY_ACCOUNT_ACTIONS = [
   "kms:UpdateAlias",
   "kms:UpdateKeyDescription",
 ] as const;
+
+/**
+ * What a state machine's role needs to send its execution logs to CloudWatch Logs ("Using CloudWatch Logs to
+ * log execution history in Step Functions", IAM policies for logging). These log-delivery actions take no
+ * resource-level permission: AWS documents `*` for them.
+ */
+export const STATE_MACHINE_LOG_DELIVERY_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:DescribeLogGroups",
+  "logs:DescribeResourcePolicies",
+  "logs:GetLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:UpdateLogDelivery",
+] as const;
+
+/**
+ * The execution-role policy of a stepped job's state machine: invoke exactly the job's function (its
+ * unqualified ARN and its versions and aliases), and deliver its logs.
+ */
+export function stateMachinePolicy(functionArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      allow("InvokeJobFunction", ["lambda:InvokeFunction"], [functionArn, `${functionArn}:*`]),
+      allow("LogDelivery", STATE_MACHINE_LOG_DELIVERY_ACTIONS, ["*"]),
+    ],
+  };
+}
+
+/**
+ * The overlap guard's call: list the machine's own executions (its first state). A policy of its own,
+ * declared after the machine, since it names the machine's ARN.
+ */
+export function stateMachineGuardPolicy(stateMachineArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [allow("ListOwnExecutions", ["states:ListExecutions"], [stateMachineArn])],
+  };
+}

@@ -13,6 +13,8 @@ import { Identity } from "./components/identity.js";
 import { LifecycleFunction, type LifecycleFunctionArgs } from "./components/lifecycle-function.js";
 import { Profiles } from "./components/profiles.js";
 import { SCHEDULED_RUN_MAXIMUM_EVENT_AGE_SECONDS, Schedules } from "./components/schedules.js";
+import { StateMachines } from "./components/state-machines.js";
+import { isSteppedJob } from "../jobs/state-machine.js";
 import type { StackConfig } from "./config.js";
 import type { AwsContext } from "./context.js";
 import { functionPolicy, userPoolArn } from "./permissions.js";
@@ -45,6 +47,8 @@ export interface StackOutputs {
   readonly accountsDbName?: string;
   readonly alarmTopicArn: pulumi.Output<string>;
   readonly functionNames: pulumi.Output<Partial<Record<JobName, string>>>;
+  /** The state machine of each stepped job (for `aws stepfunctions start-execution`, the console). */
+  readonly stateMachineArns: pulumi.Output<Partial<Record<JobName, string>>>;
 }
 
 /** The migrations the database setup applies (shipped beside its bundle by `npm run build`). */
@@ -261,17 +265,38 @@ export function createLifecycleStack(
     );
   }
 
+  // Every stepped job of the catalogue that this stack deploys runs as a state machine calling its function.
+  const stateMachines = new StateMachines("state-machines", {
+    jobs: functions.flatMap(({ handler, fn }) => {
+      const job = jobEntry(handler);
+      return isSteppedJob(job) ? [{ job, functionArn: fn.function.arn }] : [];
+    }),
+    logRetentionDays,
+    context,
+  });
+  const machineOf = (handler: JobName) => stateMachines.machines.find((m) => m.job.name === handler);
+
   new Schedules("schedules", {
     timezone: config.schedules.timezone,
-    // Every scheduled job of the catalogue that this stack deploys, on its configured expression.
+    // Every scheduled job of the catalogue that this stack deploys, on its configured expression: its state
+    // machine when it has one, else its function.
     jobs: functions.flatMap(({ handler, fn }) => {
       const { scheduleKey } = jobEntry(handler);
+      const machine = machineOf(handler);
       return scheduleKey === undefined
         ? []
-        : [{ name: handler, expression: config.schedules[scheduleKey], functionArn: fn.function.arn }];
+        : [
+            {
+              name: handler,
+              expression: config.schedules[scheduleKey],
+              functionArn: fn.function.arn,
+              ...(machine ? { stateMachineArn: machine.machine.arn } : {}),
+            },
+          ];
     }),
     failedRunsQueueArn: failedRuns.queue.arn,
     context,
+    dependsOn: stateMachines.machines.map((m) => m.guardPolicy),
   });
 
   const alarms = new Alarms("alarms", {
@@ -279,6 +304,7 @@ export function createLifecycleStack(
     ...(config.alarms.email === undefined ? {} : { email: config.alarms.email }),
     purgeDeletionsThreshold: config.alarms.purgeDeletionsThreshold,
     failedRunsQueueName: failedRuns.queue.name,
+    stateMachines: stateMachines.machines.map((m) => ({ job: m.job.name, arn: m.machine.arn })),
     context,
   });
 
@@ -302,5 +328,8 @@ export function createLifecycleStack(
     functionNames: pulumi
       .all(functions.map(({ fn }) => fn.function.name))
       .apply((names) => Object.fromEntries(names.map((n, i) => [functions[i]!.handler, n]))),
+    stateMachineArns: pulumi
+      .all(stateMachines.machines.map((m) => m.machine.arn))
+      .apply((arns) => Object.fromEntries(arns.map((arn, i) => [stateMachines.machines[i]!.job.name, arn]))),
   };
 }

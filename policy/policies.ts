@@ -11,7 +11,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { VPC_NETWORK_INTERFACE_ACTIONS } from "../infra/permissions.js";
+import { STATE_MACHINE_LOG_DELIVERY_ACTIONS, VPC_NETWORK_INTERFACE_ACTIONS } from "../infra/permissions.js";
 
 type Props = Record<string, unknown>;
 
@@ -44,8 +44,14 @@ const T = {
 /** The attribute that binds a person's stable id; users must never write it. */
 export const LEGACY_SUB = "custom:legacy_sub";
 
-/** The only actions AWS requires a `*` resource for here: a VPC function's network interfaces. */
-export const WILDCARD_RESOURCE_ACTIONS: ReadonlySet<string> = new Set(VPC_NETWORK_INTERFACE_ACTIONS);
+/**
+ * The only actions AWS requires a `*` resource for here: a VPC function's network interfaces, and a state
+ * machine's log delivery.
+ */
+export const WILDCARD_RESOURCE_ACTIONS: ReadonlySet<string> = new Set([
+  ...VPC_NETWORK_INTERFACE_ACTIONS,
+  ...STATE_MACHINE_LOG_DELIVERY_ACTIONS,
+]);
 
 const asArray = <V>(value: V | V[] | undefined): V[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -158,7 +164,7 @@ export const bucketsFullySet: StackValidationPolicy = {
 export const iamNoWildcards: ResourceValidationPolicy = {
   name: "iam-no-wildcards",
   description:
-    "IAM policies name their actions (no `*`, no `service:*`) and their resources (`*` only for a VPC function's network interfaces).",
+    "IAM policies name their actions (no `*`, no `service:*`) and their resources (`*` only for a VPC function's network interfaces and a state machine's log delivery).",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const documents: unknown[] = [];

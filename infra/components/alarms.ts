@@ -26,8 +26,17 @@ export interface AlarmsArgs {
   readonly purgeDeletionsThreshold: number;
   /** The scheduled runs' dead-letter queue (see FailedRuns): its first message alarms. */
   readonly failedRunsQueueName?: pulumi.Input<string>;
+  /** The stepped jobs' state machines: a failed, timed-out or aborted execution alarms. */
+  readonly stateMachines?: readonly { readonly job: string; readonly arn: pulumi.Input<string> }[];
   readonly context: AwsContext;
 }
+
+/** The Step Functions metrics of an execution that did not succeed, each alarmed per machine. */
+export const STATE_MACHINE_FAILURE_METRICS = [
+  "ExecutionsFailed",
+  "ExecutionsTimedOut",
+  "ExecutionsAborted",
+] as const;
 
 /**
  * The alarm topic (encrypted with a key CloudWatch may use) and the alarms: every function's errors and
@@ -152,6 +161,18 @@ export class Alarms extends pulumi.ComponentResource {
         custom(handler, IDENTITY_BINDING_CONFLICTS_METRIC),
         1,
       );
+    }
+    // A run of a stepped job that did not finish: it failed (a refused second start too), timed out or was
+    // stopped. Read the execution's history in the Step Functions console; README "Workflows" says how to resume.
+    for (const { job, arn } of args.stateMachines ?? []) {
+      for (const metric of STATE_MACHINE_FAILURE_METRICS) {
+        alarm(
+          `${job}-state-machine-${metric}`,
+          `${job}: an execution of its state machine did not succeed (${metric}); read its history and resume it`,
+          { name: metric, namespace: "AWS/States", dimensions: { StateMachineArn: arn } },
+          1,
+        );
+      }
     }
     if (args.failedRunsQueueName !== undefined) {
       alarm(

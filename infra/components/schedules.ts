@@ -8,7 +8,27 @@ export interface ScheduledJob {
   readonly name: string;
   /** `cron(…)` or `rate(…)`, validated by infra/config.ts. */
   readonly expression: string;
+  /** The job's function: invoked directly, unless the job runs as a state machine. */
   readonly functionArn: pulumi.Input<string>;
+  /** A stepped job's state machine: the schedule starts an execution of it instead. */
+  readonly stateMachineArn?: pulumi.Input<string>;
+}
+
+/**
+ * The target of a schedule that starts a state machine: EventBridge Scheduler's universal target for
+ * Step Functions' StartExecution, so the execution is named after the scheduler's attempt
+ * (`<aws.scheduler.execution-id>`, a context attribute EventBridge Scheduler fills in; the scheduled time
+ * holds `:`, which execution names may not). Overlap is refused by the machine's own guard, not by the name.
+ */
+export const START_EXECUTION_TARGET = "arn:aws:scheduler:::aws-sdk:sfn:startExecution";
+
+/** The StartExecution request a schedule sends for `stateMachineArn`: the job's start options are `{}`. */
+export function startExecutionInput(stateMachineArn: string): string {
+  return JSON.stringify({
+    StateMachineArn: stateMachineArn,
+    Name: "<aws.scheduler.execution-id>",
+    Input: "{}",
+  });
 }
 
 export interface SchedulesArgs {
@@ -18,14 +38,17 @@ export interface SchedulesArgs {
   /** Where an invocation the scheduler could not deliver goes (see FailedRuns). */
   readonly failedRunsQueueArn: pulumi.Input<string>;
   readonly context: AwsContext;
+  /** Resources the schedules wait for (the state machines' guard policies). */
+  readonly dependsOn?: pulumi.Resource[];
 }
 
 /** The longest a scheduled run may wait to start, at the scheduler and then at Lambda: an hour. */
 export const SCHEDULED_RUN_MAXIMUM_EVENT_AGE_SECONDS = 3600;
 
 /**
- * EventBridge Scheduler schedules that invoke the scheduled functions, with one role that may invoke
- * exactly those functions and that only the scheduler, for this account, may assume.
+ * EventBridge Scheduler schedules that invoke the scheduled functions, or start the state machines of the
+ * stepped jobs, with one role that may invoke exactly those functions and start exactly those machines, and
+ * that only the scheduler, for this account, may assume.
  */
 export class Schedules extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
@@ -49,17 +72,35 @@ export class Schedules extends pulumi.ComponentResource {
       {
         role: this.role.id,
         policy: pulumi
-          .all([pulumi.all(args.jobs.map((job) => job.functionArn)), args.failedRunsQueueArn])
-          .apply(([arns, queue]) =>
+          .all([
+            pulumi.all(args.jobs.filter((job) => !job.stateMachineArn).map((job) => job.functionArn)),
+            pulumi.all(args.jobs.flatMap((job) => (job.stateMachineArn ? [job.stateMachineArn] : []))),
+            args.failedRunsQueueArn,
+          ])
+          .apply(([functions, machines, queue]) =>
             JSON.stringify({
               Version: "2012-10-17",
               Statement: [
-                {
-                  Sid: "InvokeScheduledFunctions",
-                  Effect: "Allow",
-                  Action: ["lambda:InvokeFunction"],
-                  Resource: arns,
-                },
+                ...(functions.length > 0
+                  ? [
+                      {
+                        Sid: "InvokeScheduledFunctions",
+                        Effect: "Allow",
+                        Action: ["lambda:InvokeFunction"],
+                        Resource: functions,
+                      },
+                    ]
+                  : []),
+                ...(machines.length > 0
+                  ? [
+                      {
+                        Sid: "StartScheduledStateMachines",
+                        Effect: "Allow",
+                        Action: ["states:StartExecution"],
+                        Resource: machines,
+                      },
+                    ]
+                  : []),
                 {
                   // The schedule's role delivers its dead letters (EventBridge Scheduler user guide,
                   // "Configuring a schedule's dead-letter queue").
@@ -86,9 +127,13 @@ export class Schedules extends pulumi.ComponentResource {
             flexibleTimeWindow: { mode: "OFF" },
             state: "ENABLED",
             target: {
-              arn: job.functionArn,
+              ...(job.stateMachineArn
+                ? {
+                    arn: START_EXECUTION_TARGET,
+                    input: pulumi.output(job.stateMachineArn).apply(startExecutionInput),
+                  }
+                : { arn: job.functionArn, input: "{}" }),
               roleArn: this.role.arn,
-              input: "{}",
               // Never retried: a failed run alarms (the function's Errors, the failed-runs queue) and the next
               // scheduled run picks up the rest.
               retryPolicy: {
@@ -98,7 +143,7 @@ export class Schedules extends pulumi.ComponentResource {
               deadLetterConfig: { arn: args.failedRunsQueueArn },
             },
           },
-          { parent: this, dependsOn: [policy] },
+          { parent: this, dependsOn: [policy, ...(args.dependsOn ?? [])] },
         ),
     );
 

@@ -300,6 +300,15 @@ function computed(
         id: physical,
         state: { ...inputs, name: physical, arn: `arn:aws:lambda:${region}:${account}:function:${physical}` },
       };
+    case "aws:sfn/stateMachine:StateMachine":
+      return {
+        id: `arn:aws:states:${region}:${account}:stateMachine:${physical}`,
+        state: {
+          ...inputs,
+          name: physical,
+          arn: `arn:aws:states:${region}:${account}:stateMachine:${physical}`,
+        },
+      };
     case "aws:iam/role:Role":
       return {
         id: physical,
