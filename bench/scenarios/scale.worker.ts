@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { CognitoCalls } from "../../adapters/cognito/cognito-calls.js";
 import type { CognitoOperation } from "../../adapters/cognito/quotas.js";
-import { ManualClock } from "../../adapters/in-memory/clock.js";
+import { ManualClock, VirtualClock } from "../../adapters/in-memory/clock.js";
 import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
 import { errorCode } from "../../core/errors.js";
 import type { UserDirectory } from "../../core/ports/user-directory.js";
@@ -22,7 +22,7 @@ import { snapshotUsers } from "../../core/use-cases/snapshot-users.js";
 import { GeneratedPool, GeneratedUserDirectory } from "../lib/generated-pool.js";
 import { type SnapshotCheck, TallyBackupStore, TallyProfileStore } from "../lib/generated-sinks.js";
 
-export type ScaleJob = "snapshot-today" | "reconcile-today" | "purge-today";
+export type ScaleJob = "snapshot-today" | "reconcile-today" | "purge-today" | "together-today";
 
 export interface ScaleWorkerParameters {
   readonly users: number;
@@ -80,6 +80,9 @@ export interface ScaleWorkerResult {
     readonly staleBackups: number;
   };
   readonly backupGets?: number;
+  /** Two jobs at once: when each finished (virtual ms from the start). */
+  readonly snapshotVirtualMs?: number;
+  readonly purgeVirtualMs?: number;
   readonly purge?: {
     readonly eligible: number;
     readonly deleted: number;
@@ -135,7 +138,9 @@ const OPERATIONS: Readonly<Partial<Record<keyof UserDirectory, CognitoOperation>
 async function main(): Promise<ScaleWorkerResult> {
   const job = process.argv[2] as ScaleJob;
   const parameters = JSON.parse(process.argv[3] ?? "{}") as ScaleWorkerParameters;
-  const clock = new ManualClock(START);
+  // Two jobs at once need discrete-event time (a sleep ends when the time reaches it, and the time moves
+  // only when every task waits); one job alone may simply move the time when it sleeps.
+  const clock = job === "together-today" ? new VirtualClock(START) : new ManualClock(START);
   const started = clock.now().getTime();
   const pool = new GeneratedPool({
     size: parameters.users,
@@ -178,37 +183,38 @@ async function main(): Promise<ScaleWorkerResult> {
 
   // The generated pool behind the Cognito adapter's own pacing and retries (CognitoCalls), as
   // CognitoUserDirectory runs its SDK calls: only the transport differs.
-  const calls = new CognitoCalls({ clock, sleeper: clock });
   const failedCalls: Record<string, number> = {};
-  const directory = new Proxy(generated, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      const operation = OPERATIONS[property as keyof UserDirectory];
-      if (typeof value !== "function" || operation === undefined) return value;
-      return async (...args: unknown[]) => {
-        watch();
-        try {
-          const result = (await calls.run(operation, () =>
-            (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
-          )) as unknown;
-          if (operation === "ListUsers")
-            counters.usersListed += (result as { items: unknown[] }).items.length;
-          if (operation === "ListUsersInGroup") {
-            counters.membershipsListed += (result as { items: unknown[] }).items.length;
+  const paced = (calls: CognitoCalls) =>
+    new Proxy(generated, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        const operation = OPERATIONS[property as keyof UserDirectory];
+        if (typeof value !== "function" || operation === undefined) return value;
+        return async (...args: unknown[]) => {
+          watch();
+          try {
+            const result = (await calls.run(operation, () =>
+              (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+            )) as unknown;
+            if (operation === "ListUsers")
+              counters.usersListed += (result as { items: unknown[] }).items.length;
+            if (operation === "ListUsersInGroup") {
+              counters.membershipsListed += (result as { items: unknown[] }).items.length;
+            }
+            if (operation === "AdminDeleteUser" && result === true) {
+              counters.deleted += 1;
+              firstDelete ??= clock.now().getTime() - started;
+              lastDelete = clock.now().getTime() - started;
+            }
+            return result;
+          } catch (error) {
+            if (!(error instanceof RssCapReached)) failedCalls[operation] = (failedCalls[operation] ?? 0) + 1;
+            throw error;
           }
-          if (operation === "AdminDeleteUser" && result === true) {
-            counters.deleted += 1;
-            firstDelete ??= clock.now().getTime() - started;
-            lastDelete = clock.now().getTime() - started;
-          }
-          return result;
-        } catch (error) {
-          if (!(error instanceof RssCapReached)) failedCalls[operation] = (failedCalls[operation] ?? 0) + 1;
-          throw error;
-        }
-      };
-    },
-  }) as UserDirectory;
+        };
+      },
+    }) as UserDirectory;
+  const directory = paced(new CognitoCalls({ clock, sleeper: clock }));
 
   const deps = { directory, backups, profiles, erasures, clock };
   const steps: ScaleStepFigures[] = [];
@@ -266,6 +272,40 @@ async function main(): Promise<ScaleWorkerResult> {
         ...(firstDelete === undefined ? {} : { firstDeleteVirtualMs: firstDelete }),
         ...(lastDelete === undefined ? {} : { lastDeleteVirtualMs: lastDelete }),
       };
+    } else if (job === "together-today") {
+      // Two functions (two processes: two CognitoCalls, each pacing itself) on one account's quotas.
+      const purgeDirectory = paced(new CognitoCalls({ clock, sleeper: clock }));
+      const outcomes = await Promise.allSettled([
+        snapshotUsers(deps, { userPoolId: POOL_ID }).then((result) => {
+          extra.snapshotVirtualMs = clock.now().getTime() - started;
+          return result;
+        }),
+        purgeUnconfirmedIdentities(
+          { directory: purgeDirectory, clock },
+          { policy: parsePurgePolicy({ minAge: "24h" }) },
+        ).then((report) => {
+          extra.purgeVirtualMs = clock.now().getTime() - started;
+          return report;
+        }),
+      ]);
+      const [snapshotOutcome, purgeOutcome] = outcomes;
+      const failure = outcomes.find((outcome) => outcome.status === "rejected");
+      if (failure) throw failure.reason;
+      finished = snapshotOutcome.status === "fulfilled" && purgeOutcome.status === "fulfilled";
+      if (purgeOutcome.status === "fulfilled") {
+        extra.purge = {
+          eligible: purgeOutcome.value.eligible,
+          deleted: purgeOutcome.value.deleted,
+          failed: purgeOutcome.value.failed,
+          refused: purgeOutcome.value.refused !== undefined,
+          confirmedDeleted: generated.confirmedDeleted,
+          unconfirmedInPool: 0,
+        };
+      }
+      if (snapshotOutcome.status === "fulfilled") {
+        const check = backups.verifySnapshot(snapshotOutcome.value.snapshotId, (i) => generated.exists(i));
+        extra.snapshot = { ...check, skipped: snapshotOutcome.value.skipped };
+      }
     } else {
       throw new Error(`unknown job ${String(job)}`);
     }
