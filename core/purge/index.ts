@@ -12,10 +12,21 @@ export {
   type PurgeRefusal,
   parsePurgePolicy,
   planAccountPurge,
-  planPurge,
   purgeCutoff,
   refusalThreshold,
 } from "./purge-policy.js";
+export {
+  CONFIRMATION_CODE_LIFE_MS,
+  checkIdentityPurgePolicy,
+  EMPTY_IDENTITY_TALLY,
+  IDENTITY_PLAN_MAX_BYTES,
+  IdentityPlanBuilder,
+  type IdentityListingTally,
+  identityPurgeRefusal,
+  MAX_IDENTITY_DELETIONS_PER_RUN,
+  planPurge,
+  provenAgeWindowMs,
+} from "./identity-plan.js";
 export {
   finishPurgeReport,
   newPurgeReport,

@@ -7,10 +7,10 @@ import {
   type PurgeCandidate,
   parsePurgePolicy,
   planAccountPurge,
-  planPurge,
   purgeCutoff,
   refusalThreshold,
 } from "./purge-policy.js";
+import { planPurge } from "./identity-plan.js";
 import { errorOf } from "../testing/errors.js";
 
 const HOUR = 60 * 60 * 1000;
@@ -462,14 +462,15 @@ describe("planPurge properties", () => {
         }
         expect(new Set(plan.toDelete).size).toBe(plan.toDelete.length);
         expect(plan.toDelete.length).toBeLessThanOrEqual(policy.maxDeletionsPerRun);
+        // The share rule counts only the eligible users not proven old by the newest sign-up's date.
+        const recent = plan.eligibleByClockOnly ?? 0;
+        expect(recent).toBeLessThanOrEqual(plan.eligible);
         if (plan.refused) {
           expect(plan.toDelete).toEqual([]);
-          expect(plan.eligible).toBeGreaterThan(policy.maxShareOfPool * plan.poolSize);
+          expect(recent).toBeGreaterThan(policy.maxShareOfPool * plan.poolSize);
         } else {
           expect(plan.toDelete.length + plan.deferred).toBe(plan.eligible);
-          expect(plan.eligible).toBeLessThanOrEqual(
-            Math.max(1, policy.maxShareOfPool * plan.poolSize + 1e-9),
-          );
+          expect(recent).toBeLessThanOrEqual(Math.max(1, policy.maxShareOfPool * plan.poolSize + 1e-9));
         }
         const skipped = Object.values(plan.skippedByReason).reduce((a, b) => a + (b ?? 0), 0);
         expect(skipped + plan.eligible).toBe(plan.candidates);

@@ -187,7 +187,8 @@ export function checkEligibility(candidate: PurgeCandidate, cutoff: Date): Eligi
   return { eligible: true };
 }
 
-function timestampOf(candidate: PurgeCandidate): number | undefined {
+/** The instant eligibility is judged on: `confirmationSentAt`, else `createdAt`; undefined when unknown or invalid. */
+export function timestampOf(candidate: PurgeCandidate): number | undefined {
   const date = candidate.confirmationSentAt ?? candidate.createdAt;
   if (!(date instanceof Date)) return undefined;
   const ms = date.getTime();
@@ -211,6 +212,12 @@ export interface PurgePlan {
   readonly candidates: number;
   /** The pool size the share rule was checked against (never below `candidates`). */
   readonly poolSize: number;
+  /**
+   * Identities: the eligible users whose eligibility rests on this run's clock and `minAge` alone — created
+   * less than `provenAgeWindowMs` before the newest sign-up listed — which the share rule counts.
+   * The others are past their minimum age by Cognito's own timestamps (see `identity-plan.ts`).
+   */
+  readonly eligibleByClockOnly?: number;
   readonly refused?: PurgeRefusal;
 }
 
@@ -238,79 +245,10 @@ export function refusalThreshold(poolSize: number, maxShareOfPool: number): numb
 }
 
 /**
- * Plans one purge of the identities in a pool.
- *
- * - Candidates are checked with {@link checkEligibility} against `purgeCutoff(now, policy.minAgeMs)`;
- *   a repeated id is counted once (a listing can return a user twice across pages).
- * - Eligible ids are ordered oldest first (ties by id, so a run is reproducible); the first
- *   `maxDeletionsPerRun` go to `toDelete`, the rest are `deferred`.
- * - `poolSize` is an estimate (Cognito's DescribeUserPool gives `EstimatedNumberOfUsers`, "a number
- *   estimating the size of the user pool"), so the plan uses `max(poolSize, candidates)`.
- * - If `eligible` exceeds {@link refusalThreshold} the plan is refused: nothing to delete, and the message
- *   gives the numbers and the config key to change.
- *
- * @throws ValidationError `PURGE.INVALID_INPUT` for an invalid `now`, a negative or fractional `poolSize`,
- *   or a candidate whose id is not a non-empty string.
- */
-export function planPurge(input: {
-  candidates: Iterable<PurgeCandidate>;
-  poolSize: number;
-  policy: PurgePolicy;
-  now: Date;
-}): PurgePlan {
-  const { policy } = input;
-  const cutoff = purgeCutoff(input.now, policy.minAgeMs);
-  checkPoolSize(input.poolSize, "poolSize");
-
-  const seen = new Set<string>();
-  const skippedByReason: Partial<Record<IneligibleReason, number>> = {};
-  const eligible: Array<{ id: string; at: number }> = [];
-  let index = 0;
-  for (const candidate of input.candidates) {
-    if (typeof candidate?.id !== "string" || candidate.id === "") {
-      throw new ValidationError(
-        "PURGE.INVALID_INPUT",
-        `candidates[${index}].id`,
-        "must be a non-empty string",
-      );
-    }
-    index += 1;
-    if (seen.has(candidate.id)) continue;
-    seen.add(candidate.id);
-    const verdict = checkEligibility(candidate, cutoff);
-    if (verdict.eligible) {
-      // checkEligibility guarantees a valid timestamp here.
-      eligible.push({ id: candidate.id, at: timestampOf(candidate) as number });
-    } else {
-      skippedByReason[verdict.reason] = (skippedByReason[verdict.reason] ?? 0) + 1;
-    }
-  }
-  eligible.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-
-  const poolSize = Math.max(input.poolSize, seen.size);
-  const base = {
-    cutoff,
-    dryRun: policy.dryRun,
-    skippedByReason: Object.freeze(skippedByReason),
-    eligible: eligible.length,
-    candidates: seen.size,
-    poolSize,
-  };
-  const refused = shareRefusal(eligible.length, poolSize, policy, "users in the pool");
-  if (refused) return Object.freeze({ ...base, toDelete: Object.freeze([]), deferred: 0, refused });
-
-  const toDelete = eligible.slice(0, policy.maxDeletionsPerRun).map((e) => e.id);
-  return Object.freeze({
-    ...base,
-    toDelete: Object.freeze(toDelete),
-    deferred: eligible.length - toDelete.length,
-  });
-}
-
-/**
  * Plans one purge of the accounts table from two counts the store gives: `expired` rows (unconfirmed,
- * confirmation sent before the cutoff) and the `total` rows of the table. Same share rule and cap as
- * {@link planPurge}; the store then deletes at most `limit` rows, oldest first, by query.
+ * confirmation sent before the cutoff) and the `total` rows of the table. The run refuses when the expired
+ * rows exceed `maxShareOfPool` of the table; otherwise the store deletes at most `limit` rows (the per-run
+ * cap), oldest first, by query.
  *
  * @throws ValidationError `PURGE.INVALID_INPUT` for an invalid `now` or counts that are not whole numbers ≥ 0.
  */
@@ -361,7 +299,7 @@ function shareRefusal(
   });
 }
 
-function checkPoolSize(value: number, field: string): void {
+export function checkPoolSize(value: number, field: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new ValidationError("PURGE.INVALID_INPUT", field, "must be a whole number of at least 0");
   }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
 import { aPurgeCandidate, aPurgePolicy, hoursAgo, PURGE_NOW } from "../testing/purge.js";
-import { DEFAULT_PURGE_POLICY, planAccountPurge, planPurge } from "./purge-policy.js";
+import { planPurge } from "./identity-plan.js";
+import { DEFAULT_PURGE_POLICY, planAccountPurge } from "./purge-policy.js";
 import {
   finishPurgeReport,
   newPurgeReport,
@@ -97,7 +98,13 @@ describe("purge report", () => {
   });
 
   it("reports a refused plan with its message", () => {
-    const plan = identityPlan({ poolSize: 10 });
+    // Three of ten users eligible, none older than a day before the newest sign-up: over 5% by the clock alone.
+    const plan = planPurge({
+      candidates: ["a", "b", "c"].map((id) => aPurgeCandidate({ id })),
+      poolSize: 10,
+      policy: DEFAULT_PURGE_POLICY,
+      now: PURGE_NOW,
+    });
     expect(plan.refused).toBeDefined();
     const report = finishPurgeReport(newPurgeReport(plan, "identities"), { durationMs: 1, timedOut: true });
     expect(report.stoppedBy).toBe("refused");
