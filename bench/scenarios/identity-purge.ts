@@ -14,7 +14,11 @@ import { COGNITO_RATE_LIMITS, InMemoryUserDirectory } from "../../adapters/in-me
 import { systemClock } from "../../adapters/shared/time.js";
 import { errorCode, isThrottlingError } from "../../core/errors.js";
 import type { Page, UserDirectory, UserQuery } from "../../core/ports/user-directory.js";
-import { parsePurgePolicy } from "../../core/purge/index.js";
+import {
+  MAX_IDENTITY_DELETIONS_PER_RUN,
+  type PurgeReport,
+  parsePurgePolicy,
+} from "../../core/purge/index.js";
 import { purgeUnconfirmedIdentities } from "../../core/use-cases/purge-unconfirmed-identities.js";
 import { type Group, makeUser, type User } from "../../core/user/user.js";
 import { ISSUE_SIZES } from "../lib/args.js";
@@ -41,13 +45,27 @@ export const identityPurge: Scenario = async ({ options, log }) => {
     new CognitoCalls({ rateLimits: { UserUpdate: options.deleteRate } }),
   );
   log(
-    `ours: purgeUnconfirmedIdentities paced at ${options.deleteRate} deletes/s (~${Math.ceil(expiredCount / options.deleteRate)} s)`,
+    `ours: purgeUnconfirmedIdentities, runs of at most ${MAX_IDENTITY_DELETIONS_PER_RUN}, paced at ${options.deleteRate} deletes/s (~${Math.ceil(expiredCount / options.deleteRate)} s)`,
   );
   const started = performance.now();
-  const report = await purgeUnconfirmedIdentities(
-    { directory: paced, clock: systemClock },
-    { policy: parsePurgePolicy({ minAge: "24h", maxDeletionsPerRun: expiredCount, maxShareOfPool: 1 }) },
-  );
+  // A run deletes at most MAX_IDENTITY_DELETIONS_PER_RUN (its plan travels in a step's state): runs follow
+  // one another until nothing is left, as the schedule would run them.
+  const policy = parsePurgePolicy({
+    minAge: "24h",
+    maxDeletionsPerRun: Math.min(expiredCount, MAX_IDENTITY_DELETIONS_PER_RUN),
+    maxShareOfPool: 1,
+  });
+  const runs: PurgeReport[] = [];
+  let report: PurgeReport;
+  do {
+    report = await purgeUnconfirmedIdentities({ directory: paced, clock: systemClock }, { policy });
+    runs.push(report);
+  } while (report.deferred > 0 && report.deleted > 0);
+  report = {
+    ...report,
+    deleted: runs.reduce((sum, r) => sum + r.deleted, 0),
+    failed: runs.reduce((sum, r) => sum + r.failed, 0),
+  };
   const oursMs = performance.now() - started;
   const oursLeft = oursPool.expiredLeft();
   const sparedOk = oursPool.othersLeft() === oursPool.others;

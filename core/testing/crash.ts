@@ -11,12 +11,19 @@
 import type { Step } from "../steps/step.js";
 import { runSteps, type RunStepsOptions } from "../steps/step.js";
 
-/** The crash itself: thrown at a boundary, never caught by the job under test (it is not a LifecycleError). */
+/**
+ * The crash itself: thrown at a boundary. A job that catches every error (to count a failure and go on) may
+ * catch it; the injector then keeps the process dead — every later wrapped call throws it again, and
+ * {@link runStepsThroughCrashes} given the injector discards whatever state the step still returns — since a
+ * process that really crashed does nothing more and returns nothing.
+ */
 export class InjectedCrash extends Error {
   override name = "InjectedCrash";
   constructor(
     readonly boundary: number,
     readonly label: string,
+    /** The injector that crashed, brought back to life when the job restarts. */
+    readonly injector?: CrashInjector,
   ) {
     super(`crash injected at boundary ${boundary} (${label})`);
   }
@@ -25,6 +32,7 @@ export class InjectedCrash extends Error {
 export class CrashInjector {
   private boundaries = 0;
   private readonly pending: Set<number>;
+  private crash: InjectedCrash | undefined;
 
   /** @param crashAt the boundaries (1-based, counted over the whole run, across restarts) to crash at. */
   constructor(crashAt: Iterable<number> = []) {
@@ -36,10 +44,27 @@ export class CrashInjector {
     return this.boundaries;
   }
 
-  /** Passes one boundary; throws {@link InjectedCrash} when it is one to crash at (once each). */
+  /** The crash that killed the process, while it has not been restarted. */
+  get dead(): InjectedCrash | undefined {
+    return this.crash;
+  }
+
+  /** A new process: wrapped calls go through again. */
+  restart(): void {
+    this.crash = undefined;
+  }
+
+  /**
+   * Passes one boundary; throws {@link InjectedCrash} when it is one to crash at (once each), and again at
+   * every boundary until {@link CrashInjector.restart}: a dead process reaches nothing.
+   */
   boundary(label: string): void {
+    if (this.crash) throw this.crash;
     this.boundaries += 1;
-    if (this.pending.delete(this.boundaries)) throw new InjectedCrash(this.boundaries, label);
+    if (this.pending.delete(this.boundaries)) {
+      this.crash = new InjectedCrash(this.boundaries, label, this);
+      throw this.crash;
+    }
   }
 
   /**
@@ -79,7 +104,11 @@ export interface CrashRunResult<S> {
 export async function runStepsThroughCrashes<S>(
   makeStep: () => Step<S>,
   initial: S,
-  options: RunStepsOptions<S> & { readonly maxCrashes?: number },
+  options: RunStepsOptions<S> & {
+    readonly maxCrashes?: number;
+    /** The injector of the run: a state a step returns after a crash it caught is never kept. */
+    readonly injector?: CrashInjector;
+  },
 ): Promise<CrashRunResult<S>> {
   let last = initial;
   let crashes = 0;
@@ -89,6 +118,8 @@ export async function runStepsThroughCrashes<S>(
       const { state } = await runSteps(makeStep(), last, {
         ...options,
         onState: async (state, n) => {
+          const dead = options.injector?.dead;
+          if (dead) throw dead;
           last = state;
           await options.onState?.(state, n);
         },
@@ -96,6 +127,7 @@ export async function runStepsThroughCrashes<S>(
       return { state, crashes };
     } catch (error) {
       if (!(error instanceof InjectedCrash) || crashes >= maxCrashes) throw error;
+      error.injector?.restart();
       crashes += 1;
     }
   }

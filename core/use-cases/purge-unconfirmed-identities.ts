@@ -1,101 +1,352 @@
-import { errorCode } from "../errors.js";
+/**
+ * The identity purge as durable steps ({@link Step}): deletes users of the pool who never confirmed their
+ * sign-up within the policy's age, on a pool of any size, in as many invocations as it takes.
+ *
+ * - **Listing** (UNCONFIRMED only: Cognito's ListUsers takes one filter). Page after page, the plan's builder
+ *   keeps the oldest `maxDeletionsPerRun` eligible users and some counters ({@link IdentityPlanBuilder}):
+ *   O(cap) memory whatever the pool's size. The page token and that tally are the state; a step stops between
+ *   two pages before its deadline and the next one goes on. A page token Cognito no longer accepts (they
+ *   expire) restarts the listing from the first page, counters and all.
+ * - **Plan**: once the last page is read, the cutoff and the chosen usernames (at most the cap, see
+ *   {@link MAX_IDENTITY_DELETIONS_PER_RUN}) go into the state, with the refusal rule's verdict. All candidates
+ *   are chosen before anything is deleted, because deleting while paginating can invalidate the page token.
+ * - **Deletion**: one fenced deletion after another ({@link fencedDelete}), the index of the next one and the
+ *   report's counts in the state. Each deletion makes two UserUpdate calls (AdminDisableUser,
+ *   AdminDeleteUser), three when the user is enabled again; the category (25 per second, shared with the
+ *   restore) is paced by the directory adapter.
+ *
+ * Crash safety: listing writes nothing; a deletion is fenced and re-checked, so running one again after a
+ * crash finds the user gone (`ALREADY_DELETED`) or no longer eligible and deletes nobody twice; the report's
+ * counts travel with the index, so each planned user is counted once. A user deleted just before a crash is
+ * counted as `ALREADY_DELETED` by the step that runs again.
+ */
+import { errorCode, LifecycleError } from "../errors.js";
 import type { Clock } from "../ports/clock.js";
-import { allUsers, type UserDirectory } from "../ports/user-directory.js";
-import type { User } from "../user/user.js";
+import type { UserDirectory } from "../ports/user-directory.js";
 import {
   checkEligibility,
+  checkIdentityPurgePolicy,
+  EMPTY_IDENTITY_TALLY,
   finishPurgeReport,
+  type IdentityListingTally,
+  IdentityPlanBuilder,
+  MAX_IDENTITY_DELETIONS_PER_RUN,
   newPurgeReport,
-  type PurgeCandidate,
   type PurgePlan,
   type PurgePolicy,
   type PurgeReport,
-  planPurge,
+  type PurgeReportDraft,
+  purgeCutoff,
   recordDeleted,
   recordFailure,
   recordSkipped,
 } from "../purge/index.js";
+import { type Step, stepShouldYield } from "../steps/step.js";
+import type { User } from "../user/user.js";
 
 export interface PurgeIdentitiesDeps {
   readonly directory: UserDirectory;
   readonly clock: Clock;
 }
 
-export interface PurgeRunOptions {
+/** A plan as it travels in the state: the cutoff as ISO 8601. */
+export type StoredPurgePlan = Omit<PurgePlan, "cutoff"> & { readonly cutoff: string };
+
+/** Where a purge of identities is, between two steps. Plain JSON. */
+export interface PurgeState {
+  readonly version: 1;
+  /** ISO 8601: when the run began (its report's duration counts from here). */
+  readonly startedAt: string;
   readonly policy: PurgePolicy;
-  /** Stop starting new deletions at this instant (the invocation's time budget). */
-  readonly deadline?: Date;
+  /** ISO 8601: users must have signed up strictly before it. */
+  readonly cutoff: string;
+  /** While listing: the next page's token (absent: the first page), and what the pages so far held. */
+  readonly listing?: {
+    readonly pageToken?: string;
+    readonly pages: number;
+    /** Listings begun again after Cognito refused a page token. */
+    readonly restarts: number;
+    readonly tally: IdentityListingTally;
+  };
+  /** Once listed (or previewed): what this run deletes. */
+  readonly plan?: StoredPurgePlan;
+  /** The index in `plan.toDelete` of the next user to fence. */
+  readonly next: number;
+  /** The report's counts so far, once there is a plan. */
+  readonly report?: PurgeReportDraft;
+}
+
+export interface StartPurgeOptions {
+  readonly policy: PurgePolicy;
   /**
    * The plan a preview (a dry run) showed, to carry out as it is: its cutoff and its users, never a new
    * listing, so what is deleted is what was confirmed. Each user is still fenced and re-checked against the
    * preview's cutoff; one who confirmed since is spared.
    */
   readonly previewed?: PurgePlan;
+}
+
+/** Listings begun again (expired page tokens) before the run gives up, failing. */
+const MAX_LISTING_RESTARTS = 3;
+
+/**
+ * The first state of a run.
+ * @throws ValidationError `CONFIG.INVALID_POLICY` naming `purge.maxDeletionsPerRun` for a cap whose plan could
+ *   not travel in the state; `PURGE.INVALID_INPUT` for a clock or policy that gives no valid cutoff.
+ */
+export function startIdentityPurge(clock: Clock, options: StartPurgeOptions): PurgeState {
+  const { policy, previewed } = options;
+  checkIdentityPurgePolicy(policy);
+  const now = clock.now();
+  const startedAt = now.toISOString();
+  const plain: PurgePolicy = {
+    minAgeMs: policy.minAgeMs,
+    maxDeletionsPerRun: policy.maxDeletionsPerRun,
+    maxShareOfPool: policy.maxShareOfPool,
+    dryRun: policy.dryRun,
+  };
+  if (previewed) {
+    if (previewed.toDelete.length > MAX_IDENTITY_DELETIONS_PER_RUN) {
+      throw new LifecycleError(
+        "STEP.STATE_INVALID",
+        "The previewed plan holds more users than a run may delete",
+      );
+    }
+    const plan = storePlan({ ...previewed, dryRun: policy.dryRun });
+    return {
+      version: 1,
+      startedAt,
+      policy: plain,
+      cutoff: plan.cutoff,
+      plan,
+      next: 0,
+      report: newPurgeReport(loadPlan(plan), "identities"),
+    };
+  }
+  return {
+    version: 1,
+    startedAt,
+    policy: plain,
+    cutoff: purgeCutoff(now, policy.minAgeMs).toISOString(),
+    listing: { pages: 0, restarts: 0, tally: EMPTY_IDENTITY_TALLY },
+    next: 0,
+  };
+}
+
+export interface PurgeStepOptions {
+  /** Stop starting new work this long before a step's deadline (default `DEFAULT_STEP_MARGIN_MS`). */
+  readonly marginMs?: number;
   /** Told the plan once it is made (a preview keeps it to carry it out after a confirmation). */
   readonly onPlan?: (plan: PurgePlan) => void;
-  /** Told each user deleted, by id (the CLI names them, masked; logs never do). */
-  readonly onDeleted?: (id: string) => void;
+  /** Told each user deleted, by username (the CLI names them, masked; logs never do). */
+  readonly onDeleted?: (username: string) => void;
+  /** Told how many users the plan's heap holds after each page (it never holds more than the cap). */
+  readonly onPage?: (heapSize: number) => void;
 }
 
 /**
- * Deletes users of the pool who never confirmed their sign-up within the policy's age.
- *
- * All candidates are collected before anything is deleted, because deleting while paginating can invalidate
- * the page token. Each planned user's deletion is fenced ({@link fencedDelete}, see `core/purge/fence.ts`):
- * a user who confirms at any moment of the run is never deleted after its confirmation succeeded. A failure
- * on one user is counted and the run goes on; the report says how many failed so the caller can fail the
- * invocation.
- *
- * Quota: each deletion makes two UserUpdate calls (AdminDisableUser, AdminDeleteUser), three when the user is
- * enabled again; the category (25 per second, shared with AdminAddUserToGroup and the restore) is paced by
- * the directory adapter.
+ * One step of the purge: lists (page by page) until the plan is made, and returns it; later steps delete
+ * (user by user) until the plan is carried out. Each stops a margin before `deadline`, having done at least
+ * one page or one deletion, so every step makes progress. Done when the plan is carried out, refused, or a
+ * dry run.
  */
-export async function purgeUnconfirmedIdentities(
+export function identityPurgeStep(
   deps: PurgeIdentitiesDeps,
-  options: PurgeRunOptions,
-): Promise<PurgeReport> {
-  const started = deps.clock.now();
-  const plan = options.previewed
-    ? { ...options.previewed, dryRun: options.policy.dryRun }
-    : await planFromListing(deps, options.policy, started);
-  options.onPlan?.(plan);
-  let report = newPurgeReport(plan, "identities");
-  let timedOut = false;
-
-  if (!plan.refused && !plan.dryRun) {
-    for (const username of plan.toDelete) {
-      if (options.deadline && deps.clock.now().getTime() >= options.deadline.getTime()) {
-        timedOut = true;
-        break;
-      }
-      const outcome = await fencedDelete(deps.directory, username, plan.cutoff);
+  options: PurgeStepOptions = {},
+): Step<PurgeState> {
+  const shouldYield = (deadline: Date) => stepShouldYield(deps.clock, deadline, options.marginMs);
+  return async (initial, deadline) => {
+    checkVersion(initial);
+    let state = initial;
+    if (state.plan === undefined) {
+      state = await listSome(deps, state, deadline, shouldYield, options.onPage);
+      if (state.plan === undefined) return { state, done: false };
+      options.onPlan?.(loadPlan(state.plan));
+      // The plan is recorded before its first deletion: a crash during the deletions then carries out this
+      // plan, never a new listing that no longer sees who was deleted (which would delete past the cap).
+      return { state, done: state.plan.refused !== undefined || state.plan.dryRun };
+    }
+    const plan = state.plan;
+    if (plan.refused || plan.dryRun) return { state, done: true };
+    let report = state.report ?? newPurgeReport(loadPlan(plan), "identities");
+    let next = state.next;
+    let first = true;
+    while (next < plan.toDelete.length) {
+      if (!first && shouldYield(deadline)) return { state: { ...state, next, report }, done: false };
+      first = false;
+      const username = plan.toDelete[next] as string;
+      const outcome = await fencedDelete(deps.directory, username, new Date(plan.cutoff));
       if (outcome.kind === "deleted") {
         report = recordDeleted(report);
         options.onDeleted?.(username);
       } else if (outcome.kind === "skipped") report = recordSkipped(report, outcome.reason);
       else report = recordFailure(report, outcome.code);
       if (outcome.leftDisabled) report = recordFailure(report, "PURGE.FENCE_LEFT_DISABLED");
+      next += 1;
     }
-  }
-  return finishPurgeReport(report, { durationMs: deps.clock.now().getTime() - started.getTime(), timedOut });
+    return { state: { ...state, next, report }, done: true };
+  };
 }
 
-async function planFromListing(
+async function listSome(
   deps: PurgeIdentitiesDeps,
-  policy: PurgePolicy,
-  now: Date,
-): Promise<PurgePlan> {
-  const candidates: PurgeCandidate[] = [];
-  for await (const user of allUsers(deps.directory, { status: "UNCONFIRMED" })) {
+  state: PurgeState,
+  deadline: Date,
+  shouldYield: (deadline: Date) => boolean,
+  onPage?: (heapSize: number) => void,
+): Promise<PurgeState> {
+  const listing = state.listing ?? { pages: 0, restarts: 0, tally: EMPTY_IDENTITY_TALLY };
+  const cutoff = new Date(state.cutoff);
+  let builder = new IdentityPlanBuilder(cutoff, state.policy, listing.tally);
+  let token = listing.pageToken;
+  let { pages, restarts } = listing;
+  let first = true;
+  for (;;) {
+    if (!first && shouldYield(deadline)) {
+      return {
+        ...state,
+        listing: {
+          ...(token !== undefined ? { pageToken: token } : {}),
+          pages,
+          restarts,
+          tally: builder.toJSON(),
+        },
+      };
+    }
+    first = false;
+    let page;
+    try {
+      page = await deps.directory.listUsers({
+        status: "UNCONFIRMED",
+        ...(token !== undefined ? { pageToken: token } : {}),
+      });
+    } catch (error) {
+      if (token === undefined || errorCode(error) !== "DIRECTORY.PAGE_TOKEN_INVALID") throw error;
+      if (restarts >= MAX_LISTING_RESTARTS) {
+        throw new LifecycleError(
+          "DIRECTORY.PAGE_TOKEN_INVALID",
+          `The listing's page token was refused ${restarts + 1} times; the purge gives up`,
+          { cause: error, details: { restarts } },
+        );
+      }
+      // Counters and heap describe the pages read with the old token: start over, all of it.
+      builder = new IdentityPlanBuilder(cutoff, state.policy);
+      token = undefined;
+      pages = 0;
+      restarts += 1;
+      continue;
+    }
     // Cognito does not expose when the confirmation code was sent; sign-up (creation) is when it first was.
-    candidates.push({
-      id: user.username,
-      confirmed: user.status !== "UNCONFIRMED",
-      ...(user.createdAt ? { createdAt: user.createdAt } : {}),
-    });
+    for (const user of page.items) builder.add(candidateOf(user));
+    onPage?.(builder.heapSize);
+    token = page.nextToken;
+    pages += 1;
+    if (token === undefined) break;
   }
-  const poolSize = await deps.directory.estimatedUserCount();
-  return planPurge({ candidates, poolSize, policy, now });
+  const plan = builder.finish(await deps.directory.estimatedUserCount());
+  const stored = storePlan(plan);
+  const { listing: _done, ...rest } = state;
+  return { ...rest, plan: stored, next: 0, report: newPurgeReport(plan, "identities") };
+}
+
+function candidateOf(user: User) {
+  return {
+    id: user.username,
+    confirmed: user.status !== "UNCONFIRMED",
+    ...(user.createdAt ? { createdAt: user.createdAt } : {}),
+  };
+}
+
+/**
+ * The report of a run from its last state. `timedOut`: the run stopped before its last step said done (an
+ * in-process run out of time); users not reached are deferred.
+ */
+export function identityPurgeReport(
+  clock: Clock,
+  state: PurgeState,
+  options: { timedOut?: boolean } = {},
+): PurgeReport {
+  const durationMs = Math.max(0, clock.now().getTime() - new Date(state.startedAt).getTime());
+  const timedOut = options.timedOut === true;
+  if (state.plan !== undefined && state.report !== undefined) {
+    return finishPurgeReport(state.report, { durationMs, timedOut });
+  }
+  // Stopped while listing: nothing was planned, so nothing was deleted; what was seen so far is deferred.
+  const tally = state.listing?.tally ?? EMPTY_IDENTITY_TALLY;
+  const draft = newPurgeReport(
+    {
+      cutoff: new Date(state.cutoff),
+      dryRun: state.policy.dryRun,
+      toDelete: [],
+      deferred: tally.eligible,
+      skippedByReason: tally.skippedByReason,
+      eligible: tally.eligible,
+      candidates: tally.candidates,
+      poolSize: tally.candidates,
+    },
+    "identities",
+  );
+  return finishPurgeReport(draft, { durationMs, timedOut });
+}
+
+/** The plan a state carries, once listed. */
+export function identityPurgePlan(state: PurgeState): PurgePlan | undefined {
+  return state.plan === undefined ? undefined : loadPlan(state.plan);
+}
+
+export interface PurgeRunOptions extends StartPurgeOptions, Pick<PurgeStepOptions, "onPlan" | "onDeleted"> {
+  /**
+   * Stop starting new work at this instant (an invocation's budget, its own margin already taken). Absent:
+   * run to the end.
+   */
+  readonly deadline?: Date;
+}
+
+/**
+ * Runs the whole purge in this process, step after step, until it is done or `deadline` comes: what a Lambda
+ * invocation does until the steps run on Step Functions. A run cut short by the deadline reports
+ * `time-budget` and defers the users it did not reach.
+ */
+export async function purgeUnconfirmedIdentities(
+  deps: PurgeIdentitiesDeps,
+  options: PurgeRunOptions,
+): Promise<PurgeReport> {
+  let state = startIdentityPurge(deps.clock, options);
+  const step = identityPurgeStep(deps, {
+    // The caller's deadline already keeps its own margin.
+    marginMs: 0,
+    ...(options.onPlan ? { onPlan: options.onPlan } : {}),
+    ...(options.onDeleted ? { onDeleted: options.onDeleted } : {}),
+  });
+  if (options.previewed) options.onPlan?.(loadPlan(state.plan as StoredPurgePlan));
+  const deadline = options.deadline ?? new Date(8.64e15);
+  for (;;) {
+    const outcome = await step(state, deadline);
+    state = outcome.state;
+    if (outcome.done) return identityPurgeReport(deps.clock, state);
+    if (deps.clock.now().getTime() >= deadline.getTime()) {
+      return identityPurgeReport(deps.clock, state, { timedOut: true });
+    }
+  }
+}
+
+function storePlan(plan: PurgePlan): StoredPurgePlan {
+  return {
+    ...plan,
+    cutoff: plan.cutoff.toISOString(),
+    toDelete: [...plan.toDelete],
+    skippedByReason: { ...plan.skippedByReason },
+  };
+}
+
+function loadPlan(plan: StoredPurgePlan): PurgePlan {
+  return { ...plan, cutoff: new Date(plan.cutoff) };
+}
+
+function checkVersion(state: PurgeState): void {
+  if (state?.version !== 1) {
+    throw new LifecycleError("STEP.STATE_INVALID", "Not the state of an identity purge (version 1)");
+  }
 }
 
 type FenceOutcome = (
