@@ -13,6 +13,7 @@ import type { ApplicationAccounts } from "../core/ports/application-accounts.js"
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
+import { runSteps } from "../core/steps/step.js";
 import {
   type AccountPurgePlan,
   formatDuration,
@@ -29,6 +30,13 @@ import {
   previewErasure,
 } from "../core/use-cases/erase-user.js";
 import { nameAccountPurge } from "../core/use-cases/purge-unconfirmed-accounts.js";
+import {
+  identityPurgeReport,
+  identityPurgeStep,
+  type PurgeStepOptions,
+  type StartPurgeOptions,
+  startIdentityPurge,
+} from "../core/use-cases/purge-unconfirmed-identities.js";
 import { reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { maskIdentifier } from "../core/user/mask.js";
@@ -36,7 +44,6 @@ import { stableUserId } from "../core/user/user.js";
 import { eraseEventSchema } from "../handlers/erase.js";
 import { DEADLINE_MARGIN_MS, RunFailedError } from "../handlers/invocation.js";
 import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
-import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
 import { type RestoreSummary, restoreEventSchema, restoreHandler } from "../handlers/restore.js";
 import {
   findUnfinishedRestore,
@@ -178,7 +185,7 @@ function buildProgram(io: CliIo, connect: Connect, setExit: (code: number) => vo
     )
     .option(
       "--max-share <ratio>",
-      "refuse the whole run when the eligible users exceed this share of the pool: 0.05 or 5% (default: policy, else 5%)",
+      "refuse the whole run when too many users are eligible (for the pool: those created within max(minAge, 1 day) of its newest sign-up) — this share of the pool: 0.05 or 5% (default: policy, else 5%)",
       parseMaxShare,
     )
     .option("--dry-run", "report what would be deleted; delete nothing")
@@ -658,13 +665,7 @@ async function purgeAll(
     try {
       const report =
         target === "identities"
-          ? await purgeUnconfirmedIdentitiesHandler({
-              directory: watchedDirectory(ctx.conn.directory(), ctx.progress),
-              clock: ctx.conn.clock,
-              observability: silentObservability,
-              policy,
-              run,
-            })({})
+          ? await purgeIdentities(ctx, policy, run)
           : await purgeUnconfirmedAccountsHandler({
               accounts: async (options) => watchedAccounts(await ctx.conn.accounts(options), ctx.progress),
               clock: ctx.conn.clock,
@@ -697,6 +698,35 @@ async function purgeAll(
     }
   }
   return results;
+}
+
+/** The largest step of an identity purge run from here: what one Lambda invocation of it may take. */
+const IDENTITY_PURGE_STEP_MS = 14 * 60_000;
+
+/**
+ * The identity purge in this process, its steps one after another with `runSteps` (the same steps the
+ * function runs), until its plan is carried out, refused or previewed.
+ */
+async function purgeIdentities(
+  ctx: Context,
+  policy: PurgePolicy,
+  run: Pick<StartPurgeOptions, "previewed"> & Pick<PurgeStepOptions, "onPlan" | "onDeleted">,
+): Promise<PurgeReport> {
+  const deps = { directory: watchedDirectory(ctx.conn.directory(), ctx.progress), clock: ctx.conn.clock };
+  const initial = startIdentityPurge(deps.clock, {
+    policy,
+    ...(run.previewed ? { previewed: run.previewed } : {}),
+  });
+  if (run.previewed) run.onPlan?.(run.previewed);
+  const { state } = await runSteps(
+    identityPurgeStep(deps, {
+      ...(run.onPlan ? { onPlan: run.onPlan } : {}),
+      ...(run.onDeleted ? { onDeleted: run.onDeleted } : {}),
+    }),
+    initial,
+    { clock: deps.clock, stepBudgetMs: IDENTITY_PURGE_STEP_MS },
+  );
+  return identityPurgeReport(deps.clock, state);
 }
 
 function purgeLines(

@@ -72,6 +72,15 @@ describe("composition root", () => {
     ).toBe("PURGE_POLICY");
   });
 
+  it("refuses an identity purge cap whose plan could not travel between its steps, naming the setting", () => {
+    const error = errorOf(() =>
+      dependencies.purgeUnconfirmedIdentities(
+        container({ ...base, PURGE_POLICY: '{"maxDeletionsPerRun":5000}' }),
+      ),
+    );
+    expect(error).toMatchObject({ code: "CONFIG.INVALID_POLICY", field: "PURGE_POLICY.maxDeletionsPerRun" });
+  });
+
   it("refuses a user pool id of the wrong shape and an import role that is not an IAM ARN", () => {
     expect(errorOf(() => dependencies.erase(container({ ...base, USER_POOL_ID: "my pool" }))).field).toBe(
       "USER_POOL_ID",

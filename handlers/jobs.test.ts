@@ -98,6 +98,20 @@ describe("purge-unconfirmed-identities handler", () => {
     expect(w.observability.counters.get("PurgeUnconfirmedIdentitiesFailed")).toBe(1);
   });
 
+  it("stops its steps when the invocation's time is nearly up, deleting nothing it has not planned, and defers the rest", async () => {
+    const w = world();
+    w.directory.seed(
+      ...Array.from({ length: 3 }, () => aUser({ status: "UNCONFIRMED", createdAt: old })),
+      ...Array.from({ length: 60 }, () => aUser()),
+    );
+    const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
+    // 30 s left: the margin the function keeps to log its report. One step lists, then the run stops.
+    const report = await handler({}, { awsRequestId: "req-43", getRemainingTimeInMillis: () => 30_000 });
+    expect(report).toMatchObject({ stoppedBy: "time-budget", deleted: 0, deferred: 3, eligible: 3 });
+    expect(w.directory.snapshot()).toHaveLength(63);
+    expect(w.observability.counters.get("IdentitiesDeferred")).toBe(3);
+  });
+
   it("fails the invocation when the directory cannot be read", async () => {
     const w = world();
     w.directory.listUsers = async () => {

@@ -1,11 +1,13 @@
-/** Scheduled: deletes pool users still UNCONFIRMED after the policy's age (dry run, cap and report included). */
+/**
+ * Scheduled: deletes pool users still UNCONFIRMED after the policy's age (dry run, cap and report included).
+ * The purge is a sequence of durable steps (`identityPurgeStep`); for now this function runs them one after
+ * another within its own invocation, until the plan is carried out or the invocation's time is nearly up
+ * (the report then says `time-budget` and defers the rest to the next run).
+ */
 import type { Clock } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
-import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
-import {
-  purgeUnconfirmedIdentities,
-  type PurgeRunOptions,
-} from "../core/use-cases/purge-unconfirmed-identities.js";
+import { checkIdentityPurgePolicy, type PurgePolicy, type PurgeReport } from "../core/purge/index.js";
+import { purgeUnconfirmedIdentities } from "../core/use-cases/purge-unconfirmed-identities.js";
 import { parseEvent, purgeEventSchema } from "./event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
 import type { Observability } from "./observability.js";
@@ -19,8 +21,6 @@ export interface PurgeIdentitiesHandlerDeps {
   readonly clock: Clock;
   readonly observability: Observability;
   readonly policy: PurgePolicy;
-  /** The CLI's hooks: carry out a preview's plan, keep the plan, hear of each deletion. */
-  readonly run?: Pick<PurgeRunOptions, "previewed" | "onPlan" | "onDeleted">;
 }
 
 export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDeps) {
@@ -32,7 +32,6 @@ export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDe
       async () => {
         const { dryRun } = parseEvent(purgeEventSchema, event, "event");
         const report = await purgeUnconfirmedIdentities(deps, {
-          ...deps.run,
           policy: dryRun ? { ...deps.policy, dryRun } : deps.policy,
           deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
         });
@@ -45,11 +44,14 @@ export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDe
 
 /** What the function needs, built from the environment (see `wiring/`). */
 export function purgeUnconfirmedIdentitiesDependencies(container: Container): PurgeIdentitiesHandlerDeps {
+  const policy = purgePolicyOf(container.env);
+  // A cap whose plan could not travel between the purge's steps fails at start, naming the setting.
+  checkIdentityPurgePolicy(policy, "PURGE_POLICY");
   return {
     directory: userDirectory(container),
     clock: container.clock,
     observability: container.observability("purge-unconfirmed-identities"),
-    policy: purgePolicyOf(container.env),
+    policy,
   };
 }
 
