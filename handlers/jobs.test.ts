@@ -105,11 +105,38 @@ describe("purge-unconfirmed-identities handler", () => {
       ...Array.from({ length: 60 }, () => aUser()),
     );
     const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
-    // 30 s left: the margin the function keeps to log its report. One step lists, then the run stops.
+    // 30 s left: the margin the function keeps to log its report. One step lists a page, then the run stops.
     const report = await handler({}, { awsRequestId: "req-43", getRemainingTimeInMillis: () => 30_000 });
-    expect(report).toMatchObject({ stoppedBy: "time-budget", deleted: 0, deferred: 3, eligible: 3 });
+    expect(report).toMatchObject({ stoppedBy: "time-budget", deleted: 0 });
     expect(w.directory.snapshot()).toHaveLength(63);
-    expect(w.observability.counters.get("IdentitiesDeferred")).toBe(3);
+  });
+
+  it("takes one step per state machine event, listing then deleting, and counts the report at the end", async () => {
+    const w = world();
+    const expired = aUser({ status: "UNCONFIRMED", createdAt: old });
+    w.directory.seed(expired, ...Array.from({ length: 30 }, () => aUser()));
+    const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY }) as unknown as (
+      event: unknown,
+      context?: unknown,
+    ) => Promise<{ state: unknown; done: boolean }>;
+    let answer = await handler({ execution: "purge-1", input: {}, state: null }, lambdaContext());
+    expect(answer.done).toBe(false);
+    expect(w.directory.snapshot().map((u) => u.username)).toContain(expired.username);
+    answer = await handler({ execution: "purge-1", state: answer.state }, lambdaContext());
+    expect(answer.done).toBe(true);
+    expect(w.directory.snapshot().map((u) => u.username)).not.toContain(expired.username);
+    expect(w.observability.counters.get("IdentitiesDeleted")).toBe(1);
+  });
+
+  it("refuses a state that is not an identity purge's, naming the field, and changes nothing", async () => {
+    const w = world();
+    w.directory.seed(aUser({ status: "UNCONFIRMED", createdAt: old }), aUser());
+    const handler = purgeUnconfirmedIdentitiesHandler({ ...w, policy: DEFAULT_PURGE_POLICY });
+    const bad = { version: 1, next: 0, plan: { toDelete: ["user-000001"] } };
+    const error = await rejectionOf(handler({ execution: "purge-2", state: bad }, lambdaContext()));
+    expect(error).toMatchObject({ code: "STEP.STATE_INVALID" });
+    expect(w.directory.snapshot()).toHaveLength(2);
+    expect(w.directory.calls.get("AdminDeleteUser")).toBeUndefined();
   });
 
   it("fails the invocation when the directory cannot be read", async () => {

@@ -1,17 +1,25 @@
 /**
  * Scheduled: deletes pool users still UNCONFIRMED after the policy's age (dry run, cap and report included).
- * The purge is a sequence of durable steps (`identityPurgeStep`); for now this function runs them one after
- * another within its own invocation, until the plan is carried out or the invocation's time is nearly up
- * (the report then says `time-budget` and defers the rest to the next run).
+ * The purge is a sequence of durable steps (`identityPurgeStep`) behind the step-invocation protocol
+ * (`stepped.ts`): the scheduler's `{}` or `{"dryRun":true}` runs the steps one after another within this
+ * invocation, until the plan is carried out or the invocation's time is nearly up (the report then says
+ * `time-budget` and defers the rest to the next run); a state machine's step event takes one step.
  */
 import type { Clock } from "../core/ports/clock.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { checkIdentityPurgePolicy, type PurgePolicy, type PurgeReport } from "../core/purge/index.js";
-import { purgeUnconfirmedIdentities } from "../core/use-cases/purge-unconfirmed-identities.js";
-import { parseEvent, purgeEventSchema } from "./event.js";
-import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
+import {
+  identityPurgeReport,
+  identityPurgeStep,
+  type PurgeState,
+  parsePurgeState,
+  startIdentityPurge,
+} from "../core/use-cases/purge-unconfirmed-identities.js";
+import { purgeEventSchema } from "./event.js";
+import type { InvocationContext } from "./invocation.js";
 import type { Observability } from "./observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
+import { steppedHandler } from "./stepped.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { userDirectory } from "./wiring/cognito.js";
 import { purgePolicyOf } from "./purge-policy.js";
@@ -23,23 +31,22 @@ export interface PurgeIdentitiesHandlerDeps {
   readonly policy: PurgePolicy;
 }
 
-export function purgeUnconfirmedIdentitiesHandler(deps: PurgeIdentitiesHandlerDeps) {
-  return (event: unknown, context?: InvocationContext): Promise<PurgeReport> =>
-    runJob(
-      deps.observability,
-      "PurgeUnconfirmedIdentities",
-      context,
-      async () => {
-        const { dryRun } = parseEvent(purgeEventSchema, event, "event");
-        const report = await purgeUnconfirmedIdentities(deps, {
-          policy: dryRun ? { ...deps.policy, dryRun } : deps.policy,
-          deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
-        });
-        purgeMetrics(deps.observability, report);
-        return report;
-      },
-      (report) => report.failed > 0,
-    );
+export function purgeUnconfirmedIdentitiesHandler(
+  deps: PurgeIdentitiesHandlerDeps,
+): (event: unknown, context?: InvocationContext) => Promise<PurgeReport> {
+  const handler = steppedHandler<PurgeState, { dryRun?: boolean | undefined }, PurgeReport>(deps, {
+    job: "PurgeUnconfirmedIdentities",
+    options: purgeEventSchema,
+    start: ({ dryRun }) =>
+      startIdentityPurge(deps.clock, { policy: dryRun ? { ...deps.policy, dryRun } : deps.policy }),
+    parseState: parsePurgeState,
+    step: identityPurgeStep(deps),
+    report: (state) => identityPurgeReport(deps.clock, state),
+    failed: (report) => report.failed > 0,
+    publish: (report) => purgeMetrics(deps.observability, report),
+  });
+  // A scheduled event runs the whole purge and answers its report; a step event answers the step.
+  return handler as (event: unknown, context?: InvocationContext) => Promise<PurgeReport>;
 }
 
 /** What the function needs, built from the environment (see `wiring/`). */

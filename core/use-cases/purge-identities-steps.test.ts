@@ -18,6 +18,7 @@ import {
   identityPurgePlan,
   identityPurgeReport,
   identityPurgeStep,
+  parsePurgeState,
   type PurgeState,
   purgeUnconfirmedIdentities,
   startIdentityPurge,
@@ -81,7 +82,15 @@ describe("the identity purge in steps, crashed at every boundary", () => {
     const result = await runStepsThroughCrashes(
       () => identityPurgeStep({ directory: wrapped, clock }, { marginMs: 30_000 }),
       startIdentityPurge(clock, { policy: policy({ maxDeletionsPerRun: 5 }) }),
-      { clock, stepBudgetMs: 60_000, injector },
+      {
+        clock,
+        stepBudgetMs: 60_000,
+        injector,
+        // Every state a step hands on is one the function accepts back (from a state machine, or to resume).
+        onState: (state: PurgeState) => {
+          expect(parsePurgeState(state)).toEqual(state);
+        },
+      },
     );
     return { result, directory, deletes, report: identityPurgeReport(clock, result.state) };
   };

@@ -20,7 +20,9 @@
  * counts travel with the index, so each planned user is counted once. A user deleted just before a crash is
  * counted as `ALREADY_DELETED` by the step that runs again.
  */
-import { errorCode, LifecycleError } from "../errors.js";
+import * as z from "zod/mini";
+import "../validation.js";
+import { errorCode, issuePath, LifecycleError, ValidationError } from "../errors.js";
 import type { Clock } from "../ports/clock.js";
 import type { UserDirectory } from "../ports/user-directory.js";
 import {
@@ -74,6 +76,91 @@ export interface PurgeState {
   readonly next: number;
   /** The report's counts so far, once there is a plan. */
   readonly report?: PurgeReportDraft;
+}
+
+const count = z.int().check(z.nonnegative());
+const counts = z.record(z.string(), count);
+const isoDate = z
+  .string()
+  .check(z.refine((text) => !Number.isNaN(Date.parse(text)), "must be an ISO 8601 date"));
+const planSchema = z.strictObject({
+  cutoff: isoDate,
+  dryRun: z.boolean(),
+  toDelete: z.array(z.string().check(z.minLength(1))),
+  deferred: count,
+  skippedByReason: counts,
+  eligible: count,
+  candidates: count,
+  poolSize: count,
+  eligibleByClockOnly: z.optional(count),
+  refused: z.optional(z.strictObject({ reason: z.literal("SHARE_OF_POOL_EXCEEDED"), message: z.string() })),
+});
+const stateSchema = z.strictObject({
+  version: z.literal(1),
+  startedAt: isoDate,
+  policy: z.strictObject({
+    minAgeMs: z.int().check(z.positive()),
+    maxDeletionsPerRun: z.int().check(z.positive(), z.maximum(MAX_IDENTITY_DELETIONS_PER_RUN)),
+    maxShareOfPool: z.number().check(z.positive(), z.maximum(1)),
+    dryRun: z.boolean(),
+  }),
+  cutoff: isoDate,
+  listing: z.optional(
+    z.strictObject({
+      pageToken: z.optional(z.string()),
+      pages: count,
+      restarts: count,
+      tally: z.strictObject({
+        candidates: count,
+        eligible: count,
+        skippedByReason: counts,
+        oldest: z.array(z.tuple([z.number(), z.string()])),
+        newest: z.optional(z.number()),
+        recent: z.array(z.tuple([z.int(), count])),
+      }),
+    }),
+  ),
+  plan: z.optional(planSchema),
+  next: count,
+  report: z.optional(
+    z.strictObject({
+      target: z.literal("identities"),
+      dryRun: z.boolean(),
+      cutoff: isoDate,
+      candidates: count,
+      eligible: count,
+      planned: count,
+      planDeferred: count,
+      deleted: count,
+      skippedByReason: counts,
+      skippedAtRun: count,
+      failed: count,
+      failureCodes: counts,
+      refused: z.optional(z.string()),
+    }),
+  ),
+});
+
+/**
+ * A purge state handed back by a state machine or an operator (to resume a failed run), checked strictly.
+ * @throws ValidationError `STEP.STATE_INVALID` naming the first bad field.
+ */
+export function parsePurgeState(value: unknown): PurgeState {
+  const result = stateSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issuePath(issue?.path ?? []);
+    throw new ValidationError(
+      "STEP.STATE_INVALID",
+      path === "" ? "state" : `state.${path}`,
+      `${issue?.message ?? "is invalid"}: not the state of an identity purge`,
+    );
+  }
+  const state = result.data as PurgeState;
+  if (state.plan !== undefined && state.next > state.plan.toDelete.length) {
+    throw new ValidationError("STEP.STATE_INVALID", "state.next", "is past the end of the plan");
+  }
+  return state;
 }
 
 export interface StartPurgeOptions {
@@ -257,17 +344,20 @@ function candidateOf(user: User) {
   };
 }
 
+/** Whether a run in this state has nothing left to do. */
+export function identityPurgeDone(state: PurgeState): boolean {
+  const plan = state.plan;
+  if (plan === undefined) return false;
+  return plan.refused !== undefined || plan.dryRun || state.next >= plan.toDelete.length;
+}
+
 /**
- * The report of a run from its last state. `timedOut`: the run stopped before its last step said done (an
- * in-process run out of time); users not reached are deferred.
+ * The report of a run from its last state. A run stopped before it was done (an invocation out of time)
+ * reports `time-budget`, and the users it did not reach are deferred.
  */
-export function identityPurgeReport(
-  clock: Clock,
-  state: PurgeState,
-  options: { timedOut?: boolean } = {},
-): PurgeReport {
+export function identityPurgeReport(clock: Clock, state: PurgeState): PurgeReport {
   const durationMs = Math.max(0, clock.now().getTime() - new Date(state.startedAt).getTime());
-  const timedOut = options.timedOut === true;
+  const timedOut = !identityPurgeDone(state);
   if (state.plan !== undefined && state.report !== undefined) {
     return finishPurgeReport(state.report, { durationMs, timedOut });
   }
@@ -323,9 +413,8 @@ export async function purgeUnconfirmedIdentities(
   for (;;) {
     const outcome = await step(state, deadline);
     state = outcome.state;
-    if (outcome.done) return identityPurgeReport(deps.clock, state);
-    if (deps.clock.now().getTime() >= deadline.getTime()) {
-      return identityPurgeReport(deps.clock, state, { timedOut: true });
+    if (outcome.done || deps.clock.now().getTime() >= deadline.getTime()) {
+      return identityPurgeReport(deps.clock, state);
     }
   }
 }
