@@ -59,9 +59,22 @@ export interface InMemoryUserDirectoryOptions {
    * stays UNCONFIRMED) or `allowed` (the user becomes CONFIRMED and stays disabled). Default `refused`.
    */
   readonly disabledConfirmation?: DisabledConfirmation;
+  /**
+   * The pool's Post Confirmation trigger: {@link InMemoryUserDirectory.confirmSignUp} calls it with the event
+   * Cognito sends, after the confirmation is committed. When it throws, the confirmation answers
+   * `UserLambdaValidationException` and the user stays CONFIRMED, as in Cognito.
+   */
+  readonly postConfirmation?: (event: Record<string, unknown>) => Promise<unknown>;
+  /** The pool id the trigger's events carry. Default `eu-west-1_InMemory1`. */
+  readonly userPoolId?: string;
 }
 
 export type DisabledConfirmation = "refused" | "allowed";
+
+/** Cognito's answer to a confirmation whose Post Confirmation trigger failed (the commit stays). */
+export class UserLambdaValidationException extends Error {
+  override name = "UserLambdaValidationException";
+}
 
 /** The header GetCSVHeader returns for a pool with email sign-in and the `legacy_sub` custom attribute. */
 export const DEFAULT_CSV_HEADER: readonly string[] = A_POOL_CSV_HEADER;
@@ -88,6 +101,8 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
   private readonly csvHeader: readonly string[];
   private readonly newSub: () => string;
   private readonly disabledConfirmation: DisabledConfirmation;
+  private readonly postConfirmation?: (event: Record<string, unknown>) => Promise<unknown>;
+  private readonly userPoolId: string;
   /** Bumped by every deletion: tokens from an older generation are rejected, as Cognito may do. */
   private generation = 0;
   private subCounter = 0;
@@ -101,6 +116,8 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
     this.maxPageSize = options.maxPageSize ?? MAX_USERS_PAGE_SIZE;
     this.csvHeader = options.csvHeader ?? DEFAULT_CSV_HEADER;
     this.disabledConfirmation = options.disabledConfirmation ?? "refused";
+    if (options.postConfirmation) this.postConfirmation = options.postConfirmation;
+    this.userPoolId = options.userPoolId ?? "eu-west-1_InMemory1";
     this.newSub =
       options.newSub ??
       (() => {
@@ -178,13 +195,37 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
 
   /**
    * The user's own ConfirmSignUp with a valid code (not a port method: what a person does in the app, for
-   * race tests). An UNCONFIRMED user becomes CONFIRMED; a disabled one as `disabledConfirmation` says.
+   * race tests): the commit ({@link commitSignUpConfirmation}), then the Post Confirmation trigger, if the
+   * directory has one, with the event Cognito sends. Resolves when the person would be told "confirmed".
+   *
+   * @throws what {@link commitSignUpConfirmation} throws (nothing committed);
+   *   {@link UserLambdaValidationException} "PostConfirmation failed with error <message>." when the trigger
+   *   throws (the user stays CONFIRMED, as in Cognito).
+   */
+  async confirmSignUp(username: string): Promise<User> {
+    const confirmed = this.commitSignUpConfirmation(username);
+    if (this.postConfirmation) {
+      try {
+        await this.postConfirmation(this.postConfirmationEvent(confirmed));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new UserLambdaValidationException(`PostConfirmation failed with error ${message}.`, {
+          cause: error,
+        });
+      }
+    }
+    return confirmed;
+  }
+
+  /**
+   * The commit of a ConfirmSignUp alone, at once (for tests that run the trigger's read at a moment of
+   * their choosing). An UNCONFIRMED user becomes CONFIRMED; a disabled one as `disabledConfirmation` says.
    * Returns the user as confirmed (its `enabled` flag is what a Post Confirmation trigger would find).
    *
    * @throws LifecycleError `USER.NOT_FOUND`; `USER.NOT_AUTHORIZED` when the user is not UNCONFIRMED, or is
    *   disabled and `disabledConfirmation` is `refused`.
    */
-  confirmSignUp(username: string): User {
+  commitSignUpConfirmation(username: string): User {
     const user = this.requireUser(username);
     if (user.status !== "UNCONFIRMED") {
       throw new LifecycleError(
@@ -198,6 +239,20 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
     const confirmed: User = { ...user, status: "CONFIRMED", modifiedAt: this.clock.now() };
     this.users.set(username, confirmed);
     return { ...confirmed, groups: [] };
+  }
+
+  /** The event Cognito sends a Post Confirmation trigger for a sign-up confirmation of `user`. */
+  private postConfirmationEvent(user: User): Record<string, unknown> {
+    return {
+      version: "1",
+      region: this.userPoolId.split("_")[0],
+      userPoolId: this.userPoolId,
+      userName: user.username,
+      callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: "in-memory-client" },
+      triggerSource: "PostConfirmation_ConfirmSignUp",
+      request: { userAttributes: { ...user.attributes, "cognito:user_status": "CONFIRMED" } },
+      response: {},
+    };
   }
 
   async createUser(user: User): Promise<User> {

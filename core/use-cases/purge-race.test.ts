@@ -65,7 +65,7 @@ async function race(behaviour: DisabledConfirmation, confirmAt: number, triggerA
   const before = (n: number) => {
     if (n === confirmAt) {
       try {
-        directory.confirmSignUp(person.username);
+        directory.commitSignUpConfirmation(person.username);
         outcome.committed = true;
       } catch {
         // refused, or already gone: nothing committed
@@ -160,7 +160,7 @@ describe("the identity purge racing a confirmation", () => {
             for (const p of plans) {
               if (n === p.at && !p.committed) {
                 try {
-                  directory.confirmSignUp(p.person.username);
+                  directory.commitSignUpConfirmation(p.person.username);
                   p.committed = true;
                 } catch {
                   // refused or gone
