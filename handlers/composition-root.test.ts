@@ -40,6 +40,15 @@ describe("composition root", () => {
     expect(error.message).toBe(`${variable}: ${problem}`);
   });
 
+  it("gives the trigger the directory of the pool its event names, with no USER_POOL_ID in its environment", () => {
+    const { USER_POOL_ID: _none, ...withoutPool } = base;
+    const deps = dependencies.postConfirmation(container(withoutPool));
+    const directory = deps.directoryOf("eu-west-1_Pool42");
+    expect(directory.constructor.name).toBe("CognitoUserDirectory");
+    expect(deps.directoryOf("eu-west-1_Pool42")).toBe(directory);
+    expect(deps.directoryOf("eu-west-1_Other7")).not.toBe(directory);
+  });
+
   it("reads the accounts purge's batch size and lanes, and names either when it is out of range", () => {
     expect(dependencies.purgeUnconfirmedAccounts(container(base))).toMatchObject({
       batchSize: 500,

@@ -37,6 +37,19 @@ export const METRICS_NAMESPACE = "CognitoUserLifecycle";
  */
 export const IDENTITY_BINDING_CONFLICTS_METRIC = "IdentityBindingConflicts";
 
+/**
+ * Counted by the Post Confirmation trigger when it failed a sign-up confirmation because the user is disabled
+ * or gone: the trigger half of the identity purge's fence (`core/purge/fence.ts`). Expected, never a fault:
+ * it has no alarm of its own, and the trigger's errors alarm leaves these failures out.
+ */
+export const CONFIRMATION_HELD_BY_FENCE_METRIC = "ConfirmationHeldByFence";
+
+/**
+ * Counted by the Post Confirmation trigger when it could not read the confirming user to check the fence
+ * (Cognito throttled or unreachable, or the read passed its budget). An alarm watches it.
+ */
+export const CONFIRMATION_FENCE_UNCHECKED_METRIC = "ConfirmationFenceUnchecked";
+
 /** Powertools-backed observability for one function. */
 export function powertoolsObservability(serviceName: string): Observability {
   const logger = new Logger({ serviceName });

@@ -8,6 +8,7 @@ import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
 import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { aUser } from "../core/testing/builders.js";
 import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
+import { parsePostConfirmationEvent } from "../core/user/post-confirmation.js";
 import { aBackupRecord } from "../core/testing/backup.js";
 import { advanceRestore, startRestore } from "../core/use-cases/restore-steps.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
@@ -78,19 +79,39 @@ function world() {
 const scenarios: Record<JobName, (recorder: Recorder) => Promise<void>> = {
   async "post-confirmation"(r) {
     const w = world();
+    // The trigger reads its user without groups: its grant is AdminGetUser alone.
+    const withoutGroups = new Proxy(w.directory, {
+      get: (target, property, receiver) =>
+        property === "getUser"
+          ? (username: string, options?: { includeGroups?: boolean }) => {
+              if (options?.includeGroups) throw new Error("the trigger is granted no group read");
+              return target.getUser(username);
+            }
+          : Reflect.get(target, property, receiver),
+    });
     const handler = postConfirmationHandler({
       ...w,
+      directoryOf: () => r.wrap("triggeringPool", withoutGroups),
       profiles: r.wrap("profiles", w.profiles),
       backups: r.wrap("backups", w.backups),
       erasures: r.wrap("erasures", w.erasures),
       failureMode: "continue",
       deadlineMs: 3_000,
     });
-    const event = aConfirmationEvent();
+    const seeded = (overrides: Parameters<typeof aConfirmationEvent>[0] = {}) => {
+      const event = aConfirmationEvent(overrides);
+      w.directory.seed(parsePostConfirmationEvent(event).user);
+      return event;
+    };
+    const event = seeded();
     await handler(event, context);
     await handler(event, context);
+    // A disabled user's confirmation: held by the fence, nothing written.
+    const held = seeded();
+    await w.directory.disableUser(parsePostConfirmationEvent(held).user.username);
+    await handler(held, context).catch(() => undefined);
     // An erasure that starts while a confirmation's writes are in flight: they are undone.
-    const late = aConfirmationEvent();
+    const late = seeded();
     const lateSub = (late.request as { userAttributes: { sub: string } }).userAttributes.sub;
     w.erasures.beforeNextCall = async () => {
       w.erasures.beforeNextCall = async () => {
@@ -98,7 +119,7 @@ const scenarios: Record<JobName, (recorder: Recorder) => Promise<void>> = {
       };
     };
     await handler(late, context);
-    await handler(aConfirmationEvent({ triggerSource: "PostConfirmation_ConfirmForgotPassword" }), context);
+    await handler(seeded({ triggerSource: "PostConfirmation_ConfirmForgotPassword" }), context);
   },
 
   async "purge-unconfirmed-identities"(r) {
@@ -243,7 +264,15 @@ const scenarios: Record<JobName, (recorder: Recorder) => Promise<void>> = {
 
 function declared(uses: PortUses): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const port of ["directory", "importer", "profiles", "backups", "restores", "erasures"] as const) {
+  for (const port of [
+    "directory",
+    "triggeringPool",
+    "importer",
+    "profiles",
+    "backups",
+    "restores",
+    "erasures",
+  ] as const) {
     const methods = uses[port];
     if (methods && methods.length > 0) out[port] = [...methods].sort();
   }

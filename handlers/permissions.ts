@@ -18,6 +18,12 @@ import type { JobName } from "../jobs/catalogue.js";
 export interface PortUses {
   /** The stack's user pool (and, for restore, the pools it may restore into). */
   readonly directory?: readonly (keyof UserDirectory)[];
+  /**
+   * The pool that invokes the function as its trigger (its id comes in each event): `getUser` without groups
+   * (AdminGetUser alone). Granted by a policy of its own, declared after the pool, since the pool names the
+   * function and the function's own policy cannot name the pool.
+   */
+  readonly triggeringPool?: readonly "getUser"[];
   /** Cognito user import jobs of the same pools, and passing the import logs role to them. */
   readonly importer?: readonly (keyof UserImportService)[];
   /** The profile table. */
@@ -36,6 +42,8 @@ export interface PortUses {
 
 export const FUNCTION_PORT_USES = {
   "post-confirmation": {
+    // getUser: the trigger half of the identity purge's fence (a disabled user's confirmation is failed).
+    triggeringPool: ["getUser"],
     // get: whose the id is when it exists already; delete and eraseUserBackups: undoing a write that an
     // erasure, begun while it was in flight, would otherwise miss.
     profiles: ["createIfAbsent", "get", "delete"],

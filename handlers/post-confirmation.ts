@@ -2,6 +2,11 @@
  * The Cognito Post Confirmation trigger: records the confirmed user (profile and backup, in parallel) and
  * returns the event unchanged, well inside Cognito's five seconds.
  *
+ * First, for a sign-up confirmation, it holds the trigger half of the identity purge's fence
+ * (`core/purge/fence.ts`): it reads the user (AdminGetUser on the event's pool) and, when the user is disabled
+ * or gone, fails the confirmation with the user-safe message and records nothing. The purge may be about to
+ * delete that user; failing here means nobody is ever told "confirmed" and then deleted.
+ *
  * A failed write does not, by default, fail the confirmation: the user is confirmed either way, and the
  * nightly reconcile writes what is missing (the failure is logged and counted, which alarms). A stack that
  * prefers to fail the confirmation sets `SYNC_FAILURE_MODE=fail`; the client then sees a generic message,
@@ -12,12 +17,23 @@ import type { Clock } from "../core/ports/clock.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
+import type { UserDirectory } from "../core/ports/user-directory.js";
+import {
+  checkConfirmationFence,
+  type ConfirmationFenceVerdict,
+} from "../core/use-cases/confirmation-fence.js";
 import { hasIdentityConflict, syncConfirmedUser } from "../core/use-cases/sync-confirmed-user.js";
 import { maskIdentifier } from "../core/user/mask.js";
 import { type ConfirmationEvent, parsePostConfirmationEvent } from "../core/user/post-confirmation.js";
-import { IDENTITY_BINDING_CONFLICTS_METRIC, type Observability } from "./observability.js";
+import {
+  CONFIRMATION_FENCE_UNCHECKED_METRIC,
+  CONFIRMATION_HELD_BY_FENCE_METRIC,
+  IDENTITY_BINDING_CONFLICTS_METRIC,
+  type Observability,
+} from "./observability.js";
 import { type Container, lambdaHandler } from "./container.js";
 import { backupStore } from "./wiring/backups.js";
+import { triggerDirectory } from "./wiring/cognito.js";
 import { erasureLedger } from "./wiring/erasures.js";
 import { profileStore } from "./wiring/profiles.js";
 
@@ -29,10 +45,28 @@ export interface PostConfirmationDeps {
   readonly erasures: ErasureLedger;
   readonly clock: Clock;
   readonly observability: Observability;
-  /** `continue` (default): log, count and let the confirmation succeed. `fail`: fail it. */
+  /**
+   * `continue` (default): a write that fails, or a fence that cannot be checked, is logged and counted and the
+   * confirmation succeeds. `fail`: the confirmation fails.
+   */
   readonly failureMode: SyncFailureMode;
-  /** The whole sync must end within this many milliseconds (Cognito gives a trigger five seconds). */
+  /**
+   * The fence's read and the writes together end within this many milliseconds (Cognito gives a trigger five
+   * seconds); the read may take {@link fenceReadBudgetMs} of it.
+   */
   readonly deadlineMs: number;
+  /**
+   * The directory of the pool an event comes from (its `userPoolId`), where the fence reads the user. The
+   * function cannot be given its pool's id in its environment (the pool names the function as its trigger:
+   * the two would depend on each other), so the event says it; only that pool may invoke the function (the
+   * invoke permission's source ARN), and the function's role may read that pool alone.
+   */
+  readonly directoryOf: (userPoolId: string) => UserDirectory;
+}
+
+/** The share of the deadline the fence's read may take: a third, so a hung read leaves time for the writes. */
+export function fenceReadBudgetMs(deadlineMs: number): number {
+  return Math.floor(deadlineMs / 3);
 }
 
 /** What the end user may read when the confirmation is failed on purpose: nothing about the cause. */
@@ -54,8 +88,55 @@ export function postConfirmationHandler(deps: PostConfirmationDeps) {
         throw error;
       }
       const started = Date.now();
+      const elapsed = () => Date.now() - started;
+
+      let fence: ConfirmationFenceVerdict | undefined;
       try {
-        const result = await withDeadline(syncConfirmedUser(confirmation, deps), deps.deadlineMs);
+        fence = await withDeadline(
+          checkConfirmationFence(confirmation, deps.directoryOf(confirmation.userPoolId)),
+          fenceReadBudgetMs(deps.deadlineMs),
+          (ms) => new LifecycleError("SYNC.FENCE_UNCHECKED", `The user could not be read within ${ms} ms`),
+        );
+      } catch (error) {
+        metrics.count(CONFIRMATION_FENCE_UNCHECKED_METRIC);
+        log.error("Confirmation fence not checked: the user could not be read", {
+          trigger: confirmation.trigger,
+          errorCode: errorCode(error),
+          failureMode: deps.failureMode,
+          durationMs: elapsed(),
+        });
+        // Fail open by default. Failing closed would fail every confirmation while Cognito cannot be read
+        // (throttled, unreachable), and tell each person their confirmation failed although it committed. Failing
+        // open can let a confirmed user be deleted only when an identity purge held this very user, disabled,
+        // during this very failed read: the purge disables a user for one round trip, once, when it is over a day
+        // unconfirmed. A stack that chose SYNC_FAILURE_MODE=fail prefers a failed confirmation to an unrecorded
+        // one, and gets the same here: fail closed. Either way the metric alarms.
+        if (deps.failureMode === "fail") throw new Error(USER_SAFE_FAILURE_MESSAGE, { cause: error });
+      }
+      if (fence?.kind === "held") {
+        // Not an error of this system: the fence doing its work (or an operator's disable). Logged by code,
+        // counted, never recorded; the person sees the same message as for any failure, which tells nothing
+        // about the account's state.
+        metrics.count(CONFIRMATION_HELD_BY_FENCE_METRIC);
+        log.warn("Confirmation held by the purge's fence: failed, nothing recorded", {
+          errorCode: "PURGE.CONFIRMATION_HELD",
+          reason: fence.reason,
+          trigger: confirmation.trigger,
+          durationMs: elapsed(),
+        });
+        throw new Error(USER_SAFE_FAILURE_MESSAGE);
+      }
+
+      try {
+        const writesMs = Math.max(0, deps.deadlineMs - elapsed());
+        const result = await withDeadline(
+          syncConfirmedUser(confirmation, deps),
+          writesMs,
+          (ms) =>
+            new LifecycleError("SYNC.WRITE_FAILED", `The writes did not finish within ${ms} ms`, {
+              details: { failed: { deadline: `${deps.deadlineMs}ms` } },
+            }),
+        );
         if (hasIdentityConflict(result)) {
           // Someone confirmed with a stable id another username holds: nothing of theirs was written over.
           metrics.count(IDENTITY_BINDING_CONFLICTS_METRIC);
@@ -74,7 +155,7 @@ export function postConfirmationHandler(deps: PostConfirmationDeps) {
           userId: maskIdentifier(result.userId),
           trigger: confirmation.trigger,
           profile: result.profile,
-          durationMs: Date.now() - started,
+          durationMs: elapsed(),
         });
       } catch (error) {
         metrics.count("SyncFailed");
@@ -83,7 +164,7 @@ export function postConfirmationHandler(deps: PostConfirmationDeps) {
           errorCode: errorCode(error),
           failed: error instanceof LifecycleError ? error.details.failed : undefined,
           failureMode: deps.failureMode,
-          durationMs: Date.now() - started,
+          durationMs: elapsed(),
         });
         if (deps.failureMode === "fail") throw new Error(USER_SAFE_FAILURE_MESSAGE, { cause: error });
       }
@@ -94,19 +175,11 @@ export function postConfirmationHandler(deps: PostConfirmationDeps) {
   };
 }
 
-/** Rejects with `SYNC.WRITE_FAILED` (reason `deadline`) when `work` has not settled within `ms`. */
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+/** Rejects with `timeout(ms)` when `work` has not settled within `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number, timeout: (ms: number) => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new LifecycleError("SYNC.WRITE_FAILED", `The writes did not finish within ${ms} ms`, {
-            details: { failed: { deadline: `${ms}ms` } },
-          }),
-        ),
-      ms,
-    );
+    timer = setTimeout(() => reject(timeout(ms)), ms);
   });
   try {
     return await Promise.race([work, deadline]);
@@ -117,6 +190,7 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /** What the function needs, built from the environment (see `wiring/`). */
 export function postConfirmationDependencies(container: Container): PostConfirmationDeps {
+  const deadlineMs = container.env.integer("SYNC_DEADLINE_MS", 3_000, 500, 4_500);
   return {
     profiles: profileStore(container),
     backups: backupStore(container),
@@ -124,7 +198,9 @@ export function postConfirmationDependencies(container: Container): PostConfirma
     clock: container.clock,
     observability: container.observability("post-confirmation"),
     failureMode: container.env.choice("SYNC_FAILURE_MODE", ["continue", "fail"], "continue"),
-    deadlineMs: container.env.integer("SYNC_DEADLINE_MS", 3_000, 500, 4_500),
+    deadlineMs,
+    directoryOf: (userPoolId) =>
+      triggerDirectory(container, userPoolId, { timeoutMs: fenceReadBudgetMs(deadlineMs) }),
   };
 }
 

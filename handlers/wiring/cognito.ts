@@ -32,6 +32,36 @@ export function userDirectory(
   );
 }
 
+/**
+ * The directory of the pool a trigger runs for (its id comes in the event), for reads that must end within
+ * `timeoutMs`: a client of its own whose connection and request each time out within that budget, and
+ * throttling waited out, in short steps, for that budget at most. Whatever still runs at the budget's end is
+ * abandoned by the caller.
+ */
+export function triggerDirectory(
+  container: Container,
+  userPoolId: string,
+  options: { readonly timeoutMs: number },
+): UserDirectory {
+  const client = container.once(`cognitoTriggerClient:${options.timeoutMs}`, () => {
+    const endpoint = container.env.optionalUrl("COGNITO_ENDPOINT");
+    return createCognitoClient({
+      region: container.region,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...container.localCredentials(endpoint),
+      connectionTimeoutMs: options.timeoutMs,
+      requestTimeoutMs: options.timeoutMs,
+    });
+  });
+  return container.once(
+    `triggerDirectory:${userPoolId}`,
+    () =>
+      new CognitoUserDirectory(client, userPoolId, {
+        calls: new CognitoCalls({ maxThrottledMs: options.timeoutMs, baseDelayMs: 50, maxDelayMs: 100 }),
+      }),
+  );
+}
+
 /** The import jobs of a pool; reads `IMPORT_LOGS_ROLE_ARN`. */
 export function userImporter(
   container: Container,
