@@ -7,7 +7,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { type JobName, scheduledJobs } from "../jobs/catalogue.js";
 import * as observability from "../handlers/observability.js";
-import { IDENTITY_BINDING_CONFLICTS_METRIC, METRICS_NAMESPACE } from "./components/alarms.js";
+import {
+  CONFIRMATION_FENCE_UNCHECKED_METRIC,
+  CONFIRMATION_HELD_BY_FENCE_METRIC,
+  IDENTITY_BINDING_CONFLICTS_METRIC,
+  METRICS_NAMESPACE,
+} from "./components/alarms.js";
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES } from "./components/identity.js";
 import {
   type DeclaredResource,
@@ -252,9 +257,11 @@ describe("an upgrade from MySQL 8.0 to 8.4", () => {
 });
 
 describe("the alarms watch the metrics the functions publish", () => {
-  it("same namespace, same IdentityBindingConflicts name (the program cannot import handler code)", () => {
+  it("same namespace, same metric names (the program cannot import handler code)", () => {
     expect(METRICS_NAMESPACE).toBe(observability.METRICS_NAMESPACE);
     expect(IDENTITY_BINDING_CONFLICTS_METRIC).toBe(observability.IDENTITY_BINDING_CONFLICTS_METRIC);
+    expect(CONFIRMATION_HELD_BY_FENCE_METRIC).toBe(observability.CONFIRMATION_HELD_BY_FENCE_METRIC);
+    expect(CONFIRMATION_FENCE_UNCHECKED_METRIC).toBe(observability.CONFIRMATION_FENCE_UNCHECKED_METRIC);
   });
 });
 

@@ -6,7 +6,11 @@
  */
 import { isWildcardOnlyAction, runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { beforeAll, describe, expect, it } from "vitest";
-import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
+import {
+  COGNITO_DIRECTORY_ACTIONS,
+  COGNITO_IMPORT_ACTIONS,
+  COGNITO_TRIGGERING_POOL_ACTIONS,
+} from "../adapters/cognito/permissions.js";
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
 import {
   S3_BACKUP_STORE_ACTIONS,
@@ -77,6 +81,9 @@ function callsOf(uses: PortUses, arns: Arns, handler?: JobName): Call[] {
   for (const method of uses.directory ?? []) {
     for (const action of COGNITO_DIRECTORY_ACTIONS[method]) calls.push({ action, resource: arns.pool });
   }
+  for (const method of uses.triggeringPool ?? []) {
+    for (const action of COGNITO_TRIGGERING_POOL_ACTIONS[method]) calls.push({ action, resource: arns.pool });
+  }
   for (const method of uses.importer ?? []) {
     for (const action of COGNITO_IMPORT_ACTIONS[method]) calls.push({ action, resource: arns.pool });
   }
@@ -134,10 +141,18 @@ function everyAdapterCall(arns: Arns): Call[] {
   ];
 }
 
+/** Every policy the program attaches to a function's role: its own, and any declared apart (the trigger's). */
+function rolePolicies(run: ProgramRun, handler: JobName) {
+  const role = run.named("aws:iam/role:Role", `${handler}-role`);
+  const policies = run
+    .ofType("aws:iam/rolePolicy:RolePolicy")
+    .filter((policy) => policy.inputs.role === role.id)
+    .map((policy) => ({ name: policy.name, policy: JSON.parse(String(policy.inputs.policy)) as unknown }));
+  expect(policies.map((p) => p.name)).toContain(`${handler}-policy`);
+  return policies;
+}
+
 async function decide(run: ProgramRun, handler: JobName, call: Call): Promise<Decision> {
-  const policy = JSON.parse(
-    String(run.named("aws:iam/rolePolicy:RolePolicy", `${handler}-policy`).inputs.policy),
-  );
   const arns = arnsOf(run);
   const simulation: Simulation = {
     request: {
@@ -150,7 +165,7 @@ async function decide(run: ProgramRun, handler: JobName, call: Call): Promise<De
         ...call.context,
       },
     },
-    identityPolicies: [{ name: `${handler}-policy`, policy }],
+    identityPolicies: rolePolicies(run, handler) as Simulation["identityPolicies"],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
   };
@@ -287,6 +302,31 @@ describe.each(stackNames())("IAM, evaluated, with Pulumi.%s.yaml", (stack) => {
       expect(Object.values(others).every((d) => d !== "Allowed")).toBe(true);
     },
   );
+
+  it("lets the trigger read users of its own pool (AdminGetUser), and nothing else of it or of another pool", async () => {
+    expect(
+      rolePolicies(run, "post-confirmation")
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(["post-confirmation-policy", "post-confirmation-pool-policy"]);
+    const read = { action: "cognito-idp:AdminGetUser", resource: arns.pool };
+    expect(await decide(run, "post-confirmation", read)).toBe("Allowed");
+    const another = arns.pool.replace(/userpool\/.+$/, `userpool/${run.region}_Another1`);
+    const refused: Call[] = [
+      { action: "cognito-idp:AdminGetUser", resource: another },
+      ...[
+        "cognito-idp:AdminDeleteUser",
+        "cognito-idp:AdminDisableUser",
+        "cognito-idp:AdminEnableUser",
+        "cognito-idp:AdminUpdateUserAttributes",
+        "cognito-idp:AdminListGroupsForUser",
+        "cognito-idp:ListUsers",
+        "cognito-idp:AdminConfirmSignUp",
+      ].map((action) => ({ action, resource: arns.pool })),
+    ];
+    const result = await decisions(run, "post-confirmation", refused);
+    expect(Object.entries(result).filter(([, d]) => d === "Allowed")).toEqual([]);
+  });
 
   it("refuses backup traffic that does not come over TLS, whatever the role allows", async () => {
     const result = await decide(run, "post-confirmation", {

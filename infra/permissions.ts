@@ -6,7 +6,11 @@
  *
  * Pure functions over resolved ARNs, so the tests evaluate exactly the documents the program deploys.
  */
-import { COGNITO_DIRECTORY_ACTIONS, COGNITO_IMPORT_ACTIONS } from "../adapters/cognito/permissions.js";
+import {
+  COGNITO_DIRECTORY_ACTIONS,
+  COGNITO_IMPORT_ACTIONS,
+  COGNITO_TRIGGERING_POOL_ACTIONS,
+} from "../adapters/cognito/permissions.js";
 import { DYNAMO_PROFILE_STORE_ACTIONS } from "../adapters/dynamodb/permissions.js";
 import {
   S3_BACKUP_STORE_ACTIONS,
@@ -151,6 +155,19 @@ export function functionPolicy(uses: PortUses, targets: GrantTargets): PolicyDoc
   if (targets.inVpc) statements.push(allow("VpcNetworkInterfaces", VPC_NETWORK_INTERFACE_ACTIONS, ["*"]));
 
   return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * The second policy of a trigger's role: what it reads of the pool that invokes it (`uses.triggeringPool`),
+ * on that pool alone. A policy of its own because the pool
+ * names the function as its trigger: the function's own policy, declared with the function before the pool,
+ * cannot name the pool without a cycle, so this one is declared after the pool.
+ */
+export function triggeringPoolPolicy(uses: PortUses, userPoolArn: string): PolicyDocument {
+  if (!uses.triggeringPool?.length)
+    throw new Error("triggeringPoolPolicy: the function reads no triggering pool");
+  const actions = uses.triggeringPool.flatMap((method) => COGNITO_TRIGGERING_POOL_ACTIONS[method]);
+  return { Version: "2012-10-17", Statement: [allow("TriggeringPool", actions, [userPoolArn])] };
 }
 
 /** The trust policy of a role that only `service` may assume, optionally only for this account's resources. */

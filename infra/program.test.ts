@@ -100,6 +100,32 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
       });
     });
 
+    it("grants the trigger AdminGetUser on this pool alone, by a policy of its own declared after the pool (no cycle)", () => {
+      const pool = run.ofType("aws:cognito/userPool:UserPool")[0]!;
+      const fn = functionOf(run, "post-confirmation");
+      const role = run.named("aws:iam/role:Role", "post-confirmation-role");
+      const read = run.named("aws:iam/rolePolicy:RolePolicy", "post-confirmation-pool-policy");
+      expect(read.inputs.role).toBe(role.id);
+      expect(document(read.inputs.policy).Statement).toEqual([
+        {
+          Sid: "TriggeringPool",
+          Effect: "Allow",
+          Action: ["cognito-idp:AdminGetUser"],
+          Resource: [pool.state.arn],
+        },
+      ]);
+      // The read waits for the pool; the function, its role and its own policy do not (the pool waits for them).
+      expect(read.options.propertyDependencies.policy).toContain(pool.options.urn);
+      const own = run.named("aws:iam/rolePolicy:RolePolicy", "post-confirmation-policy");
+      for (const resource of [fn, role, own]) {
+        const dependsOn = Object.values(resource.options.propertyDependencies).flat();
+        expect(dependsOn, resource.name).not.toContain(pool.options.urn);
+      }
+      expect(String(own.inputs.policy)).not.toContain("cognito-idp");
+      // The pool's id reaches the function in each event, never in its environment.
+      expect(environmentOf(fn).USER_POOL_ID).toBeUndefined();
+    });
+
     it("signs in by email, verifies it, carries legacy_sub, and applies MFA and deletion protection from config", () => {
       const pool = run.ofType("aws:cognito/userPool:UserPool")[0]!.inputs;
       expect(pool.usernameAttributes).toEqual(["email"]);
@@ -499,6 +525,7 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
       const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
       for (const fn of run.ofType("aws:lambda/function:Function")) {
         for (const metric of ["Errors", "Throttles"]) {
+          if (fn.name === "post-confirmation" && metric === "Errors") continue; // next test
           const alarm = alarms.find(
             (a) =>
               a.inputs.metricName === metric && (a.inputs.dimensions as Json).FunctionName === fn.state.name,
@@ -510,6 +537,50 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
           });
         }
       }
+    });
+
+    it("alarms on the trigger's errors, leaving out the confirmations it held on purpose (the purge's fence)", () => {
+      const topic = run.named("aws:sns/topic:Topic", "alarms-topic");
+      const fn = functionOf(run, "post-confirmation");
+      const alarm = run.named("aws:cloudwatch/metricAlarm:MetricAlarm", "alarms-post-confirmation-errors");
+      expect(alarm.inputs).toMatchObject({
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        alarmActions: [topic.state.arn],
+      });
+      expect(alarm.inputs.metricQueries).toEqual([
+        expect.objectContaining({
+          id: "errors",
+          returnData: false,
+          metric: expect.objectContaining({
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions: { FunctionName: fn.state.name },
+            stat: "Sum",
+          }),
+        }),
+        expect.objectContaining({
+          id: "held",
+          returnData: false,
+          metric: expect.objectContaining({
+            namespace: "CognitoUserLifecycle",
+            metricName: "ConfirmationHeldByFence",
+            dimensions: { service: "post-confirmation" },
+            stat: "Sum",
+          }),
+        }),
+        expect.objectContaining({ expression: "FILL(errors, 0) - FILL(held, 0)", returnData: true }),
+      ]);
+      const unchecked = run.named(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "alarms-post-confirmation-fence-unchecked",
+      );
+      expect(unchecked.inputs).toMatchObject({
+        namespace: "CognitoUserLifecycle",
+        metricName: "ConfirmationFenceUnchecked",
+        dimensions: { service: "post-confirmation" },
+        threshold: 1,
+      });
     });
 
     it("alarms when a purge deletes more than the configured threshold, or refuses to run", () => {

@@ -17,7 +17,7 @@ import { StateMachines } from "./components/state-machines.js";
 import { isSteppedJob } from "../jobs/state-machine.js";
 import type { StackConfig } from "./config.js";
 import type { AwsContext } from "./context.js";
-import { functionPolicy, userPoolArn } from "./permissions.js";
+import { functionPolicy, triggeringPoolPolicy, userPoolArn } from "./permissions.js";
 
 /** The resources of a grant that only some functions have. */
 interface GrantInputs {
@@ -156,7 +156,7 @@ export function createLifecycleStack(
     return fn;
   };
 
-  // The trigger's function exists before the pool that calls it; it needs nothing of the pool.
+  // The trigger's function exists before the pool that calls it; its read of the pool is granted after it.
   const postConfirmation = lifecycleFunction("post-confirmation", {
     PROFILE_TABLE: profiles.table.name,
     ...backupEnvironment,
@@ -177,6 +177,21 @@ export function createLifecycleStack(
   });
   const pool = identity.userPool;
   const ownPool = pool.arn.apply((arn) => [arn]);
+  // The trigger reads the user it runs for (the purge's fence), in this pool alone. Inside the role or the
+  // function this grant would make the pool and its trigger depend on each other; as a policy of its own it
+  // is declared once both exist. Until it exists (the first deployment's first seconds, or while IAM
+  // propagates) the read is refused, which the trigger treats as an unchecked fence (see its failure mode).
+  const triggerRead = pool.arn.apply((arn) =>
+    triggeringPoolPolicy(FUNCTION_PORT_USES["post-confirmation"], arn),
+  );
+  new aws.iam.RolePolicy(
+    "post-confirmation-pool-policy",
+    {
+      role: postConfirmation.role.id,
+      policy: triggerRead.apply((document) => JSON.stringify(document)),
+    },
+    { parent: postConfirmation },
+  );
   const restorePools = pulumi
     .all([pool.arn, context.partition, context.region, context.accountId])
     .apply(([arn, partition, region, account]) => [

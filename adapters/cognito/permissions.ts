@@ -21,6 +21,14 @@ export const COGNITO_DIRECTORY_ACTIONS = {
   addUserToGroup: ["cognito-idp:AdminAddUserToGroup"],
 } as const satisfies Record<keyof UserDirectory, readonly string[]>;
 
+/**
+ * What a trigger's read of the user it runs for needs: `getUser` without `includeGroups` is AdminGetUser alone
+ * (the groups' AdminListGroupsForUser is never called, so never granted).
+ */
+export const COGNITO_TRIGGERING_POOL_ACTIONS = {
+  getUser: ["cognito-idp:AdminGetUser"],
+} as const satisfies Partial<Record<keyof UserDirectory, readonly string[]>>;
+
 /** The actions each use of the importer needs, for least-privilege policies built next to it. */
 export const COGNITO_IMPORT_ACTIONS = {
   getCsvHeader: ["cognito-idp:GetCSVHeader"],

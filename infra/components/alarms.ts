@@ -9,6 +9,15 @@ export const METRICS_NAMESPACE = "CognitoUserLifecycle";
 /** The metric the writers of profiles and backups count a refused identity rebinding in. */
 export const IDENTITY_BINDING_CONFLICTS_METRIC = "IdentityBindingConflicts";
 
+/**
+ * The Post Confirmation trigger's count of sign-up confirmations it failed on purpose, the user being disabled
+ * or gone (the trigger half of the identity purge's fence). The trigger's errors alarm leaves them out.
+ */
+export const CONFIRMATION_HELD_BY_FENCE_METRIC = "ConfirmationHeldByFence";
+
+/** The trigger's count of confirmations whose fence it could not check (the user could not be read). */
+export const CONFIRMATION_FENCE_UNCHECKED_METRIC = "ConfirmationFenceUnchecked";
+
 /** The functions that write profiles and backups for a stable id, and so may meet a binding conflict. */
 export const IDENTITY_BINDING_WRITERS = ["post-confirmation", "snapshot-and-reconcile"] as const;
 
@@ -102,12 +111,16 @@ export class Alarms extends pulumi.ComponentResource {
 
     for (const fn of args.functions) {
       const dimensions = { FunctionName: fn.functionName };
-      alarm(
-        `${fn.handler}-errors`,
-        `${fn.handler} failed`,
-        { name: "Errors", namespace: "AWS/Lambda", dimensions },
-        1,
-      );
+      if (fn.handler === "post-confirmation") {
+        this.alarms.push(confirmationErrorsAlarm(`${name}-${fn.handler}-errors`, fn, this.topic.arn, this));
+      } else {
+        alarm(
+          `${fn.handler}-errors`,
+          `${fn.handler} failed`,
+          { name: "Errors", namespace: "AWS/Lambda", dimensions },
+          1,
+        );
+      }
       alarm(
         `${fn.handler}-throttles`,
         `${fn.handler} was throttled`,
@@ -151,6 +164,14 @@ export class Alarms extends pulumi.ComponentResource {
         1,
       );
     }
+    if (args.functions.some((fn) => fn.handler === "post-confirmation")) {
+      alarm(
+        "post-confirmation-fence-unchecked",
+        "A confirmation's user could not be read, so the purge's fence was not checked: by default it was let through (a purge running then may have deleted that user); with SYNC_FAILURE_MODE=fail it was failed",
+        custom("post-confirmation", CONFIRMATION_FENCE_UNCHECKED_METRIC),
+        1,
+      );
+    }
     // A stable user id already bound to another username: the write was refused, never applied. Either a
     // user tried to claim someone else's id, or a restore or an import went wrong; look before it spreads.
     for (const handler of IDENTITY_BINDING_WRITERS) {
@@ -189,6 +210,65 @@ export class Alarms extends pulumi.ComponentResource {
 
     this.registerOutputs({ topicArn: this.topic.arn });
   }
+}
+
+/**
+ * The trigger's errors alarm: Lambda's Errors of the function less the confirmations it failed on purpose
+ * because the user is disabled or gone (its ConfirmationHeldByFence count). Failing such a confirmation is the
+ * purge's fence at work, or an operator's disable, never a fault; but the function must throw to fail it, and
+ * Lambda counts that as an error. Both are summed over the same five minutes; a held confirmation whose two
+ * data points fall on either side of a period's edge can still alarm once.
+ */
+function confirmationErrorsAlarm(
+  name: string,
+  fn: AlarmedFunction,
+  topicArn: pulumi.Output<string>,
+  parent: pulumi.Resource,
+): aws.cloudwatch.MetricAlarm {
+  const period = 300;
+  return new aws.cloudwatch.MetricAlarm(
+    name,
+    {
+      alarmDescription: `${fn.handler} failed (confirmations held by the purge's fence left out)`,
+      metricQueries: [
+        {
+          id: "errors",
+          metric: {
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions: { FunctionName: fn.functionName },
+            period,
+            stat: "Sum",
+          },
+          returnData: false,
+        },
+        {
+          id: "held",
+          metric: {
+            namespace: METRICS_NAMESPACE,
+            metricName: CONFIRMATION_HELD_BY_FENCE_METRIC,
+            dimensions: { service: fn.handler },
+            period,
+            stat: "Sum",
+          },
+          returnData: false,
+        },
+        {
+          id: "failures",
+          expression: "FILL(errors, 0) - FILL(held, 0)",
+          label: "Errors other than confirmations held by the fence",
+          returnData: true,
+        },
+      ],
+      evaluationPeriods: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "notBreaching",
+      alarmActions: [topicArn],
+      okActions: [topicArn],
+    },
+    { parent },
+  );
 }
 
 /**
