@@ -1,7 +1,9 @@
 /**
  * `npm start`: the local stack (the local Cognito, dynalite, s3rver, MariaDB when installed, and a local Lambda
  * endpoint running the real handlers), a walk through the lifecycle on it, then it stays up until Ctrl-C.
- * `npm start -- --no-demo` skips the walk-through; `--handler-logs` prints the handlers' own log lines.
+ * `npm start -- --no-demo` skips the walk-through; `--handler-logs` prints the handlers' own log lines;
+ * `--confirm-disabled` makes the local Cognito let a disabled user confirm (AWS does not document which it does),
+ * to watch the Post Confirmation trigger hold such a confirmation (the purge's fence). Any other flag is refused.
  */
 import { type LocalStack, startLocalStack } from "../local/stack.js";
 
@@ -10,8 +12,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const known = ["--no-demo", "--handler-logs", "--confirm-disabled"];
+  const unknown = args.filter((arg) => !known.includes(arg));
+  if (unknown.length > 0) {
+    console.error(`Unknown option ${unknown.join(", ")}. Options: ${known.join(", ")}`);
+    process.exit(2);
+  }
   const demo = !args.includes("--no-demo");
   const handlerLogs = args.includes("--handler-logs");
+  const confirmDisabled = args.includes("--confirm-disabled");
   let stack: LocalStack | undefined;
   let stopping = false;
   const stop = async (code: number) => {
@@ -36,6 +45,7 @@ async function main(): Promise<void> {
       demo,
       log: (line) => console.log(line),
       ...(handlerLogs ? { handlerLog: (line: string) => console.log(`   · ${line}`) } : {}),
+      ...(confirmDisabled ? { disabledConfirmSignUp: "confirm" as const } : {}),
     });
   } catch (error) {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
