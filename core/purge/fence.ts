@@ -13,6 +13,13 @@
  *   never told they are confirmed. A confirmation that answered success had its trigger see the user
  *   enabled; the trigger ran after the commit, so the commit came before the disable or after the purge
  *   enabled the user again — and in both cases the purge's re-read (after the disable) saw CONFIRMED.
+ *   A trigger that finds the user gone (deleted after the commit) fails too.
+ *
+ * The trigger's half is `checkConfirmationFence` (core/use-cases/confirmation-fence.ts), run by the Post
+ * Confirmation handler before it writes anything; its read of the pool is granted by a policy declared after
+ * the pool. One gap is chosen, not missed: when that read fails (Cognito throttled or unreachable), the handler
+ * lets the confirmation through unless the stack runs with `SYNC_FAILURE_MODE=fail`, and alarms; the fence then
+ * holds only if the purge's re-read came after the commit.
  */
 import type { User } from "../user/user.js";
 
