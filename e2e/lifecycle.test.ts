@@ -10,10 +10,8 @@ import {
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
   type CognitoIdentityProviderClient,
-  ConfirmSignUpCommand,
   CreateGroupCommand,
   ListUsersCommand,
-  SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { type Connection, createConnection } from "mysql2/promise";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -22,7 +20,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../cli/main.js";
 import { Container } from "../handlers/composition-root.js";
-import { cognitoClientFor, DEMO_PASSWORD } from "../local/demo.js";
+import { cognitoClientFor } from "../local/demo.js";
+import { confirm as confirmLocally, signUp as signUpLocally } from "./local-users.js";
 import { findMariaDb, MARIADB_INSTALL_HINT } from "../local/services/mariadb.js";
 import { FUNCTION_NAMES, type LocalStack, startLocalStack } from "../local/stack.js";
 import { capturedIo } from "../cli/testing/captured-io.js";
@@ -54,28 +53,9 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 }, 30_000);
 
-async function signUp(username: string): Promise<string> {
-  const { UserSub } = await cognito.send(
-    new SignUpCommand({
-      ClientId: stack.clientId,
-      Username: username,
-      Password: DEMO_PASSWORD,
-      UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
-    }),
-  );
-  if (!UserSub) throw new Error("SignUp returned no sub");
-  return UserSub;
-}
+const signUp = (username: string) => signUpLocally(cognito, stack, username);
 
-async function confirm(username: string): Promise<void> {
-  await cognito.send(
-    new ConfirmSignUpCommand({
-      ClientId: stack.clientId,
-      Username: username,
-      ConfirmationCode: stack.confirmationCode,
-    }),
-  );
-}
+const confirm = (username: string) => confirmLocally(cognito, stack, username);
 
 async function usernames(): Promise<string[]> {
   const { Users = [] } = await cognito.send(new ListUsersCommand({ UserPoolId: stack.userPoolId }));

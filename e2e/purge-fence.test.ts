@@ -9,13 +9,12 @@ import {
   AdminDisableUserCommand,
   AdminGetUserCommand,
   type CognitoIdentityProviderClient,
-  ConfirmSignUpCommand,
-  SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Container } from "../handlers/composition-root.js";
 import { USER_SAFE_FAILURE_MESSAGE } from "../handlers/post-confirmation.js";
-import { cognitoClientFor, DEMO_PASSWORD } from "../local/demo.js";
+import { cognitoClientFor } from "../local/demo.js";
+import { confirm as confirmLocally, signUp as signUpLocally } from "./local-users.js";
 import { type LocalStack, startLocalStack } from "../local/stack.js";
 
 let stack: LocalStack;
@@ -40,27 +39,9 @@ afterAll(async () => {
   await stack?.stop();
 }, 30_000);
 
-async function signUp(username: string): Promise<string> {
-  const { UserSub } = await cognito.send(
-    new SignUpCommand({
-      ClientId: stack.clientId,
-      Username: username,
-      Password: DEMO_PASSWORD,
-      UserAttributes: [{ Name: "email", Value: `${username}@example.com` }],
-    }),
-  );
-  if (!UserSub) throw new Error("SignUp returned no sub");
-  return UserSub;
-}
+const signUp = (username: string) => signUpLocally(cognito, stack, username);
 
-const confirm = (username: string) =>
-  cognito.send(
-    new ConfirmSignUpCommand({
-      ClientId: stack.clientId,
-      Username: username,
-      ConfirmationCode: stack.confirmationCode,
-    }),
-  );
+const confirm = (username: string) => confirmLocally(cognito, stack, username);
 
 describe("a disabled user's confirmation on the local stack (the local Cognito lets it commit)", () => {
   it("answers UserLambdaValidationException with the user-safe message, and no profile or backup is written", async () => {
