@@ -94,6 +94,17 @@ describe("CognitoUserDirectory.listUsers", () => {
     ]);
   });
 
+  it('lists one sub partition with the filter sub ^= "<prefix>", and sends nothing for two filters', async () => {
+    cognito.on(ListUsersCommand).resolves({ Users: [wireUser("a", "CONFIRMED")] });
+    const { directory } = aDirectory();
+    await directory.listUsers({ subPrefix: "a", pageToken: "t1", pageSize: 10 });
+    await expect(directory.listUsers({ subPrefix: "a", status: "UNCONFIRMED" })).rejects.toMatchObject({
+      code: "DIRECTORY.INVALID_QUERY",
+    });
+    const inputs = cognito.commandCalls(ListUsersCommand).map((call) => call.args[0].input);
+    expect(inputs).toEqual([{ UserPoolId: POOL, Limit: 10, Filter: 'sub ^= "a"', PaginationToken: "t1" }]);
+  });
+
   it("maps Cognito's UserType, without a filter when no status is asked", async () => {
     cognito.on(ListUsersCommand).resolves({
       Users: [wireUser("a", "RESET_REQUIRED", { Enabled: false }), wireUser("b", "SOMETHING_NEW")],

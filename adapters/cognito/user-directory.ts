@@ -16,6 +16,7 @@ import {
 import { LifecycleError } from "../../core/errors.js";
 import {
   allPages,
+  listingFilter,
   type Page,
   type PageRequest,
   pageSizeOf,
@@ -56,14 +57,23 @@ export class CognitoUserDirectory implements UserDirectory {
    */
   async listUsers(query: UserQuery = {}): Promise<Page<User>> {
     const pageSize = pageSizeOf(query);
+    const filter = listingFilter(query);
     try {
       const output = await this.calls.run("ListUsers", () =>
         this.client.send(
           new ListUsersCommand({
             UserPoolId: this.userPoolId,
             Limit: pageSize,
-            // Statuses are a closed set of upper-case words: nothing in them needs escaping.
-            ...(query.status === undefined ? {} : { Filter: `cognito:user_status = "${query.status}"` }),
+            // One filter per call (ListUsers API reference). Statuses are a closed set of upper-case words and
+            // a sub prefix is hexadecimal (listingFilter checked it): nothing in them needs escaping.
+            ...(filter === undefined
+              ? {}
+              : {
+                  Filter:
+                    filter.kind === "status"
+                      ? `cognito:user_status = "${filter.status}"`
+                      : `sub ^= "${filter.prefix}"`,
+                }),
             ...(query.pageToken === undefined ? {} : { PaginationToken: query.pageToken }),
           }),
         ),

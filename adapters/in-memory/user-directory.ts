@@ -6,6 +6,7 @@ import {
   MAX_USERS_PAGE_SIZE,
   type Page,
   type PageRequest,
+  listingFilter,
   pageSizeOf,
   type UserDirectory,
   type UserQuery,
@@ -146,9 +147,14 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
   async listUsers(query: UserQuery = {}): Promise<Page<User>> {
     this.enter("ListUsers", "ListUsers");
     const pageSize = pageSizeOf(query);
+    const filter = listingFilter(query);
     const after = query.pageToken === undefined ? undefined : this.decodeToken(query.pageToken);
     const matching = [...this.users.values()]
-      .filter((user) => query.status === undefined || user.status === query.status)
+      .filter(
+        (user) =>
+          filter === undefined ||
+          (filter.kind === "status" ? user.status === filter.status : user.sub.startsWith(filter.prefix)),
+      )
       .sort((a, b) => compare(a.username, b.username))
       .filter((user) => after === undefined || user.username > after);
     const items = matching.slice(0, Math.min(pageSize, this.maxPageSize));

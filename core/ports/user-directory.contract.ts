@@ -3,7 +3,15 @@ import { withFixture as runWithFixture } from "./contract-support.js";
 import { LifecycleError } from "../errors.js";
 import { aUser } from "../testing/builders.js";
 import type { User } from "../user/user.js";
-import { allUsers, type UserDirectory } from "./user-directory.js";
+import { allUsers, SUB_PARTITIONS, type UserDirectory } from "./user-directory.js";
+
+/** Users with subs spread over the sixteen partitions (a pool that assigns subs itself may ignore them). */
+function spreadUsers(count: number): User[] {
+  return Array.from({ length: count }, (_, i) => {
+    const digit = (i % 16).toString(16);
+    return aUser({ sub: `${digit}${digit}${String(i).padStart(6, "0")}-0000-4000-8000-000000000000` });
+  });
+}
 
 /** A fresh, empty pool per fixture. */
 export interface UserDirectoryFixture {
@@ -89,6 +97,49 @@ export function describeUserDirectoryContract(
           listed.push(user.username);
         }
         expect(listed.sort()).toEqual(unconfirmed.map((u) => u.username).sort());
+      }));
+
+    it.skipIf(!capabilities.pagination)(
+      `lists by sub prefix: the sixteen partitions, each walked in small pages, hold every user once${skipNote(capabilities.paginationGap)}`,
+      () =>
+        withFixture(async ({ directory, seed }) => {
+          const users = spreadUsers(20);
+          await seed(users);
+          const subs = new Map<string, string>();
+          for await (const user of allUsers(directory)) subs.set(user.username, user.sub);
+          const seen: string[] = [];
+          for (const prefix of SUB_PARTITIONS) {
+            for await (const user of allUsers(directory, { subPrefix: prefix, pageSize: 2 })) {
+              expect(user.sub.startsWith(prefix)).toBe(true);
+              seen.push(user.username);
+            }
+          }
+          expect(seen.sort()).toEqual(users.map((u) => u.username).sort());
+          // A longer prefix narrows the listing to the users whose sub starts with it.
+          const one = [...subs.values()][0] as string;
+          const narrow: string[] = [];
+          for await (const user of allUsers(directory, { subPrefix: one.slice(0, 8) })) narrow.push(user.sub);
+          expect(narrow.sort()).toEqual(
+            [...subs.values()].filter((sub) => sub.startsWith(one.slice(0, 8))).sort(),
+          );
+        }),
+    );
+
+    it("refuses a query with both a status and a sub prefix, and a prefix that is not hexadecimal", () =>
+      withFixture(async ({ directory, seed }) => {
+        await seed([aUser()]);
+        for (const query of [
+          { status: "UNCONFIRMED" as const, subPrefix: "a" },
+          { subPrefix: 'a" or sub ^= "' },
+          { subPrefix: "A" },
+          { subPrefix: "" },
+        ]) {
+          await expect(directory.listUsers(query)).rejects.toMatchObject({
+            name: "ValidationError",
+            code: "DIRECTORY.INVALID_QUERY",
+            field: "subPrefix",
+          });
+        }
       }));
 
     it("rejects a page size above 60", () =>

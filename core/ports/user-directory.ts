@@ -4,9 +4,38 @@ import type { Group, User, UserStatus } from "../user/user.js";
 /** The most users one ListUsers page may hold (Cognito's `Limit` maximum). */
 export const MAX_USERS_PAGE_SIZE = 60;
 
+/**
+ * The sixteen partitions of a pool by the first hexadecimal digit of `sub` (a lowercase UUID): listed side by
+ * side or one after another, each with its own cursor, they cover every user exactly once.
+ */
+export const SUB_PARTITIONS = [
+  "0",
+  "1",
+  "2",
+  "3",
+  "4",
+  "5",
+  "6",
+  "7",
+  "8",
+  "9",
+  "a",
+  "b",
+  "c",
+  "d",
+  "e",
+  "f",
+] as const;
+export type SubPartition = (typeof SUB_PARTITIONS)[number];
+
 export interface UserQuery {
   /** Only users in this status (ListUsers' `cognito:user_status = "…"` filter). */
   readonly status?: UserStatus;
+  /**
+   * Only users whose `sub` starts with this lowercase hexadecimal prefix (ListUsers' `sub ^= "…"` filter).
+   * Cognito applies one filter per call, so a query with both `status` and `subPrefix` is refused.
+   */
+  readonly subPrefix?: string;
   /** Continue after a previous page. Tokens are opaque and may expire. */
   readonly pageToken?: string;
   /** At most this many users (1–60, default 60). A page may hold fewer even when more follow. */
@@ -30,6 +59,43 @@ export function pageSizeOf(query: Pick<UserQuery, "pageSize">): number {
   return pageSize;
 }
 
+/** The one filter of a listing, as {@link listingFilter} reads it from a query. */
+export type ListingFilter =
+  | { readonly kind: "status"; readonly status: UserStatus }
+  | { readonly kind: "subPrefix"; readonly prefix: string };
+
+// A sub is a lowercase UUID: a prefix of one is hexadecimal digits and dashes, at most 36 characters.
+const SUB_PREFIX = /^[0-9a-f-]{1,36}$/;
+
+/**
+ * The query's filter, checked the same way by every adapter. Cognito's ListUsers takes one filter string on
+ * one attribute ("You can only search for one attribute at a time": ListUsers API reference, `Filter`), so a
+ * query naming both a status and a sub prefix cannot be sent as one call.
+ *
+ * @throws ValidationError `DIRECTORY.INVALID_QUERY` for both filters at once (field `subPrefix`), or a prefix
+ *   that is not lowercase hexadecimal (a sub prefix is sent inside quotes: nothing else may reach the filter).
+ */
+export function listingFilter(query: Pick<UserQuery, "status" | "subPrefix">): ListingFilter | undefined {
+  if (query.subPrefix !== undefined) {
+    if (query.status !== undefined) {
+      throw new ValidationError(
+        "DIRECTORY.INVALID_QUERY",
+        "subPrefix",
+        "cannot be combined with status: Cognito's ListUsers takes one filter per call",
+      );
+    }
+    if (!SUB_PREFIX.test(query.subPrefix)) {
+      throw new ValidationError(
+        "DIRECTORY.INVALID_QUERY",
+        "subPrefix",
+        "must be 1 to 36 lowercase hexadecimal digits or dashes (the start of a sub)",
+      );
+    }
+    return { kind: "subPrefix", prefix: query.subPrefix };
+  }
+  return query.status === undefined ? undefined : { kind: "status", status: query.status };
+}
+
 export interface Page<T> {
   readonly items: readonly T[];
   /** Present while more pages follow; absent on the last page. */
@@ -51,7 +117,9 @@ export interface UserDirectory {
   /**
    * One page of users, in a stable order. Follow `nextToken` to the end to see every user; a page can be
    * short or even empty while more follow. Deleting users while paginating can invalidate the token
-   * (throws `DIRECTORY.PAGE_TOKEN_INVALID`): collect first, then change.
+   * (throws `DIRECTORY.PAGE_TOKEN_INVALID`): collect first, then change. A token continues only the query
+   * (filter) it came from. Throws `DIRECTORY.INVALID_QUERY` for a query Cognito cannot run (see
+   * {@link listingFilter}).
    */
   listUsers(query?: UserQuery): Promise<Page<User>>;
 
