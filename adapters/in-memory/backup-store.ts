@@ -17,6 +17,7 @@ import {
   type SnapshotManifest,
   serializeManifest,
 } from "../../core/backup/snapshot.js";
+import { checkSnapshotFileName, isRecordPartName } from "../../core/backup/snapshot-files.js";
 import { LifecycleError, ValidationError } from "../../core/errors.js";
 import {
   type BackupEntry,
@@ -139,7 +140,48 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
   async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
     await this.enter("putSnapshotPart");
     // Replacing a part removes its older versions: an erased user must not survive in one.
-    this.replace(`snapshots/${snapshotId}/${part.name}`, part.text);
+    this.replace(InMemoryBackupStore.snapshotFileKey(snapshotId, part.name), part.text);
+  }
+
+  /** Where a snapshot file lives (as in S3, without the `.gz`). */
+  static snapshotFileKey(snapshotId: string, name: string): string {
+    return `snapshots/${snapshotId}/${checkSnapshotFileName(name)}`;
+  }
+
+  async putSnapshotFile(snapshotId: string, name: string, text: string): Promise<void> {
+    const key = InMemoryBackupStore.snapshotFileKey(snapshotId, name);
+    await this.enter("putSnapshotFile");
+    this.replace(key, text);
+  }
+
+  async getSnapshotFile(snapshotId: string, name: string): Promise<string | undefined> {
+    const key = InMemoryBackupStore.snapshotFileKey(snapshotId, name);
+    await this.enter("getSnapshotFile");
+    return this.objects.get(key)?.at(-1);
+  }
+
+  async listSnapshotFiles(snapshotId: string): Promise<string[]> {
+    await this.enter("listSnapshotFiles");
+    const prefix = `snapshots/${snapshotId}/`;
+    return this.keys()
+      .filter((key) => key.startsWith(prefix) && key !== `${prefix}manifest.json`)
+      .map((key) => key.slice(prefix.length));
+  }
+
+  async listSnapshotIds(): Promise<string[]> {
+    await this.enter("listSnapshotIds");
+    const ids = new Set<string>();
+    for (const key of this.keys()) {
+      const match = /^snapshots\/([^/]+)\//.exec(key);
+      if (match?.[1] !== undefined) ids.add(match[1]);
+    }
+    return [...ids].sort();
+  }
+
+  async deleteSnapshotFile(snapshotId: string, name: string): Promise<void> {
+    const key = InMemoryBackupStore.snapshotFileKey(snapshotId, name);
+    await this.enter("deleteSnapshotFile");
+    this.objects.delete(key);
   }
 
   async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
@@ -158,8 +200,9 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
     await this.enter("listSnapshotParts");
     const parts: SnapshotPartRef[] = [];
     for (const key of this.keys()) {
-      const match = /^snapshots\/([^/]+)\/(part-[^/]+)$/.exec(key);
-      if (match) parts.push({ snapshotId: match[1] as string, partName: match[2] as string });
+      const match = /^snapshots\/([^/]+)\/(.+)$/.exec(key);
+      if (match && isRecordPartName(match[2] as string))
+        parts.push({ snapshotId: match[1] as string, partName: match[2] as string });
     }
     return parts;
   }
@@ -179,7 +222,7 @@ export class InMemoryBackupStore implements BackupStore, RestoreStateStore {
 
   async getSnapshotPart(snapshotId: string, partName: string): Promise<string> {
     await this.enter("getSnapshotPart");
-    const text = this.objects.get(`snapshots/${snapshotId}/${partName}`)?.at(-1);
+    const text = this.objects.get(InMemoryBackupStore.snapshotFileKey(snapshotId, partName))?.at(-1);
     if (text === undefined) {
       throw new LifecycleError(
         "SNAPSHOT.MALFORMED",

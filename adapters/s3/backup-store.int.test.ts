@@ -61,7 +61,9 @@ async function aStore(): Promise<{ store: S3BackupStore; bucket: string; close()
 describeBackupStoreContract(
   "S3 (s3rver)",
   async () => {
-    const { store, bucket, close } = await aStore();
+    const { bucket, close } = await aStore();
+    // As the local stack builds it: s3rver lists no object versions, so deletions go object by object.
+    const store = new S3BackupStore(client, bucket, { versionListing: false });
     return {
       store,
       close,

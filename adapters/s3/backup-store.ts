@@ -21,6 +21,7 @@ import {
   type PutBackupOutcome,
   type SnapshotPartRef,
 } from "../../core/ports/backup-store.js";
+import { checkSnapshotFileName, isRecordPartName } from "../../core/backup/snapshot-files.js";
 import { stableUserId } from "../../core/user/user.js";
 import { decodeUtf8, type ListedObject, S3BucketObjects } from "./bucket-objects.js";
 import { isConditionFailed } from "./errors.js";
@@ -47,9 +48,14 @@ export function userBackupKey(userId: string): string {
   return `${USERS_PREFIX}${userId}.json`;
 }
 
-/** Where a snapshot part lives: its name plus `.gz`, e.g. `snapshots/<id>/part-00001.jsonl.gz`. */
+/**
+ * Where a snapshot file lives: its name plus `.gz`, e.g. `snapshots/<id>/part-00001.jsonl.gz` or
+ * `snapshots/<id>/p-a/part-00001.jsonl.gz`.
+ *
+ * @throws ValidationError `SNAPSHOT.MALFORMED` for a name that is not a snapshot file's.
+ */
 export function snapshotPartKey(snapshotId: string, partName: string): string {
-  return `${SNAPSHOTS_PREFIX}${snapshotId}/${partName}${PART_SUFFIX}`;
+  return `${SNAPSHOTS_PREFIX}${snapshotId}/${checkSnapshotFileName(partName)}${PART_SUFFIX}`;
 }
 
 /** Where a snapshot's manifest lives; its presence is what makes the snapshot complete. */
@@ -167,8 +173,12 @@ export class S3BackupReader extends S3BucketObjects implements BackupReader {
     return manifest;
   }
 
+  async getSnapshotFile(snapshotId: string, name: string): Promise<string | undefined> {
+    return this.getGzipText(snapshotPartKey(snapshotId, name), "SNAPSHOT.MALFORMED");
+  }
+
   async getSnapshotPart(snapshotId: string, partName: string): Promise<string> {
-    const text = await this.getGzipText(snapshotPartKey(snapshotId, partName), "SNAPSHOT.MALFORMED");
+    const text = await this.getSnapshotFile(snapshotId, partName);
     if (text === undefined) {
       throw new LifecycleError(
         "SNAPSHOT.MALFORMED",
@@ -253,7 +263,60 @@ export class S3BackupStore extends S3BackupReader implements BackupStore {
    * @throws S3DeleteError when S3 refuses any of the deletions.
    */
   async eraseUserBackups(userId: string): Promise<number> {
-    const key = userBackupKey(userId);
+    return this.deleteEveryVersion(userBackupKey(userId));
+  }
+
+  async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
+    await this.putSnapshotFile(snapshotId, part.name, part.text);
+  }
+
+  async putSnapshotFile(snapshotId: string, name: string, text: string): Promise<void> {
+    const key = snapshotPartKey(snapshotId, name);
+    const body = await gzipAsync(Buffer.from(text, "utf8"));
+    await this.putReplacing(key, body, "application/gzip");
+  }
+
+  async listSnapshotParts(): Promise<SnapshotPartRef[]> {
+    const parts: SnapshotPartRef[] = [];
+    for await (const { snapshotId, name } of this.snapshotObjects(SNAPSHOTS_PREFIX)) {
+      if (isRecordPartName(name)) parts.push({ snapshotId, partName: name });
+    }
+    return parts;
+  }
+
+  async listSnapshotFiles(snapshotId: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const object of this.snapshotObjects(`${SNAPSHOTS_PREFIX}${snapshotId}/`)) {
+      if (object.snapshotId === snapshotId) names.push(object.name);
+    }
+    return names;
+  }
+
+  async listSnapshotIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    for await (const { key } of this.listObjects(SNAPSHOTS_PREFIX)) {
+      const id = key.slice(SNAPSHOTS_PREFIX.length).split("/")[0];
+      if (id) ids.add(id);
+    }
+    return [...ids].sort();
+  }
+
+  async deleteSnapshotFile(snapshotId: string, name: string): Promise<void> {
+    await this.deleteEveryVersion(snapshotPartKey(snapshotId, name));
+  }
+
+  /** The snapshot files (`.gz` objects, manifests excepted) under `prefix`, named as the store names them. */
+  private async *snapshotObjects(prefix: string): AsyncGenerator<{ snapshotId: string; name: string }> {
+    for await (const { key } of this.listObjects(prefix)) {
+      const rest = key.slice(SNAPSHOTS_PREFIX.length);
+      const slash = rest.indexOf("/");
+      if (slash <= 0 || !rest.endsWith(PART_SUFFIX)) continue;
+      yield { snapshotId: rest.slice(0, slash), name: rest.slice(slash + 1, -PART_SUFFIX.length) };
+    }
+  }
+
+  /** Deletes every version and delete marker of `key` (or the object, where versions are not listed). */
+  private async deleteEveryVersion(key: string): Promise<number> {
     if (this.options.versionListing === false) {
       if ((await this.getObject(key)) === undefined) return 0;
       await this.call("DeleteObject", () =>
@@ -264,22 +327,6 @@ export class S3BackupStore extends S3BackupReader implements BackupStore {
     const versions = await this.versionsOf(key);
     await this.deleteVersions(key, versions);
     return versions.filter((version) => !version.deleteMarker).length;
-  }
-
-  async putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void> {
-    const body = await gzipAsync(Buffer.from(part.text, "utf8"));
-    await this.putReplacing(snapshotPartKey(snapshotId, part.name), body, "application/gzip");
-  }
-
-  async listSnapshotParts(): Promise<SnapshotPartRef[]> {
-    const parts: SnapshotPartRef[] = [];
-    for await (const { key } of this.listObjects(SNAPSHOTS_PREFIX)) {
-      const [snapshotId, name, ...rest] = key.slice(SNAPSHOTS_PREFIX.length).split("/");
-      if (snapshotId && name && rest.length === 0 && name !== MANIFEST_NAME && name.endsWith(PART_SUFFIX)) {
-        parts.push({ snapshotId, partName: name.slice(0, -PART_SUFFIX.length) });
-      }
-    }
-    return parts;
   }
 
   async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {

@@ -71,6 +71,16 @@ export const S3_BACKUP_STORE_ACTIONS = {
   listSnapshotParts: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
   getSnapshotManifest: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
   getSnapshotPart: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
+  putSnapshotFile: { s3: REPLACE_S3, kms: WRITE_KMS, keyPrefix: SNAPSHOTS_PREFIX },
+  getSnapshotFile: { s3: READ_S3, kms: READ_KMS, keyPrefix: SNAPSHOTS_PREFIX },
+  listSnapshotFiles: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
+  listSnapshotIds: { s3: ["s3:ListBucket"], kms: [], keyPrefix: SNAPSHOTS_PREFIX },
+  // Every version goes (the files of a snapshot that never completed, parts past a restarted partition's).
+  deleteSnapshotFile: {
+    s3: ["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+    kms: [],
+    keyPrefix: SNAPSHOTS_PREFIX,
+  },
 } as const satisfies Record<keyof BackupStore, S3Use>;
 
 /** The same for the restore state store, in the same bucket under `restores/`. */

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { withFixture as runWithFixture } from "./contract-support.js";
-import { type SnapshotManifest, SnapshotPartWriter, snapshotIdFor } from "../backup/snapshot.js";
+import {
+  type SnapshotManifest,
+  SnapshotPartWriter,
+  serializeSnapshotLine,
+  snapshotIdFor,
+} from "../backup/snapshot.js";
 import { aBackupRecord } from "../testing/backup.js";
 import { aUser } from "../testing/builders.js";
 import { stableUserId } from "../user/user.js";
@@ -160,6 +165,48 @@ export function describeBackupStoreContract(
         await expect(store.getSnapshotManifest("no-such-snapshot")).rejects.toMatchObject({
           code: "SNAPSHOT.MALFORMED",
         });
+      }));
+
+    it("stores any snapshot file under its name, rewrites it whole, lists, and deletes it", () =>
+      withFixture(async ({ store }) => {
+        const id = "2026-04-02T00-00-00-000Z";
+        const files = {
+          "groups/page-00001.json": '{"groups":[],"files":[]}\n',
+          "groups/00001-01-00001.jsonl": '"alice@example.com"\n',
+          "p-a/part-00001.jsonl": `${serializeSnapshotLine(aBackupRecord())}`,
+          "p-a/part-00001.ids": "00000000-0000-4000-8000-000000000001\n",
+        };
+        for (const [name, text] of Object.entries(files)) await store.putSnapshotFile(id, name, text);
+        await store.putSnapshotFile(id, "p-a/part-00001.ids", "00000000-0000-4000-8000-000000000002\n");
+        expect(await store.getSnapshotFile(id, "p-a/part-00001.ids")).toBe(
+          "00000000-0000-4000-8000-000000000002\n",
+        );
+        expect(await store.getSnapshotFile(id, "groups/00001-01-00001.jsonl")).toBe('"alice@example.com"\n');
+        expect(await store.getSnapshotFile(id, "p-b/part-00001.jsonl")).toBeUndefined();
+        expect(await store.listSnapshotFiles(id)).toEqual(Object.keys(files).sort());
+        expect(await store.listSnapshotIds()).toEqual([id]);
+        // Only files of backup records are parts (for erase): not indexes, not group files.
+        expect(await store.listSnapshotParts()).toEqual([
+          { snapshotId: id, partName: "p-a/part-00001.jsonl" },
+        ]);
+        expect(await store.getSnapshotPart(id, "p-a/part-00001.jsonl")).toBe(files["p-a/part-00001.jsonl"]);
+        await store.deleteSnapshotFile(id, "p-a/part-00001.jsonl");
+        await store.deleteSnapshotFile(id, "p-a/part-00001.jsonl");
+        expect(await store.getSnapshotFile(id, "p-a/part-00001.jsonl")).toBeUndefined();
+        expect(await store.listSnapshotParts()).toEqual([]);
+        expect(await store.listSnapshots()).toEqual([]);
+      }));
+
+    it("refuses a snapshot file name that is not one, writing nothing", () =>
+      withFixture(async ({ store }) => {
+        const id = "2026-04-03T00-00-00-000Z";
+        for (const name of ["../users/x.json", "a/b/c.jsonl", "manifest.json", "P-A/part.jsonl", "", "/x"]) {
+          await expect(store.putSnapshotFile(id, name, "x\n")).rejects.toMatchObject({
+            code: "SNAPSHOT.MALFORMED",
+          });
+          await expect(store.getSnapshotFile(id, name)).rejects.toMatchObject({ code: "SNAPSHOT.MALFORMED" });
+        }
+        expect(await store.listSnapshotIds()).toEqual([]);
       }));
 
     it("lists snapshots oldest first", () =>

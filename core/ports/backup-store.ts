@@ -35,8 +35,19 @@ export interface BackupReader {
   /** The snapshot's manifest. Throws `SNAPSHOT.MALFORMED` when unreadable or missing. */
   getSnapshotManifest(snapshotId: string): Promise<SnapshotManifest>;
 
-  /** The part's JSON Lines text, as stored; callers check it against the manifest. */
+  /**
+   * The part's JSON Lines text, as stored; callers check it against the manifest. Throws
+   * `SNAPSHOT.MALFORMED` when it is missing.
+   */
   getSnapshotPart(snapshotId: string, partName: string): Promise<string>;
+
+  /**
+   * Any file of a snapshot (a part, a part's id index, a group's member file: see `core/backup/snapshot-files`)
+   * as stored, or `undefined` when there is none. Callers check it against the manifest.
+   *
+   * @throws ValidationError `SNAPSHOT.MALFORMED` for a name that is not a snapshot file's.
+   */
+  getSnapshotFile(snapshotId: string, name: string): Promise<string | undefined>;
 }
 
 /**
@@ -68,10 +79,29 @@ export interface BackupStore extends BackupReader {
   putSnapshotPart(snapshotId: string, part: CompletedPart): Promise<void>;
 
   /**
-   * Every snapshot part stored, whether its snapshot is complete (has a manifest) or not: one still being
-   * written, or one that stopped half-way. In key order. For erase, which scrubs incomplete snapshots too.
+   * Every snapshot part of backup records stored (`part-00001.jsonl`, `p-a/part-00001.jsonl`: not indexes
+   * or group files), whether its snapshot is complete (has a manifest) or not: one still being written, or
+   * one that stopped half-way. In key order. For erase, which scrubs incomplete snapshots too.
    */
   listSnapshotParts(): Promise<SnapshotPartRef[]>;
+
+  /**
+   * Stores one file of a snapshot under its name, replacing it and deleting its older versions: the same
+   * name always means the same object, so a step that runs again rewrites the file whole, never appends.
+   *
+   * @throws ValidationError `SNAPSHOT.MALFORMED` for a name that is not a snapshot file's
+   *   (`checkSnapshotFileName`): nothing is written.
+   */
+  putSnapshotFile(snapshotId: string, name: string, text: string): Promise<void>;
+
+  /** Names of every file stored for the snapshot (its manifest excepted), complete or not, in key order. */
+  listSnapshotFiles(snapshotId: string): Promise<string[]>;
+
+  /** Ids of every snapshot with anything stored, complete or not (for cleaning the incomplete ones). */
+  listSnapshotIds(): Promise<string[]>;
+
+  /** Deletes the file and every version of it. Idempotent. */
+  deleteSnapshotFile(snapshotId: string, name: string): Promise<void>;
 
   /**
    * Stores the manifest, which completes the snapshot: written after every part, so a snapshot without a
