@@ -311,7 +311,7 @@ describe("manifest", () => {
 
   const damaged: [description: string, path: string, edit: unknown, field?: string][] = [
     ["an unknown format", "format", "cognito-user-lifecycle/backup"],
-    ["another version", "version", 2],
+    ["another version", "version", 3],
     ["an unknown field", "owner", "ops"],
     ["a snapshot id with a path separator", "snapshotId", "../other"],
     ["an over-long user pool id", "userPoolId", `eu-west-1_${"x".repeat(50)}`],
@@ -384,6 +384,77 @@ describe("describePart", () => {
     expect(errorOf(() => describePart("part-00002.jsonl", "{}"))).toMatchObject({
       code: "SNAPSHOT.MALFORMED",
       field: "part-00002.jsonl",
+    });
+  });
+});
+
+describe("manifest version 2", () => {
+  const sha = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+  const part = (partition: string, n: number, records: number) => {
+    const name = `p-${partition}/part-0000${n}.jsonl`;
+    return {
+      name,
+      records,
+      bytes: records * 10,
+      sha256: sha(name),
+      index: { name: name.replace(/\.jsonl$/, ".ids"), bytes: records * 37, sha256: sha(`${name}.ids`) },
+    };
+  };
+  const v2 = (): SnapshotManifest => ({
+    version: 2,
+    snapshotId: "2026-06-01T02-00-00-000Z",
+    userPoolId: "eu-west-1_Pool",
+    startedAt: new Date("2026-06-01T02:00:00.000Z"),
+    completedAt: new Date("2026-06-01T02:10:00.000Z"),
+    userCount: 6,
+    groups: [{ name: "admins", precedence: 1 }, { name: "staff" }],
+    parts: [part("0", 1, 2), part("0", 2, 1), part("a", 1, 3)],
+    groupFiles: [
+      { name: "groups/00001-01-00001.jsonl", group: "admins", members: 2, bytes: 20, sha256: sha("a") },
+      { name: "groups/00001-02-00001.jsonl", group: "staff", members: 1, bytes: 10, sha256: sha("b") },
+    ],
+    membershipCount: 3,
+  });
+
+  it("reads back what it writes, and still reads version 1", () => {
+    expect(parseManifest(serializeManifest(v2()))).toEqual(v2());
+    const v1: SnapshotManifest = {
+      version: 1,
+      snapshotId: "2026-06-01T02-00-00-000Z",
+      userPoolId: "eu-west-1_Pool",
+      startedAt: new Date("2026-06-01T02:00:00.000Z"),
+      completedAt: new Date("2026-06-01T02:10:00.000Z"),
+      userCount: 1,
+      groups: [],
+      parts: [{ name: "part-00001.jsonl", records: 1, bytes: 10, sha256: sha("x") }],
+    };
+    expect(parseManifest(serializeManifest(v1))).toEqual(v1);
+  });
+
+  it("rejects partitions out of order", () => {
+    const wire = JSON.parse(serializeManifest(v2())) as { parts: unknown[] };
+    wire.parts = [wire.parts[2], wire.parts[0], wire.parts[1]];
+    expect(errorOf(() => parseManifest(JSON.stringify(wire), "m.json"))).toMatchObject({
+      code: "SNAPSHOT.MALFORMED",
+      field: "m.json: parts[1].name",
+    });
+  });
+
+  const damaged: [description: string, path: string, edit: unknown, field: string][] = [
+    ["a gap in a partition's numbering", "parts.1.name", "p-0/part-00003.jsonl", "parts[1].name"],
+    ["a part without its index", "parts.0.index", REMOVE, "parts[0].index"],
+    ["an index of another part", "parts.0.index.name", "p-0/part-00002.ids", "parts[0].index.name"],
+    ["a group file of an unknown group", "groupFiles.0.group", "nobody", "groupFiles[0].group"],
+    ["a group file named like a key elsewhere", "groupFiles.0.name", "../users/x.json", "groupFiles[0].name"],
+    ["a membership count the files do not hold", "membershipCount", 4, "membershipCount"],
+    ["an unknown field in a part", "parts.0.owner", "ops", "parts[0].owner"],
+  ];
+  it.each(damaged)("rejects %s, naming the field", (_, path, edit, field) => {
+    const wire = JSON.parse(serializeManifest(v2())) as unknown;
+    const w = editedAt(wire as Record<string, unknown>, path, edit);
+    expect(errorOf(() => parseManifest(JSON.stringify(w), "m.json"))).toMatchObject({
+      code: "SNAPSHOT.MALFORMED",
+      field: `m.json: ${field}`,
     });
   });
 });

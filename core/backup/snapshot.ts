@@ -14,6 +14,7 @@ import {
   serializeBackupRecord,
   USER_POOL_ID_MAX,
 } from "./backup-record.js";
+import { type GroupPage, isGroupFileName, partIndexName, readPartitionFileName } from "./snapshot-files.js";
 import {
   child,
   expectArray,
@@ -33,18 +34,37 @@ import {
 
 export const SNAPSHOT_FORMAT = "cognito-user-lifecycle/snapshot";
 
+/** A file of a snapshot as its manifest describes it: size and SHA-256 of its UTF-8 text, uncompressed. */
+export interface SnapshotFileEntry {
+  readonly name: string;
+  readonly bytes: number;
+  /** Lowercase hex. */
+  readonly sha256: string;
+}
+
 export interface SnapshotPartEntry {
-  /** `part-00001.jsonl`, numbered from 1 in order. */
+  /**
+   * Version 1: `part-00001.jsonl`, numbered from 1 in order. Version 2: `p-a/part-00001.jsonl`, by partition
+   * (`0`…`f`, the first digit of the users' sub), numbered from 1 within each.
+   */
   readonly name: string;
   readonly records: number;
   /** Size of the part's UTF-8 text, uncompressed. */
   readonly bytes: number;
   /** SHA-256 of the part's UTF-8 text, uncompressed, lowercase hex. */
   readonly sha256: string;
+  /** Version 2: the part's index of stable ids (`p-a/part-00001.ids`), one per record, in order. */
+  readonly index?: SnapshotFileEntry;
 }
 
-export interface SnapshotManifest {
-  readonly version: 1;
+/** Version 2: one file of a group's members (usernames), as the manifest describes it. */
+export interface GroupFileEntry extends SnapshotFileEntry {
+  /** The group's name (one of the manifest's `groups`). */
+  readonly group: string;
+  readonly members: number;
+}
+
+interface ManifestFields {
   readonly snapshotId: string;
   readonly userPoolId: string;
   readonly startedAt: Date;
@@ -54,6 +74,24 @@ export interface SnapshotManifest {
   readonly groups: readonly Group[];
   readonly parts: readonly SnapshotPartEntry[];
 }
+
+/** Version 1: one run of parts; each record carries its user's groups. */
+export interface SnapshotManifestV1 extends ManifestFields {
+  readonly version: 1;
+}
+
+/**
+ * Version 2: parts by `sub` partition, each with its index of ids; records carry no groups, the memberships
+ * are in per-group files.
+ */
+export interface SnapshotManifestV2 extends ManifestFields {
+  readonly version: 2;
+  readonly groupFiles: readonly GroupFileEntry[];
+  /** The memberships the group files hold (their `members` summed). */
+  readonly membershipCount: number;
+}
+
+export type SnapshotManifest = SnapshotManifestV1 | SnapshotManifestV2;
 
 /** A closed part: its manifest entry and its JSON Lines text (every line ends with `\n`). */
 export interface CompletedPart extends SnapshotPartEntry {
@@ -111,6 +149,15 @@ export function serializeSnapshotLine(record: BackupRecord): string {
  */
 export function utf8ByteLength(text: string): number {
   return Buffer.byteLength(text, "utf8");
+}
+
+/** The manifest's description of any snapshot file whose text is known: its UTF-8 size and SHA-256. */
+export function describeFile(name: string, text: string): SnapshotFileEntry {
+  return {
+    name,
+    bytes: utf8ByteLength(text),
+    sha256: createHash("sha256").update(text, "utf8").digest("hex"),
+  };
 }
 
 /**
@@ -276,7 +323,7 @@ export function forEachSnapshotRecord(
  * @throws LifecycleError `SNAPSHOT.CHECKSUM_MISMATCH` naming the part; `details` has the expected and actual
  *   values.
  */
-export function verifyPart(entry: SnapshotPartEntry, text: string): void {
+export function verifyPart(entry: SnapshotFileEntry, text: string): void {
   const bytes = utf8ByteLength(text);
   if (bytes !== entry.bytes) {
     throw new LifecycleError(
@@ -308,8 +355,12 @@ const MANIFEST_KEYS = [
   "groups",
   "parts",
 ] as const;
+const MANIFEST_V2_KEYS = [...MANIFEST_KEYS, "groupFiles", "membershipCount"] as const;
 const GROUP_KEYS = ["name", "description", "precedence", "roleArn"] as const;
 const PART_KEYS = ["name", "records", "bytes", "sha256"] as const;
+const PART_V2_KEYS = [...PART_KEYS, "index"] as const;
+const FILE_KEYS = ["name", "bytes", "sha256"] as const;
+const GROUP_FILE_KEYS = ["name", "group", "members", "bytes", "sha256"] as const;
 // Snapshot ids become object keys and directory names: no separators, no dot segments.
 const SNAPSHOT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -336,18 +387,40 @@ export function serializeManifest(manifest: SnapshotManifest): string {
       ...(group.precedence === undefined ? {} : { precedence: group.precedence }),
       ...(group.roleArn === undefined ? {} : { roleArn: group.roleArn }),
     })),
-    parts: manifest.parts.map(({ name, records, bytes, sha256 }) => ({ name, records, bytes, sha256 })),
+    parts: manifest.parts.map(({ name, records, bytes, sha256, index }) => ({
+      name,
+      records,
+      bytes,
+      sha256,
+      ...(index === undefined
+        ? {}
+        : { index: { name: index.name, bytes: index.bytes, sha256: index.sha256 } }),
+    })),
+    ...(manifest.version === 2
+      ? {
+          membershipCount: manifest.membershipCount,
+          groupFiles: manifest.groupFiles.map(({ name, group, members, bytes, sha256 }) => ({
+            name,
+            group,
+            members,
+            bytes,
+            sha256,
+          })),
+        }
+      : {}),
   };
   readManifest(wire, ctx);
   return `${JSON.stringify(wire, null, 2)}\n`;
 }
 
 /**
- * Reads a manifest from JSON text or an already parsed value, checking: format
- * `cognito-user-lifecycle/snapshot`, version 1, a key-safe snapshot id, a user pool id, parts named
+ * Reads a manifest (version 1 or 2) from JSON text or an already parsed value, checking: format
+ * `cognito-user-lifecycle/snapshot`, a key-safe snapshot id, a user pool id, parts named
  * `part-00001.jsonl`, `part-00002.jsonl`... in order (so unique), every count a non-negative integer, the parts'
  * records summing to `userCount`, each sha256 64 lowercase hex characters, `completedAt` not before
- * `startedAt`, group names unique.
+ * `startedAt`, group names unique. Version 2 besides: parts named `p-<digit>/part-00001.jsonl`… by partition
+ * in order and numbered from 1 within each, each with its index `p-<digit>/part-00001.ids`; group files named
+ * `groups/…`, each of a listed group, unique, their members summing to `membershipCount`.
  *
  * @throws ValidationError `SNAPSHOT.MALFORMED` naming the field (prefixed with `location` when given).
  */
@@ -360,9 +433,9 @@ function readManifest(value: unknown, ctx: ReadContext): SnapshotManifest {
   const object = expectObject(value, "", ctx);
   if (required(object, "format", "", ctx) !== SNAPSHOT_FORMAT)
     fail(ctx, "format", `expected "${SNAPSHOT_FORMAT}"`);
-  if (required(object, "version", "", ctx) !== 1)
-    fail(ctx, "version", "this reader supports manifest version 1 only");
-  expectOnlyKeys(object, MANIFEST_KEYS, "", ctx);
+  const version = required(object, "version", "", ctx);
+  if (version !== 1 && version !== 2) fail(ctx, "version", "this reader supports manifest versions 1 and 2");
+  expectOnlyKeys(object, version === 1 ? MANIFEST_KEYS : MANIFEST_V2_KEYS, "", ctx);
 
   const snapshotId = expectString(required(object, "snapshotId", "", ctx), "snapshotId", ctx, {
     minLength: 1,
@@ -393,11 +466,131 @@ function readManifest(value: unknown, ctx: ReadContext): SnapshotManifest {
 
   const partList = expectArray(required(object, "parts", "", ctx), "parts", ctx);
   if (partList.length > MAX_PART_INDEX) fail(ctx, "parts", `more than ${MAX_PART_INDEX} parts`);
-  const parts = partList.map((entry, index) => readPart(entry, index, ctx));
+  const parts =
+    version === 1
+      ? partList.map((entry, index) => readPart(entry, index, ctx))
+      : readPartitionedParts(partList, ctx);
   const records = parts.reduce((sum, part) => sum + part.records, 0);
   if (records !== userCount) fail(ctx, "userCount", `is ${userCount} but the parts hold ${records} records`);
 
-  return { version: 1, snapshotId, userPoolId, startedAt, completedAt, userCount, groups, parts };
+  const fields = { snapshotId, userPoolId, startedAt, completedAt, userCount, groups, parts };
+  if (version === 1) return { version: 1, ...fields };
+  const membershipCount = expectCount(required(object, "membershipCount", "", ctx), "membershipCount", ctx);
+  const fileNames = new Set<string>();
+  const groupFiles = expectArray(required(object, "groupFiles", "", ctx), "groupFiles", ctx).map(
+    (entry, index) => {
+      const path = item("groupFiles", index);
+      const file = readGroupFile(entry, path, ctx);
+      if (!groupNames.has(file.group)) fail(ctx, child(path, "group"), "is not one of the manifest's groups");
+      if (fileNames.has(file.name)) fail(ctx, child(path, "name"), "duplicate file name");
+      fileNames.add(file.name);
+      return file;
+    },
+  );
+  const members = groupFiles.reduce((sum, file) => sum + file.members, 0);
+  if (members !== membershipCount) {
+    fail(ctx, "membershipCount", `is ${membershipCount} but the group files hold ${members} members`);
+  }
+  return { version: 2, ...fields, groupFiles, membershipCount };
+}
+
+/** Version 2's parts: by partition in order, numbered from 1 within each, each with its index. */
+function readPartitionedParts(list: readonly unknown[], ctx: ReadContext): SnapshotPartEntry[] {
+  let partition = "";
+  let number = 0;
+  return list.map((value, i) => {
+    const path = item("parts", i);
+    const object = expectObject(value, path, ctx);
+    expectOnlyKeys(object, PART_V2_KEYS, path, ctx);
+    const name = expectString(required(object, "name", path, ctx), child(path, "name"), ctx);
+    const read = readPartitionFileName(name);
+    if (read?.kind !== "part") fail(ctx, child(path, "name"), 'expected "p-<0-f>/part-00001.jsonl"');
+    if (read.partition !== partition) {
+      if (read.partition < partition) fail(ctx, child(path, "name"), "partitions out of order");
+      partition = read.partition;
+      number = 0;
+    }
+    number += 1;
+    if (read.index !== number)
+      fail(ctx, child(path, "name"), `expected part ${number} of its partition (numbered in order)`);
+    const index = readFileEntry(required(object, "index", path, ctx), child(path, "index"), ctx);
+    if (index.name !== partIndexName(name))
+      fail(ctx, child(child(path, "index"), "name"), "is not the part's index");
+    return { ...readEntryCounts(object, path, ctx, name), index };
+  });
+}
+
+function readFileEntry(value: unknown, path: string, ctx: ReadContext): SnapshotFileEntry {
+  const object = expectObject(value, path, ctx);
+  expectOnlyKeys(object, FILE_KEYS, path, ctx);
+  const name = expectString(required(object, "name", path, ctx), child(path, "name"), ctx, {
+    maxLength: 200,
+  });
+  return { name, ...readSizeAndHash(object, path, ctx) };
+}
+
+function readGroupFile(value: unknown, path: string, ctx: ReadContext): GroupFileEntry {
+  const object = expectObject(value, path, ctx);
+  expectOnlyKeys(object, GROUP_FILE_KEYS, path, ctx);
+  const name = expectString(required(object, "name", path, ctx), child(path, "name"), ctx);
+  if (!isGroupFileName(name)) fail(ctx, child(path, "name"), 'expected "groups/00001-01-00001.jsonl"');
+  const group = expectString(required(object, "group", path, ctx), child(path, "group"), ctx, {
+    minLength: 1,
+    maxLength: GROUP_NAME_MAX,
+  });
+  const members = expectCount(required(object, "members", path, ctx), child(path, "members"), ctx);
+  return { name, group, members, ...readSizeAndHash(object, path, ctx) };
+}
+
+function readSizeAndHash(
+  object: Readonly<Record<string, unknown>>,
+  path: string,
+  ctx: ReadContext,
+): { bytes: number; sha256: string } {
+  const bytes = expectCount(required(object, "bytes", path, ctx), child(path, "bytes"), ctx);
+  const sha256 = expectString(required(object, "sha256", path, ctx), child(path, "sha256"), ctx, {
+    pattern: SHA256_HEX,
+    patternHint: "64 lowercase hexadecimal characters",
+  });
+  return { bytes, sha256 };
+}
+
+function readEntryCounts(
+  object: Readonly<Record<string, unknown>>,
+  path: string,
+  ctx: ReadContext,
+  name: string,
+): SnapshotPartEntry {
+  const records = expectCount(required(object, "records", path, ctx), child(path, "records"), ctx);
+  return { name, records, ...readSizeAndHash(object, path, ctx) };
+}
+
+/**
+ * One page of groups as the snapshot listed them, with their member files (`groups/page-00001.json`).
+ *
+ * @throws ValidationError `SNAPSHOT.MALFORMED` naming the field.
+ */
+export function parseGroupPage(text: string, name: string): GroupPage {
+  const ctx: ReadContext = { code: "SNAPSHOT.MALFORMED", location: name };
+  const object = expectObject(parseJsonText(text, ctx), "", ctx);
+  expectOnlyKeys(object, ["groups", "files"], "", ctx);
+  const groups = expectArray(required(object, "groups", "", ctx), "groups", ctx).map((value, i) =>
+    readGroup(value, item("groups", i), ctx),
+  );
+  const files = expectArray(required(object, "files", "", ctx), "files", ctx).map((value, i) =>
+    expectArray(value, item("files", i), ctx).map((file, j) => {
+      const fileName = expectString(file, item(item("files", i), j), ctx);
+      if (!isGroupFileName(fileName)) fail(ctx, item(item("files", i), j), "is not a group file name");
+      return fileName;
+    }),
+  );
+  if (files.length !== groups.length) fail(ctx, "files", "does not list one entry per group");
+  return { groups, files };
+}
+
+/** {@link parseGroupPage}'s inverse. */
+export function serializeGroupPage(page: GroupPage): string {
+  return `${JSON.stringify({ groups: page.groups.map((group) => ({ ...group })), files: page.files })}\n`;
 }
 
 function readGroup(value: unknown, path: string, ctx: ReadContext): Group {
@@ -442,11 +635,5 @@ function readPart(value: unknown, index: number, ctx: ReadContext): SnapshotPart
   const expected = snapshotPartName(index + 1);
   if (name !== expected)
     fail(ctx, child(path, "name"), `expected "${expected}" (parts are numbered in order)`);
-  const records = expectCount(required(object, "records", path, ctx), child(path, "records"), ctx);
-  const bytes = expectCount(required(object, "bytes", path, ctx), child(path, "bytes"), ctx);
-  const sha256 = expectString(required(object, "sha256", path, ctx), child(path, "sha256"), ctx, {
-    pattern: SHA256_HEX,
-    patternHint: "64 lowercase hexadecimal characters",
-  });
-  return { name, records, bytes, sha256 };
+  return readEntryCounts(object, path, ctx, name);
 }

@@ -213,7 +213,12 @@ export async function eraseUser(
   const deletedFromPool = user ? await deps.directory.deleteUser(user.username) : false;
   const profileDeleted = userId === undefined ? false : await deps.profiles.delete(userId);
   const backupVersionsDeleted = userId === undefined ? 0 : await deps.backups.eraseUserBackups(userId);
-  const scrub = await scrubSnapshots(deps.backups, (record) => isPersonsRecord(person, record));
+  // The pool user's username also leaves version 2 group files a snapshot wrote before listing (or without
+  // ever listing) their record.
+  const usernames = person.poolUser ? [person.poolUser.username] : [];
+  const scrub = await scrubSnapshots(deps.backups, (record) => isPersonsRecord(person, record), {
+    usernames,
+  });
   const restores = await scrubRestores(deps.restores, person);
   const deleteAccountRow = options.deleteAccountRow === true;
   const accountRow = await settleAccountRow(deps.accounts, email, deleteAccountRow);
@@ -310,6 +315,7 @@ export async function previewErasure(deps: EraseDeps, request: EraseRequest): Pr
     userId === undefined ? undefined : await deps.backups.getUserBackup(userId).catch(() => undefined);
   const scan = await scrubSnapshots(deps.backups, (record) => isPersonsRecord(person, record), {
     dryRun: true,
+    usernames: person.poolUser ? [person.poolUser.username] : [],
   });
   const restores = await scrubRestores(deps.restores, person, { dryRun: true });
   const email = user?.attributes.email || profile?.email || backup?.user.attributes.email || undefined;

@@ -3,7 +3,8 @@
  * and why. Planning changes nothing.
  */
 import type { PlannedUser, RestoreChunk, RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
-import { forEachSnapshotRecord, verifyPart } from "../backup/snapshot.js";
+import { forEachSnapshotRecord, type SnapshotManifest, verifyPart } from "../backup/snapshot.js";
+import { parseGroupMembers } from "../backup/snapshot-files.js";
 import {
   type CsvFileSink,
   type ImportFileLimits,
@@ -23,7 +24,7 @@ import type { UserImportService } from "../ports/user-import.js";
 import { recordedUserId } from "../erasure/person.js";
 import { erasedNow } from "../erasure/restore-filter.js";
 import type { ErasureLedger } from "../ports/erasure-ledger.js";
-import { type Group, LEGACY_SUB_ATTRIBUTE, stableUserId, type User } from "../user/user.js";
+import { type Group, LEGACY_SUB_ATTRIBUTE, normalizeGroups, stableUserId, type User } from "../user/user.js";
 
 export type { PlannedUser, RestorePlan, RestoreStrategy } from "../backup/restore-state.js";
 
@@ -129,6 +130,7 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
     if (snapshotId !== undefined) {
       const manifest = await deps.backups.getSnapshotManifest(snapshotId);
       for (const group of manifest.groups) groups.set(group.name, group);
+      const memberships = await snapshotMemberships(deps.backups, manifest);
       for (const entry of manifest.parts) {
         const text = await deps.backups.getSnapshotPart(snapshotId, entry.name);
         verifyPart(entry, text);
@@ -136,7 +138,11 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
           text,
           entry.name,
           (record) => {
-            consider(record.user, record.capturedAt.getTime());
+            // Version 2 records carry no groups: the group files say whom each group holds.
+            const user = memberships
+              ? { ...record.user, groups: normalizeGroups(memberships.get(record.user.username) ?? []) }
+              : record.user;
+            consider(user, record.capturedAt.getTime());
           },
           (location) => malformedBackups.push(`snapshots/${snapshotId}/${location}`),
         );
@@ -219,6 +225,32 @@ export async function preparePlan(deps: RestoreDeps, options: RestoreOptions = {
     notFound: [...(wanted ?? [])].filter((username) => !seen?.has(username)).sort(compare),
   };
   return { plan, ...(csvHeader ? { csvHeader } : {}), ...(importChunks ? { importChunks } : {}) };
+}
+
+/**
+ * Version 2: each username's groups, from the snapshot's group files (each checked against the manifest
+ * first: a corrupt one stops the plan, naming it). Version 1: `undefined` (records carry their groups).
+ * Held whole in memory: a plan of the whole pool holds every planned user anyway.
+ */
+async function snapshotMemberships(
+  backups: BackupReader,
+  manifest: SnapshotManifest,
+): Promise<Map<string, string[]> | undefined> {
+  if (manifest.version === 1) return undefined;
+  const memberships = new Map<string, string[]>();
+  for (const entry of manifest.groupFiles) {
+    const text = await backups.getSnapshotFile(manifest.snapshotId, entry.name);
+    if (text === undefined) {
+      throw new ValidationError("SNAPSHOT.MALFORMED", entry.name, "is listed in the manifest but missing");
+    }
+    verifyPart(entry, text);
+    for (const username of parseGroupMembers(text, entry.name)) {
+      const groups = memberships.get(username);
+      if (groups) groups.push(entry.group);
+      else memberships.set(username, [entry.group]);
+    }
+  }
+  return memberships;
 }
 
 /**
