@@ -7,6 +7,7 @@
  * refused for want of `--yes`). It never calls `process.exit`.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { InMemoryBackupStore } from "../adapters/in-memory/backup-store.js";
 import { errorCode, LifecycleError, ValidationError } from "../core/errors.js";
 import type { AccountStore } from "../core/ports/account-store.js";
 import type { ApplicationAccounts } from "../core/ports/application-accounts.js";
@@ -540,6 +541,10 @@ function watchedBackups(backups: BackupStore, progress: Progress): BackupStore {
       await backups.putSnapshotPart(snapshotId, part);
       progress.add("parts written");
     },
+    putSnapshotFile: async (snapshotId, name, text) => {
+      await backups.putSnapshotFile(snapshotId, name, text);
+      progress.add("files written");
+    },
     putUserBackup: async (record) => {
       const outcome = await backups.putUserBackup(record);
       if (outcome === "written") progress.add("backups written");
@@ -783,13 +788,9 @@ interface DryRunOptions extends CommonOptions {
 async function snapshotCommand(ctx: Context, options: DryRunOptions): Promise<Outcome> {
   const dryRun = options.dryRun === true;
   const userPoolId = ctx.conn.userPoolId();
-  const stored = ctx.conn.backups();
-  const backups = dryRun
-    ? overriding(stored, {
-        putSnapshotPart: async () => undefined,
-        putSnapshotManifest: async () => undefined,
-      })
-    : watchedBackups(stored, ctx.progress);
+  // A dry run writes its files to a scratch store in memory (the snapshot reads back what it wrote), so the
+  // bucket is never touched: not even the incomplete snapshots a real run would clean.
+  const backups = dryRun ? new InMemoryBackupStore() : watchedBackups(ctx.conn.backups(), ctx.progress);
   ctx.progress.start(`snapshot of ${userPoolId}${dryRun ? " (dry run)" : ""}`);
   const manifest = await snapshotUsers(
     {

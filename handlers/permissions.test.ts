@@ -181,6 +181,8 @@ const scenarios: Record<JobName, (recorder: Recorder) => Promise<void>> = {
     const erasedDuringReconcile = aUser();
     w.directory.seed(backedUp, aUser({ groups: ["staff"] }), erasedDuringSnapshot, erasedDuringReconcile);
     await w.backups.putUserBackup(aBackupRecord({ user: backedUp }));
+    // A snapshot that never completed, older than this run: cleaned.
+    await w.backups.putSnapshotFile("2020-01-01T00-00-00-000Z", "p-0/part-00001.jsonl", "");
     const handler = snapshotAndReconcileHandler({
       ...w,
       directory: r.wrap("directory", w.directory),
@@ -241,7 +243,7 @@ const scenarios: Record<JobName, (recorder: Recorder) => Promise<void>> = {
 
   async erase(r) {
     const w = world();
-    const byName = aUser();
+    const byName = aUser({ groups: ["staff"] });
     const byId = aUser();
     w.directory.seed(byName, byId, aUser());
     await snapshotUsers(w, { userPoolId: "eu-west-1_AbC123" });

@@ -1,6 +1,9 @@
 /**
  * Scheduled: a full snapshot of the pool (users, groups, memberships) to S3, then the repair of missing or
  * stale profiles and backups. Both always run: a failed snapshot does not stop the repair.
+ *
+ * The snapshot runs its durable steps in this invocation, one after another, and stops (SNAPSHOT.INCOMPLETE)
+ * a reserve before the invocation's end so reconcile still runs; the next run cleans what it left.
  */
 import { errorCode } from "../core/errors.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
@@ -18,6 +21,9 @@ import { backupStore } from "./wiring/backups.js";
 import { erasureLedger } from "./wiring/erasures.js";
 import { userDirectory } from "./wiring/cognito.js";
 import { profileStore } from "./wiring/profiles.js";
+
+/** What the snapshot leaves of the invocation to reconcile, at least. */
+const RECONCILE_RESERVE_MS = 2 * 60_000;
 
 export interface SnapshotAndReconcileDeps {
   readonly directory: UserDirectory;
@@ -55,7 +61,11 @@ export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
         parseEvent(noOptionsEventSchema, event, "event");
         let snapshot: SnapshotAndReconcileReport["snapshot"];
         try {
-          const manifest = await snapshotUsers(deps, { userPoolId: deps.userPoolId });
+          const deadline = invocationDeadline(deps.clock, context, 14 * 60_000);
+          const manifest = await snapshotUsers(deps, {
+            userPoolId: deps.userPoolId,
+            deadline: new Date(deadline.getTime() - RECONCILE_RESERVE_MS),
+          });
           snapshot = {
             ok: true,
             snapshotId: manifest.snapshotId,

@@ -157,7 +157,7 @@ describe("eraseUser: whom it erases", () => {
     expect(all).toContain(victim.attributes.email);
     // The attacker's own snapshot records are gone.
     const latest = (await w.backups.listSnapshots()).at(-1) as string;
-    const part = await w.backups.getSnapshotPart(latest, "part-00001.jsonl");
+    const part = await w.backups.getSnapshotPart(latest, "p-0/part-00001.jsonl");
     expect(part).not.toContain(attacker.attributes.email);
     expect(part).toContain(victim.attributes.email);
   });
@@ -198,8 +198,8 @@ describe("eraseUser: every snapshot part, complete or not", () => {
     w.clock.advance(1000);
     const second = await snapshotUsers(w.deps, { userPoolId: "p" });
     // The first snapshot's part no longer matches its manifest.
-    const corrupt = `${await w.backups.getSnapshotPart(manifest.snapshotId, "part-00001.jsonl")}{}\n`;
-    w.backups.putRaw(`snapshots/${manifest.snapshotId}/part-00001.jsonl`, corrupt);
+    const corrupt = `${await w.backups.getSnapshotPart(manifest.snapshotId, "p-0/part-00001.jsonl")}{}\n`;
+    w.backups.putRaw(`snapshots/${manifest.snapshotId}/p-0/part-00001.jsonl`, corrupt);
 
     const report = await eraseUser(w.deps, { username: user.username });
     expect(report).toMatchObject({
@@ -208,16 +208,16 @@ describe("eraseUser: every snapshot part, complete or not", () => {
       profileDeleted: true,
       snapshotRecordsRemoved: 1,
       unscrubbed: [
-        { snapshotId: manifest.snapshotId, part: "part-00001.jsonl", code: "SNAPSHOT.CHECKSUM_MISMATCH" },
+        { snapshotId: manifest.snapshotId, part: "p-0/part-00001.jsonl", code: "SNAPSHOT.CHECKSUM_MISMATCH" },
       ],
     });
-    expect(await w.backups.getSnapshotPart(second.snapshotId, "part-00001.jsonl")).not.toContain(
+    expect(await w.backups.getSnapshotPart(second.snapshotId, "p-0/part-00001.jsonl")).not.toContain(
       user.attributes.email,
     );
     // Once the damaged part is dealt with (here: put back as it was), a rerun by id finishes the job.
     const original = corrupt.slice(0, -3);
-    w.backups.putRaw(`snapshots/${manifest.snapshotId}/part-00001.jsonl`, original);
-    expect(describePart("part-00001.jsonl", original).records).toBe(2);
+    w.backups.putRaw(`snapshots/${manifest.snapshotId}/p-0/part-00001.jsonl`, original);
+    expect(describePart("p-0/part-00001.jsonl", original).records).toBe(2);
     const rerun = await eraseUser(w.deps, { userId: user.sub });
     expect(rerun).toMatchObject({ complete: true, snapshotRecordsRemoved: 1, unscrubbed: [] });
     for (const key of w.backups.keys().filter((k) => k.startsWith("snapshots/"))) {

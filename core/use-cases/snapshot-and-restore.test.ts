@@ -4,6 +4,7 @@ import { InMemoryBackupStore } from "../../adapters/in-memory/backup-store.js";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
 import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
 import { parseSnapshotPart } from "../backup/snapshot.js";
+import { parseGroupMembers } from "../backup/snapshot-files.js";
 import { aUser } from "../testing/builders.js";
 import { restoreUsers } from "./restore-users.js";
 import { snapshotUsers } from "./snapshot-users.js";
@@ -21,14 +22,19 @@ function pool() {
 }
 
 describe("snapshotUsers", () => {
-  it("writes every user with its groups, in parts, and the manifest last", async () => {
-    const { clock, directory, backups, alice } = pool();
+  it("writes every user in parts, the memberships in group files, and the manifest (version 2) last", async () => {
+    const { clock, directory, backups, alice, carol } = pool();
     const manifest = await snapshotUsers(
       { directory, backups, clock, erasures: new InMemoryErasureLedger() },
-      { userPoolId: "eu-west-1_Pool", maxRecordsPerPart: 3 },
+      { userPoolId: "eu-west-1_Pool", maxRecordsPerPart: 3, pageSize: 1 },
     );
+    expect(manifest.version).toBe(2);
     expect(manifest.userCount).toBe(4);
-    expect(manifest.parts.map((p) => p.records)).toEqual([3, 1]);
+    // The builder's subs all start with 0: one partition, parts of whole pages.
+    expect(manifest.parts.map((p) => [p.name, p.records])).toEqual([
+      ["p-0/part-00001.jsonl", 3],
+      ["p-0/part-00002.jsonl", 1],
+    ]);
     expect(manifest.groups.map((g) => g.name)).toEqual(["admins", "staff"]);
     expect(await backups.listSnapshots()).toEqual([manifest.snapshotId]);
     const first = manifest.parts[0];
@@ -36,7 +42,15 @@ describe("snapshotUsers", () => {
       await backups.getSnapshotPart(manifest.snapshotId, first?.name ?? ""),
       first?.name ?? "",
     );
-    expect(records.find((r) => r.user.username === alice.username)?.user.groups).toEqual(["admins", "staff"]);
+    // Records carry no groups in version 2: the group files do.
+    expect(records.every((r) => r.user.groups.length === 0)).toBe(true);
+    const members: Record<string, string[]> = {};
+    for (const file of manifest.version === 2 ? manifest.groupFiles : []) {
+      const text = (await backups.getSnapshotFile(manifest.snapshotId, file.name)) ?? "";
+      members[file.group] = [...(members[file.group] ?? []), ...parseGroupMembers(text, file.name)];
+    }
+    expect(members).toEqual({ admins: [alice.username], staff: [alice.username, carol.username].sort() });
+    expect(manifest.memberships).toBe(3);
   });
 });
 
@@ -211,7 +225,7 @@ describe("restoreUsers", () => {
     );
     const part = manifest.parts[0];
     const key = `snapshots/${manifest.snapshotId}/${part?.name}`;
-    backups.putRaw(key, (backups.versions(key).at(-1) ?? "").replace("admins", "admimz"));
+    backups.putRaw(key, (backups.versions(key).at(-1) ?? "").replace(alice.username, `${alice.username}x`));
     await directory.deleteUser(alice.username);
     await expect(
       restoreUsers({
@@ -226,6 +240,29 @@ describe("restoreUsers", () => {
     ).rejects.toThrow(part?.name ?? "part");
     expect(directory.calls.get("CreateUserImportJob")).toBeUndefined();
     expect(await directory.getUser(alice.username)).toBeUndefined();
+  });
+
+  it("stops before importing anything when a group file is corrupt, naming it", async () => {
+    const { clock, directory, backups, alice } = pool();
+    const manifest = await snapshotUsers(
+      { directory, backups, clock, erasures: new InMemoryErasureLedger() },
+      { userPoolId: "eu-west-1_Pool" },
+    );
+    const file = manifest.version === 2 ? manifest.groupFiles[0] : undefined;
+    const key = `snapshots/${manifest.snapshotId}/${file?.name}`;
+    backups.putRaw(key, `${backups.versions(key).at(-1) ?? ""}"someone-else"\n`);
+    await directory.deleteUser(alice.username);
+    const deps = {
+      directory,
+      importer: directory,
+      backups,
+      restores: backups,
+      clock,
+      sleeper: clock,
+      erasures: new InMemoryErasureLedger(),
+    };
+    await expect(restoreUsers(deps)).rejects.toThrow(file?.name ?? "group file");
+    expect(directory.calls.get("CreateUserImportJob")).toBeUndefined();
   });
 
   it("plans without changing anything in a dry run, listing skipped and malformed backups", async () => {

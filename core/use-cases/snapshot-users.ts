@@ -1,19 +1,64 @@
+/**
+ * The snapshot of a whole pool as a durable job of steps (`core/steps/step.ts`), in format version 2
+ * (`core/backup/snapshot-files.ts`):
+ *
+ * 1. **clean**: files of snapshots that never completed (no manifest) and started before this one are deleted.
+ * 2. **groups**: the pool's groups, page by page; each group's members (usernames) into its own files, cut
+ *    every `maxMembersPerGroupFile`; a page's definitions and file names into `groups/page-00001.json` once
+ *    its last group is written. No membership map is ever held in memory.
+ * 3. **users**: the sixteen `sub` partitions one after another, each with its own cursor (page token) and its
+ *    parts: a part is whole pages of users, written whole under a deterministic key with its index of stable
+ *    ids, before the state that records it. A crash repeats the part's listing from the same cursor and
+ *    rewrites the same part whole: nothing doubled, nothing skipped. A refused or expired token restarts its
+ *    partition only, from part 1 (parts past the restarted pass's last are deleted when the manifest is
+ *    written, and never listed in it).
+ * 4. **finalize**: the manifest, written last: a snapshot without one is incomplete and never restored from.
+ * 5. **recheck**: the erasure ledger read again; anyone tombstoned while the snapshot ran is scrubbed from it
+ *    (parts, their indexes, the group files, the manifest), repeated while a round finds someone.
+ *
+ * Erased people: tombstoned users are never written, and their usernames are taken out of the group files
+ * at once (the groups were listed before them). Poison users (an attribute value past Cognito's limits, a
+ * stable id that is no UUID) are left out and counted by reason; the snapshot goes on.
+ */
 import type { BackupRecord } from "../backup/backup-record.js";
 import {
+  describeFile,
   describePart,
+  type GroupFileEntry,
+  parseGroupPage,
   type SnapshotManifest,
+  type SnapshotManifestV2,
   type SnapshotPartEntry,
-  SnapshotPartWriter,
+  serializeGroupPage,
+  serializeSnapshotLine,
   snapshotIdFor,
+  utf8ByteLength,
 } from "../backup/snapshot.js";
+import {
+  groupFileName,
+  groupPageName,
+  parseGroupMembers,
+  parseIdIndex,
+  partIndexName,
+  partitionPartName,
+  readPartitionFileName,
+  serializeGroupMembers,
+  serializeIdIndex,
+} from "../backup/snapshot-files.js";
 import { recordedUserId } from "../erasure/person.js";
-import { withoutRecords } from "../erasure/scrub-snapshots.js";
-import { errorCode, ValidationError } from "../errors.js";
+import { removeFromGroupFiles, scrubSnapshots } from "../erasure/scrub-snapshots.js";
+import { errorCode, LifecycleError, ValidationError } from "../errors.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { ErasureLedger } from "../ports/erasure-ledger.js";
-import { allUsers, groupMemberships, type UserDirectory } from "../ports/user-directory.js";
-import { normalizeGroups, stableUserId, type User } from "../user/user.js";
+import {
+  type Page,
+  SUB_PARTITIONS,
+  type UserDirectory,
+  MAX_USERS_PAGE_SIZE,
+} from "../ports/user-directory.js";
+import { DEFAULT_STEP_MARGIN_MS, runSteps, type Step, stepShouldYield } from "../steps/step.js";
+import { type Group, stableUserId, type User } from "../user/user.js";
 
 export interface SnapshotDeps {
   readonly directory: UserDirectory;
@@ -25,12 +70,68 @@ export interface SnapshotDeps {
 
 export interface SnapshotOptions {
   readonly userPoolId: string;
+  /** A part is closed at the first page boundary at or past this many records. Default 50,000. */
   readonly maxRecordsPerPart?: number;
+  /** …or past this many bytes of UTF-8 text. Default 64 MiB. */
   readonly maxBytesPerPart?: number;
+  /** Users per ListUsers page (1–60). Default 60. */
+  readonly pageSize?: number;
+  /** A group's member file is closed at the first page boundary at or past this many. Default 50,000. */
+  readonly maxMembersPerGroupFile?: number;
+  /** How long before its deadline a step stops starting new work. Default one minute. */
+  readonly marginMs?: number;
 }
 
-/** The snapshot's manifest, and who was left out of it (counts by reason only: no usernames). */
-export interface SnapshotResult extends SnapshotManifest {
+/** One `sub` partition's progress in the current pass. */
+export interface PartitionState {
+  readonly prefix: string;
+  /** Where the listing goes on (absent: from the start, or the partition is done). */
+  readonly pageToken?: string;
+  readonly done: boolean;
+  /** The parts written in this pass, in order (their manifest entries, with their indexes). */
+  readonly parts: readonly SnapshotPartEntry[];
+  readonly skipReasons: Readonly<Record<string, number>>;
+  readonly erasedLeftOut: number;
+  /** Passes restarted from the first page after a refused token. */
+  readonly restarts: number;
+}
+
+export interface GroupsState {
+  /** Group pages completed (their page files written). */
+  readonly pages: number;
+  /** The token of the group page being worked on (absent: the first page). */
+  readonly pageToken?: string;
+  /** The group being listed: its position on the page, from 0. */
+  readonly position: number;
+  /** Where its member listing goes on (absent: from its start). */
+  readonly memberToken?: string;
+  /** Its member files written so far. */
+  readonly files: number;
+  /** Member files of each group of the page before `position`. */
+  readonly filesPerGroup: readonly number[];
+  readonly memberships: number;
+}
+
+export type SnapshotPhase = "clean" | "groups" | "users" | "finalize" | "recheck" | "done";
+
+/** The snapshot job's state between steps: small JSON (cursors, counters, the parts' entries). */
+export interface SnapshotState {
+  readonly job: "snapshot";
+  readonly snapshotId: string;
+  readonly userPoolId: string;
+  /** ISO 8601. */
+  readonly startedAt: string;
+  readonly phase: SnapshotPhase;
+  readonly groups: GroupsState;
+  readonly partitions: readonly PartitionState[];
+  readonly recheckRounds: number;
+  /** Records scrubbed after the manifest (people erased while the snapshot ran). */
+  readonly erasedAfterManifest: number;
+}
+
+/** What a finished snapshot reports besides its manifest: counts only (no usernames). */
+export interface SnapshotReport {
+  readonly memberships: number;
   /**
    * Users of the pool that cannot be backed up, left out so the rest is: by error code, e.g.
    * `BACKUP.MALFORMED` (an attribute value over Cognito's 2,048 characters) or `USER.INVALID_ID` (a
@@ -40,129 +141,526 @@ export interface SnapshotResult extends SnapshotManifest {
   readonly skipReasons: Readonly<Record<string, number>>;
   /** Erased people left out (tombstoned before the run, or scrubbed from it after an erasure during it). */
   readonly erasedLeftOut: number;
+  /** Partitions whose listing was restarted after a refused page token. */
+  readonly partitionRestarts: number;
 }
+
+/** The snapshot's manifest with the report. */
+export type SnapshotResult = SnapshotManifest & SnapshotReport;
 
 /** At most this many rounds of "erasures that began while the snapshot ran" are scrubbed from it. */
 const ERASURE_RECHECKS = 3;
+const DEFAULT_MAX_RECORDS = 50_000;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_MEMBERS = 50_000;
 
-/**
- * Writes a snapshot of the whole pool: every user with its group memberships, and the group definitions, so
- * the pool can be rebuilt in a new pool. Users are streamed page by page into parts (one part in memory at a
- * time); the manifest is written last, so an interrupted snapshot is never mistaken for a complete one.
- *
- * Group memberships are read first (ListUsersInGroup per group), which is far cheaper than one
- * AdminListGroupsForUser call per user.
- *
- * One user that cannot be backed up (an attribute value past Cognito's limits, a stable id that is no UUID)
- * is left out and counted by reason; the snapshot goes on.
- *
- * Erased people: the tombstones are loaded once at the start (they are few) and tombstoned users are never
- * written. An erasure that begins while the snapshot runs may list this snapshot's parts before they are
- * written, so once the manifest is written the ledger is read again, and anyone tombstoned since the start is
- * scrubbed from this snapshot (parts rewritten, the manifest made to describe the parts as stored, which an
- * erasure may have rewritten after this snapshot described them); repeated while new tombstones appear.
- * Either the erasure sees a part (and scrubs it), or the part was written after the tombstone, and this
- * re-read, later still, sees the tombstone.
- */
-export async function snapshotUsers(deps: SnapshotDeps, options: SnapshotOptions): Promise<SnapshotResult> {
-  const startedAt = deps.clock.now();
-  const snapshotId = snapshotIdFor(startedAt);
-  const known = new Set(await deps.erasures.erasedIds());
-  const { groups, membership } = await groupMemberships(deps.directory);
-  const writer = new SnapshotPartWriter({
-    ...(options.maxRecordsPerPart !== undefined ? { maxRecordsPerPart: options.maxRecordsPerPart } : {}),
-    ...(options.maxBytesPerPart !== undefined ? { maxBytesPerPart: options.maxBytesPerPart } : {}),
-  });
-  let userCount = 0;
-  let erasedLeftOut = 0;
-  const skipReasons: Record<string, number> = {};
-  const skip = (error: unknown) => {
-    const code = errorCode(error);
-    skipReasons[code] = (skipReasons[code] ?? 0) + 1;
-  };
-  for await (const user of allUsers(deps.directory)) {
-    let userId: string;
-    try {
-      userId = stableUserId(user);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      skip(error);
-      continue;
-    }
-    if (known.has(userId)) {
-      erasedLeftOut += 1;
-      continue;
-    }
-    const record: BackupRecord = {
-      version: 1,
-      capturedAt: deps.clock.now(),
-      source: { kind: "snapshot", userPoolId: options.userPoolId },
-      user: { ...user, groups: normalizeGroups(membership.get(user.username) ?? []) },
-    };
-    let closed;
-    try {
-      // Checked before it is added: a record a restore would refuse is never written.
-      closed = writer.add(record);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      skip(error);
-      continue;
-    }
-    userCount += 1;
-    if (closed) await deps.backups.putSnapshotPart(snapshotId, closed);
-  }
-  const last = writer.finish();
-  if (last) await deps.backups.putSnapshotPart(snapshotId, last);
-  const manifest: SnapshotManifest = {
-    version: 1,
-    snapshotId,
+/** The state a new snapshot starts from; its id is its start time. */
+export function startSnapshot(options: Pick<SnapshotOptions, "userPoolId">, clock: Clock): SnapshotState {
+  const startedAt = clock.now();
+  return {
+    job: "snapshot",
+    snapshotId: snapshotIdFor(startedAt),
     userPoolId: options.userPoolId,
-    startedAt,
-    completedAt: deps.clock.now(),
-    userCount,
-    groups,
-    parts: writer.parts,
+    startedAt: startedAt.toISOString(),
+    phase: "clean",
+    groups: { pages: 0, position: 0, files: 0, filesPerGroup: [], memberships: 0 },
+    partitions: SUB_PARTITIONS.map((prefix) => freshPartition(prefix, 0)),
+    recheckRounds: 0,
+    erasedAfterManifest: 0,
   };
-  await deps.backups.putSnapshotManifest(manifest);
+}
 
-  let current = manifest;
-  for (let round = 0; round < ERASURE_RECHECKS; round += 1) {
-    const fresh = new Set([...(await deps.erasures.erasedIds())].filter((id) => !known.has(id)));
-    if (fresh.size === 0) break;
-    for (const id of fresh) known.add(id);
-    const before = current.userCount;
-    current = await rebuildWithout(deps.backups, current, (user) => {
-      const id = recordedUserId(user);
-      return id !== undefined && fresh.has(id);
-    });
-    erasedLeftOut += before - current.userCount;
-  }
-  const skipped = Object.values(skipReasons).reduce((total, n) => total + n, 0);
-  return { ...current, skipped, skipReasons, erasedLeftOut };
+function freshPartition(prefix: string, restarts: number): PartitionState {
+  return { prefix, done: false, parts: [], skipReasons: {}, erasedLeftOut: 0, restarts };
 }
 
 /**
- * This snapshot's parts as stored now, without the records `drop` matches, and its manifest made to describe
- * them. The parts are read without checking them against `manifest`: an erasure may have rewritten one
- * (without its person) after this snapshot described it, and this snapshot is their only other writer.
+ * One step of the snapshot: carries on from `state` until the phase `done` or a margin before `deadline`.
+ *
+ * @throws ValidationError `SNAPSHOT.INVALID_LIMIT` for a limit that is not a positive integer (or a page size
+ *   outside 1–60).
  */
-async function rebuildWithout(
-  backups: BackupStore,
-  manifest: SnapshotManifest,
-  drop: (user: User) => boolean,
-): Promise<SnapshotManifest> {
-  const parts: SnapshotPartEntry[] = [];
-  for (const entry of manifest.parts) {
-    const text = await backups.getSnapshotPart(manifest.snapshotId, entry.name);
-    const scrubbed = withoutRecords(text, entry.name, drop);
-    const described = describePart(entry.name, scrubbed.text);
-    if (scrubbed.removed > 0)
-      await backups.putSnapshotPart(manifest.snapshotId, { ...described, text: scrubbed.text });
-    parts.push(described);
+export function snapshotStep(deps: SnapshotDeps, options: SnapshotOptions): Step<SnapshotState> {
+  const limits = {
+    maxRecords: positive(options.maxRecordsPerPart, DEFAULT_MAX_RECORDS, "maxRecordsPerPart"),
+    maxBytes: positive(options.maxBytesPerPart, DEFAULT_MAX_BYTES, "maxBytesPerPart"),
+    maxMembers: positive(options.maxMembersPerGroupFile, DEFAULT_MAX_MEMBERS, "maxMembersPerGroupFile"),
+    pageSize: positive(options.pageSize, MAX_USERS_PAGE_SIZE, "pageSize"),
+  };
+  if (limits.pageSize > MAX_USERS_PAGE_SIZE) {
+    throw new ValidationError("SNAPSHOT.INVALID_LIMIT", "pageSize", `must be at most ${MAX_USERS_PAGE_SIZE}`);
   }
-  const unchanged = parts.every((part, i) => part.sha256 === manifest.parts[i]?.sha256);
-  if (unchanged) return manifest;
-  const rebuilt = { ...manifest, userCount: parts.reduce((total, part) => total + part.records, 0), parts };
-  await backups.putSnapshotManifest(rebuilt);
-  return rebuilt;
+  const margin = options.marginMs ?? DEFAULT_STEP_MARGIN_MS;
+  return async (initial, deadline) => {
+    let state = initial;
+    const yieldNow = () => stepShouldYield(deps.clock, deadline, margin);
+    // Loaded once per step: tombstones are few; one recorded during the step is caught by the recheck.
+    let erased: ReadonlySet<string> | undefined;
+    const erasedIds = async () => (erased ??= await deps.erasures.erasedIds());
+    // The group page being worked on, read once per step.
+    let groupPage: { token: string | undefined; page: Page<Group> } | undefined;
+    while (state.phase !== "done" && !yieldNow()) {
+      switch (state.phase) {
+        case "clean":
+          state = await cleanIncomplete(deps.backups, state, yieldNow);
+          break;
+        case "groups": {
+          const token = state.groups.pageToken;
+          if (groupPage === undefined || groupPage.token !== token) {
+            groupPage = {
+              token,
+              page: await deps.directory.listGroups(token === undefined ? {} : { pageToken: token }),
+            };
+          }
+          state = await groupsUnit(deps, state, groupPage.page, limits.maxMembers, yieldNow);
+          break;
+        }
+        case "users":
+          state = await usersUnit(deps, state, limits, await erasedIds(), yieldNow);
+          break;
+        case "finalize":
+          state = await finalize(deps, state);
+          break;
+        case "recheck":
+          state = await recheck(deps, state);
+          break;
+      }
+    }
+    return { state, done: state.phase === "done" };
+  };
+}
+
+/** Deletes the files of every incomplete snapshot older than this one; then the groups phase. */
+async function cleanIncomplete(
+  backups: BackupStore,
+  state: SnapshotState,
+  yieldNow: () => boolean,
+): Promise<SnapshotState> {
+  const complete = new Set(await backups.listSnapshots());
+  for (const id of await backups.listSnapshotIds()) {
+    if (id >= state.snapshotId || complete.has(id)) continue;
+    for (const name of await backups.listSnapshotFiles(id)) {
+      // Deletions are idempotent: a step stopped half-way lists what is left and goes on.
+      if (yieldNow()) return state;
+      await backups.deleteSnapshotFile(id, name);
+    }
+  }
+  return { ...state, phase: "groups" };
+}
+
+/**
+ * One member file of the current group (or the page file once the page's groups are done): whole pages of
+ * members from the group's cursor until the file is full or the group ends.
+ */
+async function groupsUnit(
+  deps: SnapshotDeps,
+  state: SnapshotState,
+  page: Page<Group>,
+  maxMembers: number,
+  yieldNow: () => boolean,
+): Promise<SnapshotState> {
+  const g = state.groups;
+  const pageNumber = g.pages + 1;
+  const group = page.items[g.position];
+  if (group === undefined) {
+    // Every group of the page is written: the page file records them, then the next page (or the users).
+    await deps.backups.putSnapshotFile(
+      state.snapshotId,
+      groupPageName(pageNumber),
+      serializeGroupPage({
+        groups: page.items,
+        files: g.filesPerGroup.map((files, i) =>
+          Array.from({ length: files }, (_, chunk) => groupFileName(pageNumber, i + 1, chunk + 1)),
+        ),
+      }),
+    );
+    const next = page.nextToken;
+    return {
+      ...state,
+      phase: next === undefined ? "users" : "groups",
+      groups: {
+        pages: pageNumber,
+        ...(next === undefined ? {} : { pageToken: next }),
+        position: 0,
+        files: 0,
+        filesPerGroup: [],
+        memberships: g.memberships,
+      },
+    };
+  }
+  const members: string[] = [];
+  let token = g.memberToken;
+  do {
+    const listed = await deps.directory.listGroupMembers(
+      group.name,
+      token === undefined ? {} : { pageToken: token },
+    );
+    members.push(...listed.items);
+    token = listed.nextToken;
+  } while (token !== undefined && members.length < maxMembers && !yieldNow());
+  const file = g.files + 1;
+  // The file is written before the state that counts it: a crash repeats this listing and rewrites it whole.
+  await deps.backups.putSnapshotFile(
+    state.snapshotId,
+    groupFileName(pageNumber, g.position + 1, file),
+    serializeGroupMembers(members),
+  );
+  const base = { ...g, memberships: g.memberships + members.length };
+  if (token !== undefined) {
+    return { ...state, groups: { ...base, memberToken: token, files: file } };
+  }
+  const { memberToken: _done, ...rest } = base;
+  return {
+    ...state,
+    groups: { ...rest, position: g.position + 1, files: 0, filesPerGroup: [...g.filesPerGroup, file] },
+  };
+}
+
+interface PartLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  readonly pageSize: number;
+}
+
+/**
+ * One part of the first unfinished partition: whole pages from its cursor until the part is full, the
+ * partition ends, or the step must yield; the part and its index are written, then the state moves on.
+ */
+async function usersUnit(
+  deps: SnapshotDeps,
+  state: SnapshotState,
+  limits: PartLimits,
+  erased: ReadonlySet<string>,
+  yieldNow: () => boolean,
+): Promise<SnapshotState> {
+  const at = state.partitions.findIndex((partition) => !partition.done);
+  if (at === -1) return { ...state, phase: "finalize" };
+  const partition = state.partitions[at] as PartitionState;
+  const lines: string[] = [];
+  const ids: string[] = [];
+  let bytes = 0;
+  const skipReasons = { ...partition.skipReasons };
+  let erasedLeftOut = partition.erasedLeftOut;
+  const erasedUsernames: string[] = [];
+  const capturedAt = deps.clock.now();
+  let token = partition.pageToken;
+  do {
+    let page: Page<User>;
+    try {
+      page = await deps.directory.listUsers({
+        subPrefix: partition.prefix,
+        pageSize: limits.pageSize,
+        ...(token === undefined ? {} : { pageToken: token }),
+      });
+    } catch (error) {
+      if (token === undefined || errorCode(error) !== "DIRECTORY.PAGE_TOKEN_INVALID") throw error;
+      // An expired or refused token: this partition starts again from its first page, part 1; the others
+      // keep their parts and cursors.
+      return withPartition(state, at, freshPartition(partition.prefix, partition.restarts + 1));
+    }
+    for (const user of page.items) {
+      let userId: string;
+      try {
+        userId = stableUserId(user);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        skipReasons[error.code] = (skipReasons[error.code] ?? 0) + 1;
+        continue;
+      }
+      if (erased.has(userId)) {
+        erasedLeftOut += 1;
+        erasedUsernames.push(user.username);
+        continue;
+      }
+      const record: BackupRecord = {
+        version: 1,
+        capturedAt,
+        source: { kind: "snapshot", userPoolId: state.userPoolId },
+        user: { ...user, groups: [] },
+      };
+      let line: string;
+      try {
+        // Checked before it is added: a record a restore would refuse is never written.
+        line = serializeSnapshotLine(record);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        skipReasons[error.code] = (skipReasons[error.code] ?? 0) + 1;
+        continue;
+      }
+      lines.push(line);
+      ids.push(userId);
+      bytes += utf8ByteLength(line);
+    }
+    token = page.nextToken;
+  } while (token !== undefined && lines.length < limits.maxRecords && bytes < limits.maxBytes && !yieldNow());
+
+  // A tombstoned person still in the pool: the group files (written before) lose their username first.
+  if (erasedUsernames.length > 0) {
+    await removeFromGroupFiles(deps.backups, state.snapshotId, new Set(erasedUsernames));
+  }
+  const parts = [...partition.parts];
+  if (lines.length > 0) {
+    const name = partitionPartName(partition.prefix, parts.length + 1);
+    const text = lines.join("");
+    const indexText = serializeIdIndex(ids);
+    // Part and index before the state that records them; the same key every time this part is redone.
+    await deps.backups.putSnapshotFile(state.snapshotId, name, text);
+    await deps.backups.putSnapshotFile(state.snapshotId, partIndexName(name), indexText);
+    parts.push({ ...describePart(name, text), index: describeFile(partIndexName(name), indexText) });
+  }
+  const next: PartitionState = {
+    prefix: partition.prefix,
+    ...(token === undefined ? {} : { pageToken: token }),
+    done: token === undefined,
+    parts,
+    skipReasons,
+    erasedLeftOut,
+    restarts: partition.restarts,
+  };
+  return withPartition(state, at, next);
+}
+
+function withPartition(state: SnapshotState, at: number, partition: PartitionState): SnapshotState {
+  return { ...state, partitions: state.partitions.map((p, i) => (i === at ? partition : p)) };
+}
+
+/**
+ * Deletes the parts (and indexes) past each partition's last (left by a pass restarted after a refused
+ * token), describes the group files, and writes the manifest.
+ */
+async function finalize(deps: SnapshotDeps, state: SnapshotState): Promise<SnapshotState> {
+  const { backups } = deps;
+  const lastPart = new Map(state.partitions.map((p) => [p.prefix, p.parts.length]));
+  for (const name of await backups.listSnapshotFiles(state.snapshotId)) {
+    const read = readPartitionFileName(name);
+    if (read && read.index > (lastPart.get(read.partition) ?? 0)) {
+      await backups.deleteSnapshotFile(state.snapshotId, name);
+    }
+  }
+  const groups: Group[] = [];
+  const listedFiles: Pick<GroupFileEntry, "name" | "group">[] = [];
+  for (let page = 1; page <= state.groups.pages; page += 1) {
+    const pageName = groupPageName(page);
+    const text = await backups.getSnapshotFile(state.snapshotId, pageName);
+    if (text === undefined) {
+      throw new LifecycleError("SNAPSHOT.MALFORMED", `Snapshot ${state.snapshotId} is missing ${pageName}`);
+    }
+    const listed = parseGroupPage(text, pageName);
+    listed.groups.forEach((group, i) => {
+      groups.push(group);
+      for (const name of listed.files[i] ?? []) listedFiles.push({ name, group: group.name });
+    });
+  }
+  // Described as stored now (an erasure may have rewritten one since it was written).
+  const groupFiles = await groupFilesAsStored(backups, state.snapshotId, listedFiles);
+  const parts = await asStored(
+    backups,
+    state.snapshotId,
+    state.partitions.flatMap((p) => p.parts),
+  );
+  const manifest: SnapshotManifestV2 = {
+    version: 2,
+    snapshotId: state.snapshotId,
+    userPoolId: state.userPoolId,
+    startedAt: new Date(state.startedAt),
+    completedAt: deps.clock.now(),
+    userCount: parts.reduce((sum, part) => sum + part.records, 0),
+    groups: dedupeGroups(groups),
+    parts,
+    groupFiles,
+    membershipCount: groupFiles.reduce((sum, entry) => sum + entry.members, 0),
+  };
+  await backups.putSnapshotManifest(manifest);
+  return { ...state, phase: "recheck" };
+}
+
+/**
+ * The parts' entries as the parts are stored now: an erasure may have rewritten a part (and its index, after
+ * it) since this snapshot wrote it. Each index is read (a few percent of its part); a part whose index
+ * changed is read and described again.
+ */
+async function asStored(
+  backups: BackupStore,
+  snapshotId: string,
+  parts: readonly SnapshotPartEntry[],
+): Promise<SnapshotPartEntry[]> {
+  const stored: SnapshotPartEntry[] = [];
+  for (const entry of parts) {
+    const indexName = partIndexName(entry.name);
+    const indexText = await backups.getSnapshotFile(snapshotId, indexName);
+    const index = indexText === undefined ? undefined : describeFile(indexName, indexText);
+    if (index !== undefined && index.sha256 === entry.index?.sha256) {
+      stored.push(entry);
+      continue;
+    }
+    const text = await backups.getSnapshotPart(snapshotId, entry.name);
+    const ids = parseIdIndex(indexText ?? "", indexName);
+    const described = describePart(entry.name, text);
+    if (described.records !== ids.length) {
+      // The part and its index disagree (an erasure stopped between its two writes): the index is made anew.
+      throw new LifecycleError(
+        "SNAPSHOT.MALFORMED",
+        `${entry.name} and its index disagree: run the erasure again, then the snapshot`,
+      );
+    }
+    stored.push({ ...described, index: describeFile(indexName, indexText ?? "") });
+  }
+  return stored;
+}
+
+/**
+ * Rewrites the manifest when a part, an index or a group file is no longer as it describes it. Returns the
+ * records the parts lost meanwhile (people an erasure took out).
+ */
+async function describeAsStored(backups: BackupStore, snapshotId: string): Promise<number> {
+  const manifest = await backups.getSnapshotManifest(snapshotId);
+  if (manifest.version !== 2) return 0;
+  const parts = await asStored(backups, snapshotId, manifest.parts);
+  const groupFiles = await groupFilesAsStored(backups, snapshotId, manifest.groupFiles);
+  const same = (a: readonly { sha256: string }[], b: readonly { sha256: string }[]) =>
+    a.every((entry, i) => entry.sha256 === b[i]?.sha256);
+  if (same(parts, manifest.parts) && same(groupFiles, manifest.groupFiles)) return 0;
+  const userCount = parts.reduce((sum, part) => sum + part.records, 0);
+  await backups.putSnapshotManifest({
+    ...manifest,
+    parts,
+    userCount,
+    groupFiles,
+    membershipCount: groupFiles.reduce((sum, entry) => sum + entry.members, 0),
+  });
+  return Math.max(0, manifest.userCount - userCount);
+}
+
+/** Group files described as stored now. */
+async function groupFilesAsStored(
+  backups: BackupStore,
+  snapshotId: string,
+  files: readonly Pick<GroupFileEntry, "name" | "group">[],
+): Promise<GroupFileEntry[]> {
+  const described: GroupFileEntry[] = [];
+  for (const entry of files) {
+    const text = await backups.getSnapshotFile(snapshotId, entry.name);
+    if (text === undefined) {
+      throw new LifecycleError("SNAPSHOT.MALFORMED", `Snapshot ${snapshotId} is missing ${entry.name}`);
+    }
+    described.push({
+      ...describeFile(entry.name, text),
+      group: entry.group,
+      members: parseGroupMembers(text, entry.name).length,
+    });
+  }
+  return described;
+}
+
+/** A group listed twice (created between two group pages' listings shifting the pages) is kept once. */
+function dedupeGroups(groups: readonly Group[]): Group[] {
+  const seen = new Set<string>();
+  return groups.filter((group) => !seen.has(group.name) && seen.add(group.name));
+}
+
+/**
+ * One round of the ledger's re-read: anyone tombstoned now is scrubbed from this snapshot (only parts whose
+ * index holds one of them are read). Another round follows while one finds someone, up to
+ * {@link ERASURE_RECHECKS}.
+ */
+async function recheck(deps: SnapshotDeps, initial: SnapshotState): Promise<SnapshotState> {
+  let state = initial;
+  // An erasure that ran between the manifest's making and its writing rewrote files it then described.
+  if (state.recheckRounds === 0) {
+    const removed = await describeAsStored(deps.backups, state.snapshotId);
+    state = { ...state, erasedAfterManifest: state.erasedAfterManifest + removed };
+  }
+  const erased = await deps.erasures.erasedIds();
+  if (erased.size === 0) return { ...state, phase: "done" };
+  const report = await scrubSnapshots(
+    deps.backups,
+    (user) => {
+      const id = recordedUserId(user);
+      return id !== undefined && erased.has(id);
+    },
+    { only: state.snapshotId, ids: erased },
+  );
+  const rounds = state.recheckRounds + 1;
+  const found = report.recordsRemoved > 0 || report.membershipsRemoved > 0;
+  return {
+    ...state,
+    phase: found && rounds < ERASURE_RECHECKS ? "recheck" : "done",
+    recheckRounds: rounds,
+    erasedAfterManifest: state.erasedAfterManifest + report.recordsRemoved,
+  };
+}
+
+/** The report of a finished snapshot, from its last state and its manifest as stored. */
+export async function snapshotReport(backups: BackupStore, state: SnapshotState): Promise<SnapshotResult> {
+  const manifest = await backups.getSnapshotManifest(state.snapshotId);
+  const skipReasons: Record<string, number> = {};
+  let erasedLeftOut = state.erasedAfterManifest;
+  for (const partition of state.partitions) {
+    for (const [code, n] of Object.entries(partition.skipReasons))
+      skipReasons[code] = (skipReasons[code] ?? 0) + n;
+    erasedLeftOut += partition.erasedLeftOut;
+  }
+  return {
+    ...manifest,
+    memberships: manifest.version === 2 ? manifest.membershipCount : 0,
+    skipped: Object.values(skipReasons).reduce((sum, n) => sum + n, 0),
+    skipReasons,
+    erasedLeftOut,
+    partitionRestarts: state.partitions.reduce((sum, p) => sum + p.restarts, 0),
+  };
+}
+
+export interface InProcessSnapshotOptions extends SnapshotOptions {
+  /** How long each step may run. Default 15 minutes (a Lambda's longest). */
+  readonly stepBudgetMs?: number;
+  /**
+   * When the whole run must stop (the invocation that runs it in-process ends): no step runs past it. A
+   * snapshot not finished by then throws `SNAPSHOT.INCOMPLETE`; its files are cleaned by the next run.
+   */
+  readonly deadline?: Date;
+}
+
+/**
+ * A whole snapshot in this process (the CLI, the scheduled function until it runs on a state machine, the
+ * tests): {@link snapshotStep} from {@link startSnapshot} until done, each step with `stepBudgetMs` (and
+ * never past `deadline`).
+ *
+ * @throws LifecycleError `SNAPSHOT.INCOMPLETE` naming the snapshot when `deadline` came first.
+ */
+export async function snapshotUsers(
+  deps: SnapshotDeps,
+  options: InProcessSnapshotOptions,
+): Promise<SnapshotResult> {
+  const budget = options.stepBudgetMs ?? 15 * 60_000;
+  const { deadline } = options;
+  const inner = snapshotStep(deps, options);
+  // Each step ends by the run's deadline at the latest; one that could start nothing (past the margin)
+  // returns its state unchanged, which ends the run here.
+  let stalled = false;
+  const step: Step<SnapshotState> = async (state, stepDeadline) => {
+    const until = deadline && deadline < stepDeadline ? deadline : stepDeadline;
+    const outcome = await inner(state, until);
+    stalled = !outcome.done && JSON.stringify(outcome.state) === JSON.stringify(state);
+    if (stalled) {
+      throw new LifecycleError(
+        "SNAPSHOT.INCOMPLETE",
+        `Snapshot ${state.snapshotId} did not finish in the time given: the next run cleans its files`,
+        { details: { snapshotId: state.snapshotId, phase: state.phase } },
+      );
+    }
+    return outcome;
+  };
+  const { state } = await runSteps(step, startSnapshot(options, deps.clock), {
+    clock: deps.clock,
+    stepBudgetMs: budget,
+  });
+  return snapshotReport(deps.backups, state);
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ValidationError("SNAPSHOT.INVALID_LIMIT", name, "must be a positive integer");
+  }
+  return value;
 }
