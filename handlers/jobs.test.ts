@@ -15,6 +15,7 @@ import { RunFailedError } from "./invocation.js";
 import { purgeUnconfirmedAccountsHandler } from "./purge-unconfirmed-accounts.js";
 import { purgeUnconfirmedIdentitiesHandler } from "./purge-unconfirmed-identities.js";
 import { restoreHandler } from "./restore.js";
+import type { UserDirectory } from "../core/ports/user-directory.js";
 import { snapshotAndReconcileHandler } from "./snapshot-and-reconcile.js";
 import { RecordingObservability } from "./testing/recording-observability.js";
 
@@ -330,6 +331,28 @@ describe("snapshot-and-reconcile handler", () => {
       snapshot: { ok: false, errorCode: "SERVICE.UNREACHABLE" },
       reconcile: { profilesCreated: 1 },
     });
+  });
+
+  it("stops a snapshot that cannot finish in the invocation (SNAPSHOT.INCOMPLETE), and the next run cleans it", async () => {
+    const w = world();
+    w.directory.seed(...Array.from({ length: 200 }, () => aUser()));
+    // Each ListUsers call takes 30 s (virtual): 19 calls (4 pages, 15 empty partitions) outlast 5 minutes.
+    const slow: UserDirectory = Object.create(w.directory) as UserDirectory;
+    slow.listUsers = async (query) => {
+      w.clock.advance(30_000);
+      return w.directory.listUsers(query);
+    };
+    const handler = snapshotAndReconcileHandler({ ...w, directory: slow, userPoolId: "eu-west-1_AbC123" });
+    const error = await rejectionOf(handler({}, lambdaContext(5 * 60_000)));
+    expect((error as RunFailedError).report).toMatchObject({
+      snapshot: { ok: false, errorCode: "SNAPSHOT.INCOMPLETE" },
+    });
+    expect(await w.backups.listSnapshots()).toEqual([]);
+    expect(await w.backups.listSnapshotIds()).toHaveLength(1);
+    const report = await handler({}, lambdaContext(60 * 60_000));
+    expect(report.snapshot).toMatchObject({ ok: true, users: 200 });
+    // The incomplete one is gone; only the complete one remains.
+    expect(await w.backups.listSnapshotIds()).toEqual(await w.backups.listSnapshots());
   });
 });
 
