@@ -15,7 +15,8 @@
  *   are a bitset.
  */
 import type { BackupRecord } from "../../core/backup/backup-record.js";
-import type { CompletedPart, SnapshotManifest } from "../../core/backup/snapshot.js";
+import { type CompletedPart, describePart, type SnapshotManifest } from "../../core/backup/snapshot.js";
+import { isRecordPartName } from "../../core/backup/snapshot-files.js";
 import type {
   BackupEntry,
   BackupStore,
@@ -226,6 +227,48 @@ export class TallyBackupStore implements BackupStore {
     for (const [key, part] of this.parts) this.parts.set(key, { ...part, runs: undefined });
   }
 
+  /**
+   * Snapshot files besides parts (version 2's id indexes and group files) are kept whole: the snapshot reads
+   * them back. Parts are tallied as {@link putSnapshotPart} does.
+   */
+  private readonly files = new Map<string, string>();
+
+  async putSnapshotFile(snapshotId: string, name: string, text: string): Promise<void> {
+    if (isRecordPartName(name))
+      return this.putSnapshotPart(snapshotId, { ...describePart(name, text), text });
+    this.files.set(`${snapshotId}/${name}`, text);
+  }
+
+  async getSnapshotFile(snapshotId: string, name: string): Promise<string | undefined> {
+    if (isRecordPartName(name)) {
+      this.counts.partGets += 1;
+      if (this.parts.has(`${snapshotId}/${name}`))
+        throw new Error("the bench's backup store keeps no part text");
+      return undefined;
+    }
+    return this.files.get(`${snapshotId}/${name}`);
+  }
+
+  async listSnapshotFiles(snapshotId: string): Promise<string[]> {
+    const prefix = `${snapshotId}/`;
+    return [...this.parts.keys(), ...this.files.keys()]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length))
+      .sort();
+  }
+
+  async listSnapshotIds(): Promise<string[]> {
+    const ids = [...this.parts.keys(), ...this.files.keys(), ...this.manifests.keys()].map(
+      (key) => key.split("/")[0] as string,
+    );
+    return [...new Set(ids)].sort();
+  }
+
+  async deleteSnapshotFile(snapshotId: string, name: string): Promise<void> {
+    this.parts.delete(`${snapshotId}/${name}`);
+    this.files.delete(`${snapshotId}/${name}`);
+  }
+
   async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
     this.counts.manifestPuts += 1;
     this.manifests.set(manifest.snapshotId, manifest);
@@ -248,8 +291,8 @@ export class TallyBackupStore implements BackupStore {
 
   async listSnapshotParts(): Promise<SnapshotPartRef[]> {
     return [...this.parts.keys()].sort().map((key) => {
-      const [snapshotId, partName] = key.split("/") as [string, string];
-      return { snapshotId, partName };
+      const slash = key.indexOf("/");
+      return { snapshotId: key.slice(0, slash), partName: key.slice(slash + 1) };
     });
   }
 
