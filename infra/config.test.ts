@@ -77,6 +77,7 @@ describe("parseStackConfig", () => {
     [{ schedules: '{"snapshot":"at(2027-01-01T00:00:00)"}' }, `${PROJECT}:schedules.snapshot`, "must repeat"],
     [{ schedules: '{"timezone":"Mars/Olympus"}' }, `${PROJECT}:schedules.timezone`, "IANA time zone"],
     [{ logRetentionDays: "13" }, `${PROJECT}:logRetentionDays`, "retention periods"],
+    [{ purge: '{"maxDeletionsPerRun":1001}' }, `${PROJECT}:purge.maxDeletionsPerRun`, "at most 1000"],
     [{ deletionProtection: "yes" }, `${PROJECT}:deletionProtection`, "boolean"],
     [{ protectStatefulResources: "no" }, `${PROJECT}:protectStatefulResources`, "boolean"],
     [{ identity: '{"tier":"GOLD"}' }, `${PROJECT}:identity.tier`, '"LITE"|"ESSENTIALS"|"PLUS"'],

@@ -7,7 +7,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ValidationError } from "../core/errors.js";
-import { formatDuration, parsePurgePolicy, type PurgePolicy } from "../core/purge/index.js";
+import {
+  checkIdentityPurgePolicy,
+  formatDuration,
+  parsePurgePolicy,
+  type PurgePolicy,
+} from "../core/purge/index.js";
 import { parseScheduleExpression } from "../core/schedule/index.js";
 import {
   DEFAULT_PURGE_BATCH_SIZE,
@@ -237,6 +242,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): StackCo
   let purge: PurgePolicy;
   try {
     purge = parsePurgePolicy(parsed.data.purge, `${PROJECT}:purge`);
+    // The identity purge carries its plan in its step's state: a larger cap would fail at its first run.
+    checkIdentityPurgePolicy(purge, `${PROJECT}:purge`);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     throw new ValidationError("CONFIG.INVALID", error.field, error.message.slice(error.field.length + 2), {
