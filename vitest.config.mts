@@ -17,6 +17,7 @@ export default defineConfig({
             "core/**/*.test.ts",
             "adapters/**/*.test.ts",
             "handlers/**/*.test.ts",
+            "runtime/**/*.test.ts",
             "jobs/**/*.test.ts",
             "cli/**/*.test.ts",
             "local/**/*.test.ts",

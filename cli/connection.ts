@@ -13,9 +13,9 @@ import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
 import type { PurgePolicy } from "../core/purge/index.js";
-import { Container, type Environment } from "../handlers/composition-root.js";
-import type { Observability } from "../handlers/observability.js";
-import { type AccountsPurgeSizes, accountsPurgeSizesOf, purgePolicyOf } from "../handlers/purge-policy.js";
+import { Container, type Environment } from "../runtime/composition-root.js";
+import type { Observability } from "../runtime/observability.js";
+import { type AccountsPurgeSizes, accountsPurgeSizesOf, purgePolicyOf } from "../runtime/purge-policy.js";
 
 export interface Connection {
   /** The stack's pool (throws a `CONFIG.INVALID` naming USER_POOL_ID when unknown). */

@@ -8,7 +8,7 @@ import { ManualClock, SteppingClock } from "../adapters/in-memory/clock.js";
 import { InMemoryErasureLedger } from "../adapters/in-memory/erasure-ledger.js";
 import { InMemoryProfileStore } from "../adapters/in-memory/profile-store.js";
 import { InMemoryUserDirectory } from "../adapters/in-memory/user-directory.js";
-import type { Environment } from "../handlers/composition-root.js";
+import type { Environment } from "../runtime/composition-root.js";
 import { LifecycleError, ValidationError } from "../core/errors.js";
 import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { aUser } from "../core/testing/builders.js";

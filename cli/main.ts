@@ -43,7 +43,7 @@ import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { maskIdentifier } from "../core/user/mask.js";
 import { stableUserId } from "../core/user/user.js";
 import { eraseEventSchema } from "../handlers/erase.js";
-import { DEADLINE_MARGIN_MS, RunFailedError } from "../handlers/invocation.js";
+import { DEADLINE_MARGIN_MS, RunFailedError } from "../runtime/invocation.js";
 import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
 import { type RestoreSummary, restoreEventSchema, restoreHandler } from "../handlers/restore.js";
 import {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import type { Environment } from "../handlers/composition-root.js";
+import type { Environment } from "../runtime/composition-root.js";
 import type { CliIo } from "./io.js";
 
 /** The path of the local stack's description, relative to the working directory. */

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../cli/main.js";
-import { Container } from "../handlers/composition-root.js";
+import { Container } from "../runtime/composition-root.js";
 import { cognitoClientFor } from "../local/demo.js";
 import { confirm as confirmLocally, signUp as signUpLocally } from "./local-users.js";
 import { findMariaDb, MARIADB_INSTALL_HINT } from "../local/services/mariadb.js";

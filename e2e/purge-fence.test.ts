@@ -11,7 +11,7 @@ import {
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Container } from "../handlers/composition-root.js";
+import { Container } from "../runtime/composition-root.js";
 import { USER_SAFE_FAILURE_MESSAGE } from "../handlers/post-confirmation.js";
 import { cognitoClientFor } from "../local/demo.js";
 import { confirm as confirmLocally, signUp as signUpLocally } from "./local-users.js";

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_STEP_MARGIN_MS } from "../core/steps/step.js";
-import { steppedHandler } from "../handlers/stepped.js";
-import { countingJob } from "../handlers/testing/counting-job.js";
-import { RecordingObservability } from "../handlers/testing/recording-observability.js";
+import { steppedHandler } from "../runtime/stepped.js";
+import { countingJob } from "../runtime/testing/counting-job.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 import { ALREADY_RUNNING_ERROR, type SteppedJob } from "../jobs/state-machine.js";
 import { type LocalStack, startLocalStack } from "../local/stack.js";
 

@@ -13,15 +13,15 @@ import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { type EraseReport, eraseUser } from "../core/use-cases/erase-user.js";
-import { parseEvent } from "./event.js";
-import { type InvocationContext, runJob } from "./invocation.js";
-import type { Observability } from "./observability.js";
-import { type Container, lambdaHandler } from "./container.js";
-import { backupStore } from "./wiring/backups.js";
-import { erasureLedger } from "./wiring/erasures.js";
-import { restoreStateStore } from "./wiring/restores.js";
-import { userDirectory } from "./wiring/cognito.js";
-import { profileStore } from "./wiring/profiles.js";
+import { parseEvent } from "../runtime/event.js";
+import { type InvocationContext, runJob } from "../runtime/invocation.js";
+import type { Observability } from "../runtime/observability.js";
+import { type Container, lambdaHandler } from "../runtime/container.js";
+import { backupStore } from "../runtime/wiring/backups.js";
+import { erasureLedger } from "../runtime/wiring/erasures.js";
+import { restoreStateStore } from "../runtime/wiring/restores.js";
+import { userDirectory } from "../runtime/wiring/cognito.js";
+import { profileStore } from "../runtime/wiring/profiles.js";
 
 export const eraseEventSchema = z
   .strictObject({

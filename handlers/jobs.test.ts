@@ -11,13 +11,13 @@ import { DEFAULT_PURGE_POLICY } from "../core/purge/index.js";
 import { aUser } from "../core/testing/builders.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { eraseHandler } from "./erase.js";
-import { RunFailedError } from "./invocation.js";
+import { RunFailedError } from "../runtime/invocation.js";
 import { purgeUnconfirmedAccountsHandler } from "./purge-unconfirmed-accounts.js";
 import { purgeUnconfirmedIdentitiesHandler } from "./purge-unconfirmed-identities.js";
 import { restoreHandler } from "./restore.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { snapshotAndReconcileHandler } from "./snapshot-and-reconcile.js";
-import { RecordingObservability } from "./testing/recording-observability.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 
 const NOW = "2026-06-10T12:00:00.000Z";
 const lambdaContext = (remainingMs = 900_000) => ({

@@ -21,7 +21,7 @@ import { purgeUnconfirmedIdentitiesHandler } from "./purge-unconfirmed-identitie
 import { restoreHandler } from "./restore.js";
 import { setupAccountsDatabaseHandler } from "./setup-accounts-database.js";
 import { snapshotAndReconcileHandler } from "./snapshot-and-reconcile.js";
-import { RecordingObservability } from "./testing/recording-observability.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 
 type Port = Exclude<keyof PortUses, "accountsSecret" | "purgeLoginSecret">;
 

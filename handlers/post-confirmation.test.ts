@@ -16,7 +16,7 @@ import {
   type SyncFailureMode,
   USER_SAFE_FAILURE_MESSAGE,
 } from "./post-confirmation.js";
-import { RecordingObservability } from "./testing/recording-observability.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 
 function setup(
   options: {

@@ -30,12 +30,12 @@ import {
   CONFIRMATION_HELD_BY_FENCE_METRIC,
   IDENTITY_BINDING_CONFLICTS_METRIC,
   type Observability,
-} from "./observability.js";
-import { type Container, lambdaHandler } from "./container.js";
-import { backupStore } from "./wiring/backups.js";
-import { triggerDirectory } from "./wiring/cognito.js";
-import { erasureLedger } from "./wiring/erasures.js";
-import { profileStore } from "./wiring/profiles.js";
+} from "../runtime/observability.js";
+import { type Container, lambdaHandler } from "../runtime/container.js";
+import { backupStore } from "../runtime/wiring/backups.js";
+import { triggerDirectory } from "../runtime/wiring/cognito.js";
+import { erasureLedger } from "../runtime/wiring/erasures.js";
+import { profileStore } from "../runtime/wiring/profiles.js";
 
 export type SyncFailureMode = "continue" | "fail";
 

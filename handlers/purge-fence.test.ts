@@ -24,7 +24,7 @@ import { aUser } from "../core/testing/builders.js";
 import { purgeUnconfirmedIdentities } from "../core/use-cases/purge-unconfirmed-identities.js";
 import type { User } from "../core/user/user.js";
 import { postConfirmationHandler } from "./post-confirmation.js";
-import { RecordingObservability } from "./testing/recording-observability.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 
 const NOW = new Date("2026-06-01T12:00:00.000Z");
 const policy = { ...DEFAULT_PURGE_POLICY, maxShareOfPool: 1 };

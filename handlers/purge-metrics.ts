@@ -1,5 +1,5 @@
 import type { PurgeReport } from "../core/purge/index.js";
-import type { Observability } from "./observability.js";
+import type { Observability } from "../runtime/observability.js";
 
 /** Counters of a purge run, named by target (`IdentitiesDeleted`, `AccountsRefused`, …), for dashboards and alarms. */
 export function purgeMetrics(observability: Observability, report: PurgeReport): void {

@@ -9,13 +9,13 @@ import type { Clock } from "../core/ports/clock.js";
 import type { PurgePolicy, PurgeReport } from "../core/purge/index.js";
 import { purgeUnconfirmedAccounts } from "../core/use-cases/purge-unconfirmed-accounts.js";
 import type { PurgeRunOptions } from "../core/use-cases/purge-unconfirmed-identities.js";
-import { parseEvent, purgeEventSchema } from "./event.js";
-import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
-import type { Observability } from "./observability.js";
+import { parseEvent, purgeEventSchema } from "../runtime/event.js";
+import { type InvocationContext, invocationDeadline, runJob } from "../runtime/invocation.js";
+import type { Observability } from "../runtime/observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
-import { type Container, lambdaHandler } from "./container.js";
-import { accountStore } from "./wiring/accounts.js";
-import { type AccountsPurgeSizes, accountsPurgeSizesOf, purgePolicyOf } from "./purge-policy.js";
+import { type Container, lambdaHandler } from "../runtime/container.js";
+import { accountStore } from "../runtime/wiring/accounts.js";
+import { type AccountsPurgeSizes, accountsPurgeSizesOf, purgePolicyOf } from "../runtime/purge-policy.js";
 
 export interface PurgeAccountsHandlerDeps extends AccountsPurgeSizes {
   /** Opens the store; `refreshCredentials` asks for the secret to be read again. */

@@ -15,14 +15,14 @@ import {
   parsePurgeState,
   startIdentityPurge,
 } from "../core/use-cases/purge-unconfirmed-identities.js";
-import { purgeEventSchema } from "./event.js";
-import type { InvocationContext } from "./invocation.js";
-import type { Observability } from "./observability.js";
+import { purgeEventSchema } from "../runtime/event.js";
+import type { InvocationContext } from "../runtime/invocation.js";
+import type { Observability } from "../runtime/observability.js";
 import { purgeMetrics } from "./purge-metrics.js";
-import { steppedHandler } from "./stepped.js";
-import { type Container, lambdaHandler } from "./container.js";
-import { userDirectory } from "./wiring/cognito.js";
-import { purgePolicyOf } from "./purge-policy.js";
+import { steppedHandler } from "../runtime/stepped.js";
+import { type Container, lambdaHandler } from "../runtime/container.js";
+import { userDirectory } from "../runtime/wiring/cognito.js";
+import { purgePolicyOf } from "../runtime/purge-policy.js";
 
 export interface PurgeIdentitiesHandlerDeps {
   readonly directory: UserDirectory;

@@ -38,14 +38,14 @@ import {
   restoreStatus,
   startRestore,
 } from "../core/use-cases/restore-users.js";
-import { parseEvent } from "./event.js";
-import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
-import type { Observability } from "./observability.js";
-import { type Container, lambdaHandler } from "./container.js";
-import { backupReader } from "./wiring/backups.js";
-import { erasureLedger } from "./wiring/erasures.js";
-import { restoreStateStore } from "./wiring/restores.js";
-import { userDirectory, userImporter } from "./wiring/cognito.js";
+import { parseEvent } from "../runtime/event.js";
+import { type InvocationContext, invocationDeadline, runJob } from "../runtime/invocation.js";
+import type { Observability } from "../runtime/observability.js";
+import { type Container, lambdaHandler } from "../runtime/container.js";
+import { backupReader } from "../runtime/wiring/backups.js";
+import { erasureLedger } from "../runtime/wiring/erasures.js";
+import { restoreStateStore } from "../runtime/wiring/restores.js";
+import { userDirectory, userImporter } from "../runtime/wiring/cognito.js";
 
 const nonEmpty = z.string().check(z.minLength(1));
 const planFields = {

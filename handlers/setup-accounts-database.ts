@@ -13,11 +13,11 @@ import { migrateAccounts } from "../adapters/mysql/migrate.js";
 import { createAccountsPool } from "../adapters/mysql/pool.js";
 import { DEFAULT_PURGE_LOGIN, ensurePurgeLogin } from "../adapters/mysql/purge-login.js";
 import { type LoginCredentials, SecretsManagerLoginSecret } from "../adapters/secrets/login-secret.js";
-import { parseEvent } from "./event.js";
-import { type InvocationContext, runJob } from "./invocation.js";
-import type { Observability } from "./observability.js";
-import { type Container, lambdaHandler } from "./container.js";
-import { accountsLogin } from "./wiring/accounts.js";
+import { parseEvent } from "../runtime/event.js";
+import { type InvocationContext, runJob } from "../runtime/invocation.js";
+import type { Observability } from "../runtime/observability.js";
+import { type Container, lambdaHandler } from "../runtime/container.js";
+import { accountsLogin } from "../runtime/wiring/accounts.js";
 
 /** What the deployment sends: a revision that changes when what the setup applies changes. */
 export const setupEventSchema = z.strictObject({ revision: z.optional(z.string()) });

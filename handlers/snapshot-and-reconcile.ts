@@ -13,14 +13,14 @@ import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import { type ReconcileReport, reconcile } from "../core/use-cases/reconcile.js";
 import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
-import { noOptionsEventSchema, parseEvent } from "./event.js";
-import { type InvocationContext, invocationDeadline, runJob } from "./invocation.js";
-import { IDENTITY_BINDING_CONFLICTS_METRIC, type Observability } from "./observability.js";
-import { type Container, lambdaHandler } from "./container.js";
-import { backupStore } from "./wiring/backups.js";
-import { erasureLedger } from "./wiring/erasures.js";
-import { userDirectory } from "./wiring/cognito.js";
-import { profileStore } from "./wiring/profiles.js";
+import { noOptionsEventSchema, parseEvent } from "../runtime/event.js";
+import { type InvocationContext, invocationDeadline, runJob } from "../runtime/invocation.js";
+import { IDENTITY_BINDING_CONFLICTS_METRIC, type Observability } from "../runtime/observability.js";
+import { type Container, lambdaHandler } from "../runtime/container.js";
+import { backupStore } from "../runtime/wiring/backups.js";
+import { erasureLedger } from "../runtime/wiring/erasures.js";
+import { userDirectory } from "../runtime/wiring/cognito.js";
+import { profileStore } from "../runtime/wiring/profiles.js";
 
 /** What the snapshot leaves of the invocation to reconcile, at least. */
 const RECONCILE_RESERVE_MS = 2 * 60_000;

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { type JobName, scheduledJobs } from "../jobs/catalogue.js";
-import * as observability from "../handlers/observability.js";
+import * as observability from "../runtime/observability.js";
 import {
   CONFIRMATION_FENCE_UNCHECKED_METRIC,
   CONFIRMATION_HELD_BY_FENCE_METRIC,

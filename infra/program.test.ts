@@ -2,9 +2,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUT_KEYS } from "../cli/target.js";
-import { Container, dependencies } from "../handlers/composition-root.js";
+import { dependencies } from "../handlers/dependencies.js";
+import { Container } from "../runtime/composition-root.js";
 import { setupAccountsDatabaseDependencies } from "../handlers/setup-accounts-database.js";
-import { RecordingObservability } from "../handlers/testing/recording-observability.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
 import type { StackConfig } from "./config.js";
 import {

@@ -35,7 +35,7 @@ export interface JobEntry<N extends string = string> {
   readonly accountsDatabase?: boolean;
   /**
    * Runs in durable steps (core/steps/step.ts) as a Step Functions state machine generated from this entry
-   * (jobs/state-machine.ts): its function takes one step per invocation (handlers/stepped.ts), and
+   * (jobs/state-machine.ts): its function takes one step per invocation (runtime/stepped.ts), and
    * EventBridge Scheduler starts the machine rather than invoking the function.
    */
   readonly stateMachine?: true;

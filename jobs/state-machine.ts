@@ -19,7 +19,7 @@
  *   started at the same instant may both see each other and both be refused: never both run.
  * - **Begin** sets `state: null`: the first step reads the execution's input (the job's start options, or
  *   `{"resumeFrom": <state>}` to carry on a failed run) and makes the initial state.
- * - **Step** invokes the job's function with `{execution, input, state}` (see handlers/stepped.ts) and keeps
+ * - **Step** invokes the job's function with `{execution, input, state}` (see runtime/stepped.ts) and keeps
  *   `{state, done, waitSeconds}` from its answer. Lambda's transient errors are retried with backoff; a step
  *   that timed out or crashed (`Sandbox.Timedout`, `Lambda.Unknown`, or the Task's own `States.Timeout`)
  *   is run again, twice at most, with the same input, which the step contract makes safe (effects are

@@ -16,7 +16,7 @@ import {
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { createConnection } from "mysql2/promise";
-import { Container } from "../handlers/composition-root.js";
+import { Container } from "../runtime/composition-root.js";
 import { maskEmail } from "../core/user/mask.js";
 import { FUNCTION_NAMES, LOCAL_PURGE_POLICY, type LocalStack } from "./stack.js";
 

@@ -25,9 +25,10 @@ import {
   APP_CLIENT_READ_ATTRIBUTES,
   APP_CLIENT_WRITE_ATTRIBUTES,
 } from "../core/user/app-client-attributes.js";
-import { Container, dependencies } from "../handlers/composition-root.js";
+import { dependencies } from "../handlers/dependencies.js";
+import { Container } from "../runtime/composition-root.js";
 import { eraseHandler } from "../handlers/erase.js";
-import type { LogAttributes, Observability } from "../handlers/observability.js";
+import type { LogAttributes, Observability } from "../runtime/observability.js";
 import { postConfirmationHandler } from "../handlers/post-confirmation.js";
 import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
 import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";

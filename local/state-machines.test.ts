@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../adapters/in-memory/clock.js";
 import { DEFAULT_STEP_MARGIN_MS } from "../core/steps/step.js";
-import { steppedHandler } from "../handlers/stepped.js";
-import { countingJob } from "../handlers/testing/counting-job.js";
-import { RecordingObservability } from "../handlers/testing/recording-observability.js";
+import { steppedHandler } from "../runtime/stepped.js";
+import { countingJob } from "../runtime/testing/counting-job.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 import { ALREADY_RUNNING_ERROR, type SteppedJob } from "../jobs/state-machine.js";
 import { aslErrors } from "../jobs/testing/asl.js";
 import { type LambdaEndpoint, type LocalFunctionDefinition, startLambdaEndpoint } from "./lambda-endpoint.js";

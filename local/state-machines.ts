@@ -33,7 +33,7 @@ export function localFunctionArn(region: string, job: string): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${job}`;
 }
 
-/** Step Functions' execution name rule (see handlers/stepped.ts): checked again here, at the start. */
+/** Step Functions' execution name rule (see runtime/stepped.ts): checked again here, at the start. */
 const EXECUTION_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
 
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED";

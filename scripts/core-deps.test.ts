@@ -121,7 +121,7 @@ describe("the infra dependency rule", () => {
         'import { snapshot } from "../../jobs/snapshot/index.js";',
       ].join("\n"),
       "stack.test.ts": 'import { S3BackupStore } from "../adapters/s3/backup-store.js";',
-      "testing/program.ts": 'import { Container } from "../../handlers/composition-root.js";',
+      "testing/program.ts": 'import { Container } from "../../runtime/composition-root.js";',
     });
     expect(findInfraViolations(infra).map((v) => [path.basename(v.file), v.line, v.specifier])).toEqual([
       ["bad.ts", 1, "../../adapters/s3/backup-store.js"],

@@ -22,7 +22,7 @@ import { fixtureRecord } from "./snapshot-fixture.js";
 const BUCKET = "bench-user-backups";
 const REGION = "us-east-1";
 
-/** The composition root's S3 client settings (handlers/composition-root.ts), pointed at s3rver. */
+/** The composition root's S3 client settings (runtime/composition-root.ts), pointed at s3rver. */
 function s3Client(endpoint: string, logger?: Logger): S3Client {
   return new S3Client({
     region: REGION,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AwsContext } from "../context.js";
 import { accountKeyPolicy, type KeyPolicy } from "../permissions.js";
 
-/** The metrics namespace the functions publish to (handlers/observability.ts). */
+/** The metrics namespace the functions publish to (runtime/observability.ts). */
 export const METRICS_NAMESPACE = "CognitoUserLifecycle";
 
 /** The metric the writers of profiles and backups count a refused identity rebinding in. */

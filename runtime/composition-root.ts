@@ -13,12 +13,6 @@ import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
 import type { UserImportService } from "../core/ports/user-import.js";
 import { Container as FunctionContainer } from "./container.js";
-import { eraseDependencies } from "./erase.js";
-import { postConfirmationDependencies } from "./post-confirmation.js";
-import { purgeUnconfirmedAccountsDependencies } from "./purge-unconfirmed-accounts.js";
-import { purgeUnconfirmedIdentitiesDependencies } from "./purge-unconfirmed-identities.js";
-import { restoreDependencies } from "./restore.js";
-import { snapshotAndReconcileDependencies } from "./snapshot-and-reconcile.js";
 import { accountStore, applicationAccounts, closeAccountStore } from "./wiring/accounts.js";
 import { backupStore } from "./wiring/backups.js";
 import { erasureLedger } from "./wiring/erasures.js";
@@ -74,13 +68,3 @@ export class Container extends FunctionContainer {
     return closeAccountStore(this);
   }
 }
-
-/** What each function needs, from the container: the same builders its Lambda entry point runs. */
-export const dependencies = {
-  postConfirmation: postConfirmationDependencies,
-  purgeUnconfirmedIdentities: purgeUnconfirmedIdentitiesDependencies,
-  purgeUnconfirmedAccounts: purgeUnconfirmedAccountsDependencies,
-  snapshotAndReconcile: snapshotAndReconcileDependencies,
-  restore: restoreDependencies,
-  erase: eraseDependencies,
-} as const;

@@ -1,7 +1,8 @@
 import { errorOf } from "../core/testing/errors.js";
 import { describe, expect, it } from "vitest";
-import { Container, dependencies } from "./composition-root.js";
-import { RecordingObservability } from "./testing/recording-observability.js";
+import { Container } from "../runtime/composition-root.js";
+import { dependencies } from "./dependencies.js";
+import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 
 const base = {
   AWS_REGION: "eu-west-1",
