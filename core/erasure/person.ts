@@ -3,7 +3,6 @@
  * cannot be trusted (it belongs to another username, or is not a UUID: a hostile `custom:legacy_sub`), the
  * person is only the pool user itself, matched by username and the pool's own `sub` — never by the id.
  */
-import type { PlannedUser } from "../backup/restore-state.js";
 import { isStableUserId, LEGACY_SUB_ATTRIBUTE, type User } from "../user/user.js";
 
 export interface ErasedPerson {
@@ -30,7 +29,10 @@ export function isPersonsRecord(person: ErasedPerson, user: Pick<User, "username
 }
 
 /** Whether a restore plan's user is the person (a planned user's `sub` is its stable id before the restore). */
-export function isPersonsPlannedUser(person: ErasedPerson, planned: Pick<PlannedUser, "username" | "sub">) {
+export function isPersonsPlannedUser(
+  person: ErasedPerson,
+  planned: { readonly username: string; readonly sub: string },
+) {
   if (person.userId !== undefined && planned.sub === person.userId) return true;
   // Without a trusted id, the pool user's own username: plans carry no pool sub to tell two apart.
   return person.userId === undefined && person.poolUser?.username === planned.username;
