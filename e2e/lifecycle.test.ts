@@ -39,7 +39,7 @@ const stateDir = mkdtempSync(path.join(tmpdir(), "lifecycle-e2e-"));
 const stateFile = path.join(stateDir, ".local", "stack.json");
 
 beforeAll(async () => {
-  stack = await startLocalStack({ demo: false, stateFile });
+  stack = await startLocalStack({ stateFile });
   cognito = cognitoClientFor(stack);
   container = new Container(stack.env);
   if (stack.mysql) db = await createConnection({ ...stack.mysql, timezone: "Z" });

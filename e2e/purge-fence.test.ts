@@ -24,7 +24,6 @@ const handlerLines: string[] = [];
 
 beforeAll(async () => {
   stack = await startLocalStack({
-    demo: false,
     stateFile: false,
     disabledConfirmSignUp: "confirm",
     handlerLog: (line) => handlerLines.push(line),

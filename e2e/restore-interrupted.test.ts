@@ -30,7 +30,7 @@ const stateDir = mkdtempSync(path.join(tmpdir(), "restore-interrupted-e2e-"));
 const stateFile = path.join(stateDir, ".local", "stack.json");
 
 beforeAll(async () => {
-  stack = await startLocalStack({ demo: false, stateFile });
+  stack = await startLocalStack({ stateFile });
   cognito = cognitoClientFor(stack);
 }, 60_000);
 

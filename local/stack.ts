@@ -79,8 +79,6 @@ export const LOCAL_PURGE_POLICY = { minAge: "2s", maxShareOfPool: 1 } as const;
 export const DEFAULT_STATE_FILE = path.resolve(__dirname, "..", ".local", "stack.json");
 
 export interface LocalStackOptions {
-  /** Walk through the lifecycle once the stack is up (default false). */
-  readonly demo?: boolean;
   /** Where the stack reports what it does (default: nothing). */
   readonly log?: (line: string) => void;
   /** Where the handlers' own log lines go (default: nowhere). */
@@ -450,10 +448,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop: stopAll,
     };
 
-    if (options.demo) {
-      const { runDemo } = await import("./demo.js");
-      await runDemo(stack, log);
-    }
     return stack;
   } catch (error) {
     await stopAll();

@@ -5,6 +5,7 @@
  * `--confirm-disabled` makes the local Cognito let a disabled user confirm (AWS does not document which it does),
  * to watch the Post Confirmation trigger hold such a confirmation (the purge's fence). Any other flag is refused.
  */
+import { runDemo } from "../local/demo.js";
 import { type LocalStack, startLocalStack } from "../local/stack.js";
 
 // The SDK's notice about Node 22 in 2027 (the versions are pinned) would interrupt the walk-through.
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const demo = !args.includes("--no-demo");
   const handlerLogs = args.includes("--handler-logs");
   const confirmDisabled = args.includes("--confirm-disabled");
+  const log = (line: string) => console.log(line);
   let stack: LocalStack | undefined;
   let stopping = false;
   const stop = async (code: number) => {
@@ -42,8 +44,7 @@ async function main(): Promise<void> {
 
   try {
     stack = await startLocalStack({
-      demo,
-      log: (line) => console.log(line),
+      log,
       ...(handlerLogs ? { handlerLog: (line: string) => console.log(`   · ${line}`) } : {}),
       ...(confirmDisabled ? { disabledConfirmSignUp: "confirm" as const } : {}),
     });
@@ -52,6 +53,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (interrupted) return stop(0);
+  if (demo) {
+    try {
+      await runDemo(stack, log);
+    } catch (error) {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+      return stop(1);
+    }
+  }
   console.log(
     `\nThe local stack is up (functions: ${stack.endpoints.lambda}/2015-03-31/functions/<name>/invocations).` +
       "\nPress Ctrl-C to stop it.",
