@@ -16,4 +16,6 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  // CommonJS configuration files (dependency-cruiser's).
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable" } } },
 );
