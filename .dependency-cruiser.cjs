@@ -22,6 +22,26 @@ const INFRA_DECLARATIONS = [
   "^jobs/state-machine\\.ts$", // their state machines' definitions, generated from the catalogue
 ].join("|");
 
+/** The outer ring: each is an entry point over the jobs, and none imports another. */
+const OUTER_RING = {
+  handlers:
+    "A Lambda handler imports runtime/, jobs/, core/ and adapters — never the CLI or the local stack.",
+  cli: "The CLI calls jobs, never a Lambda handler, and not the local stack.",
+  local: "The local stack loads functions as the build does (from the catalogue), never by importing them.",
+};
+
+/** `<layer>-not-<a>-or-<b>`: the layer imports neither of the other two. */
+function outerRingRule([layer, comment]) {
+  const others = Object.keys(OUTER_RING).filter((other) => other !== layer);
+  return {
+    name: `${layer}-not-${others.join("-or-")}`,
+    comment,
+    severity: "error",
+    from: { path: `^${layer}/` },
+    to: { path: `^(${others.join("|")})/` },
+  };
+}
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -39,29 +59,7 @@ module.exports = {
       from: {},
       to: { couldNotResolve: true },
     },
-    {
-      name: "handlers-not-cli-or-local",
-      comment:
-        "A Lambda handler imports runtime/, jobs/, core/ and adapters — never the CLI or the local stack.",
-      severity: "error",
-      from: { path: "^handlers/" },
-      to: { path: "^(cli|local)/" },
-    },
-    {
-      name: "cli-not-handlers-or-local",
-      comment: "The CLI calls jobs, never a Lambda handler, and not the local stack.",
-      severity: "error",
-      from: { path: "^cli/" },
-      to: { path: "^(handlers|local)/" },
-    },
-    {
-      name: "local-not-handlers-or-cli",
-      comment:
-        "The local stack loads functions as the build does (from the catalogue), never by importing them.",
-      severity: "error",
-      from: { path: "^local/" },
-      to: { path: "^(handlers|cli)/" },
-    },
+    ...Object.entries(OUTER_RING).map(outerRingRule),
     {
       name: "runtime-and-jobs-not-outer-ring",
       comment:
