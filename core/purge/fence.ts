@@ -15,6 +15,10 @@
  *   enabled the user again — and in both cases the purge's re-read (after the disable) saw CONFIRMED.
  *   A trigger that finds the user gone (deleted after the commit) fails too.
  *
+ * A crash between the disable and the delete leaves the user disabled until the deletion runs again; a
+ * confirmation meanwhile is held by the trigger, and the deletion run again, finding a user the plan says was
+ * enabled when listed now disabled and confirmed, enables it again (`fencedDelete` in the identity purge).
+ *
  * The trigger's half is `checkConfirmationFence` (core/use-cases/confirmation-fence.ts), run by the Post
  * Confirmation handler before it writes anything; its read of the pool is granted by a policy declared after
  * the pool. One gap is chosen, not missed: when that read fails (Cognito throttled or unreachable), the handler

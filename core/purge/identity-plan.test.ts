@@ -125,6 +125,32 @@ describe("the identity purge's refusal rule", () => {
   });
 });
 
+describe("the identity purge's plan", () => {
+  it("records which planned users were listed disabled, through a listing stopped and resumed from JSON", () => {
+    const cutoff = purgeCutoff(PURGE_NOW, DAY);
+    const policy = aPurgePolicy({ maxDeletionsPerRun: 3, maxShareOfPool: 1 });
+    const first = new IdentityPlanBuilder(cutoff, policy);
+    first.add({ ...unconfirmed("enabled-old", PURGE_NOW.getTime() - 9 * DAY), enabled: true });
+    first.add({ ...unconfirmed("disabled-old", PURGE_NOW.getTime() - 8 * DAY), enabled: false });
+    const tally = JSON.parse(JSON.stringify(first.toJSON())) as IdentityListingTally;
+    const resumed = new IdentityPlanBuilder(cutoff, policy, tally);
+    resumed.add(unconfirmed("unknown-old", PURGE_NOW.getTime() - 7 * DAY));
+    resumed.add({ ...unconfirmed("disabled-young", PURGE_NOW.getTime() - 2 * DAY), enabled: false });
+    // Younger than the cap allows: dropped, mark and all.
+    resumed.add({ ...unconfirmed("disabled-youngest", PURGE_NOW.getTime() - 1.5 * DAY), enabled: false });
+    const plan = resumed.finish(100);
+    expect(plan.toDelete).toEqual(["enabled-old", "disabled-old", "unknown-old"]);
+    expect(plan.disabledAtListing).toEqual([1]);
+    const none = planPurge({
+      candidates: [unconfirmed("a", PURGE_NOW.getTime() - 3 * DAY)],
+      poolSize: 10,
+      policy: DEFAULT_PURGE_POLICY,
+      now: PURGE_NOW,
+    });
+    expect(none).not.toHaveProperty("disabledAtListing");
+  });
+});
+
 describe("the identity purge's refusal rule (fast-check)", () => {
   const MIN_DATE = new Date("2000-01-01T00:00:00Z").getTime();
   const MAX_DATE = new Date("2100-01-01T00:00:00Z").getTime();

@@ -21,7 +21,7 @@
  */
 import { ValidationError } from "../errors.js";
 import { formatDuration } from "./duration.js";
-import { OldestHeap, type OldestHeapLimits } from "./oldest-heap.js";
+import { type OldestEntry, OldestHeap, type OldestHeapLimits } from "./oldest-heap.js";
 import {
   checkEligibility,
   checkPoolSize,
@@ -82,8 +82,11 @@ export interface IdentityListingTally {
   readonly candidates: number;
   readonly eligible: number;
   readonly skippedByReason: Readonly<Partial<Record<IneligibleReason, number>>>;
-  /** The oldest eligible users so far, `[timestamp ms, username]`, at most the cap. */
-  readonly oldest: readonly (readonly [number, string])[];
+  /**
+   * The oldest eligible users so far, `[timestamp ms, username]`, at most the cap; `[timestamp ms, username, 1]`
+   * for a user listed disabled.
+   */
+  readonly oldest: readonly OldestEntry[];
   /** The newest sign-up seen (ms), Cognito's clock. */
   readonly newest?: number;
   /** Eligible users created within the proven-age window of `newest`: `[bucket, count]`. */
@@ -146,7 +149,7 @@ export class IdentityPlanBuilder {
     // checkEligibility guarantees a valid timestamp here, so `newest` is set too.
     const when = at as number;
     this.eligible += 1;
-    this.heap.offer(when, candidate.id);
+    this.heap.offer(when, candidate.id, candidate.enabled === false);
     const bucket = this.bucketOf(when);
     if (bucket >= this.lowestRecentBucket()) this.recent.set(bucket, (this.recent.get(bucket) ?? 0) + 1);
   }
@@ -193,10 +196,13 @@ export class IdentityPlanBuilder {
       policy: this.policy,
     });
     if (refused) return Object.freeze({ ...base, toDelete: Object.freeze([]), deferred: 0, refused });
-    const toDelete = this.heap.sorted().map(([, id]) => id);
+    const chosen = this.heap.sorted();
+    const toDelete = chosen.map(([, id]) => id);
+    const disabledAtListing = chosen.flatMap(([, , marked], i) => (marked === 1 ? [i] : []));
     return Object.freeze({
       ...base,
       toDelete: Object.freeze(toDelete),
+      ...(disabledAtListing.length > 0 ? { disabledAtListing: Object.freeze(disabledAtListing) } : {}),
       deferred: this.eligible - toDelete.length,
     });
   }

@@ -9,8 +9,11 @@
  * up to 4 bytes of UTF-8). When the bytes run out, the youngest go first, as they would past the count.
  */
 
-/** One entry as it is stored: `[timestamp in ms, id]`. */
-export type OldestEntry = readonly [at: number, id: string];
+/**
+ * One entry as it is stored: `[timestamp in ms, id]`, and `1` after them for an entry the caller marked (the
+ * identity purge marks the users it listed disabled). Unmarked entries, the usual ones, cost nothing more.
+ */
+export type OldestEntry = readonly [at: number, id: string, marked?: 1];
 
 export interface OldestHeapLimits {
   /** At most this many entries. */
@@ -43,7 +46,7 @@ export class OldestHeap {
   /** A heap holding `entries` (any order), trimmed to the limits. */
   static from(entries: Iterable<OldestEntry>, limits: OldestHeapLimits): OldestHeap {
     const heap = new OldestHeap(limits);
-    for (const entry of entries) heap.offer(entry[0], entry[1]);
+    for (const entry of entries) heap.offer(entry[0], entry[1], entry[2] === 1);
     return heap;
   }
 
@@ -53,11 +56,11 @@ export class OldestHeap {
 
   /**
    * Offers one user. Kept when the heap has room or the user is older than the youngest it holds (who then
-   * leaves); an id already held is not added twice.
+   * leaves); an id already held is not added twice. A `marked` entry keeps its mark.
    */
-  offer(at: number, id: string): void {
+  offer(at: number, id: string, marked = false): void {
     if (this.ids.has(id)) return;
-    const entry: OldestEntry = [at, id];
+    const entry: OldestEntry = marked ? [at, id, 1] : [at, id];
     const root = this.heap[0];
     if (this.heap.length >= this.limits.count && (root === undefined || !before(entry, root))) return;
     this.push(entry);
@@ -72,8 +75,8 @@ export class OldestHeap {
   }
 
   /** The entries as the state stores them (heap order; {@link OldestHeap.from} takes any order). */
-  toJSON(): [number, string][] {
-    return this.heap.map(([at, id]) => [at, id]);
+  toJSON(): OldestEntry[] {
+    return this.heap.map(([at, id, marked]) => (marked === 1 ? [at, id, 1] : [at, id]));
   }
 
   private push(entry: OldestEntry): void {

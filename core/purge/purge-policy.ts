@@ -166,6 +166,11 @@ export interface PurgeCandidate {
   /** When the confirmation message was last sent; preferred over `createdAt` when known. */
   readonly confirmationSentAt?: Date;
   readonly createdAt?: Date;
+  /**
+   * Identities: whether sign-in was enabled when listed (absent: enabled). The fence enables again, when it
+   * does not delete, only a user that was enabled when listed: never one an operator had disabled.
+   */
+  readonly enabled?: boolean;
 }
 
 export type IneligibleReason = "CONFIRMED" | "TOO_YOUNG" | "NO_TIMESTAMP";
@@ -205,6 +210,12 @@ export interface PurgePlan {
   readonly dryRun: boolean;
   /** Ids to delete, oldest first, at most `maxDeletionsPerRun`; empty when refused. */
   readonly toDelete: readonly string[];
+  /**
+   * Identities: the positions in `toDelete` of the users that were disabled when listed (absent: none). The
+   * others were enabled, so a fence that finds one of them disabled and no longer eligible — confirmed after
+   * a crash between the fence's disable and its delete — enables it again.
+   */
+  readonly disabledAtListing?: readonly number[];
   /** Eligible beyond the per-run cap, left for the next run (0 when refused). */
   readonly deferred: number;
   readonly skippedByReason: Readonly<Partial<Record<IneligibleReason, number>>>;

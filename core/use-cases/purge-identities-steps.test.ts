@@ -5,10 +5,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../adapters/in-memory/clock.js";
-import { InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
+import { type DisabledConfirmation, InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
 import { LifecycleError } from "../errors.js";
 import type { Page, UserDirectory, UserQuery } from "../ports/user-directory.js";
-import { DEFAULT_PURGE_POLICY, MAX_IDENTITY_DELETIONS_PER_RUN, type PurgePolicy } from "../purge/index.js";
+import {
+  confirmationHeldByFence,
+  DEFAULT_PURGE_POLICY,
+  MAX_IDENTITY_DELETIONS_PER_RUN,
+  type PurgePolicy,
+} from "../purge/index.js";
 import { MAX_STEP_STATE_BYTES, runSteps } from "../steps/step.js";
 import { aUser } from "../testing/builders.js";
 import { CrashInjector, everyBoundary, runStepsThroughCrashes } from "../testing/crash.js";
@@ -130,6 +135,129 @@ describe("the identity purge in steps, crashed at every boundary", () => {
       expect(report.failed, at).toBe(0);
       expect(report.deferred, at).toBe(2);
     }
+  });
+});
+
+describe("the identity purge crashed at every boundary, with people confirming before it runs again", () => {
+  /**
+   * A crash between a fence's disable and its delete leaves a user disabled, and a disabled user's
+   * ConfirmSignUp may commit (then its trigger holds it): the step run again must enable again whoever was
+   * enabled when listed and is no longer eligible, and still never enable a user an operator had disabled.
+   */
+  const scenario = async (injector: CrashInjector, behaviour: DisabledConfirmation) => {
+    const clock = new ManualClock(NOW);
+    const directory = new InMemoryUserDirectory({ clock, maxPageSize: 2, disabledConfirmation: behaviour });
+    const planned = [9, 8, 7, 6, 5].map((days) =>
+      aUser({ username: `p-${days}d`, status: "UNCONFIRMED", createdAt: ago(days * DAY) }),
+    );
+    // Disabled by an operator before the purge listed it: the purge may delete it, never enable it.
+    const locked = aUser({
+      username: "locked",
+      status: "UNCONFIRMED",
+      enabled: false,
+      createdAt: ago(4 * DAY),
+    });
+    const members = [1, 2].map((i) => aUser({ username: `member-${i}`, createdAt: ago(100 * DAY) }));
+    directory.seed(...planned, locked, ...members);
+    const confirmedDeleted: string[] = [];
+    const confirmations: { username: string; succeeded: boolean }[] = [];
+    const deleteUser = directory.deleteUser.bind(directory);
+    directory.deleteUser = async (username) => {
+      const user = directory.snapshot().find((u) => u.username === username);
+      if (user && user.status !== "UNCONFIRMED") confirmedDeleted.push(username);
+      return deleteUser(username);
+    };
+    /** Between the crash and the rerun, everyone the purge left disabled confirms, with their code. */
+    const peopleConfirm = () => {
+      for (const user of directory.snapshot()) {
+        if (user.status !== "UNCONFIRMED" || user.enabled) continue;
+        try {
+          const committed = directory.commitSignUpConfirmation(user.username);
+          // The trigger runs inside that ConfirmSignUp and holds a disabled user's confirmation.
+          confirmations.push({ username: user.username, succeeded: !confirmationHeldByFence(committed) });
+        } catch {
+          // refused: the person is told so, and stays UNCONFIRMED
+        }
+      }
+    };
+    const wrapped = injector.wrap(slow(directory as UserDirectory, clock, 10_000), "directory");
+    let started = false;
+    const result = await runStepsThroughCrashes(
+      () => {
+        if (started) peopleConfirm();
+        started = true;
+        return identityPurgeStep({ directory: wrapped, clock }, { marginMs: 30_000 });
+      },
+      startIdentityPurge(clock, { policy: policy({ maxDeletionsPerRun: 10, maxShareOfPool: 1 }) }),
+      { clock, stepBudgetMs: 60_000, injector },
+    );
+    return {
+      result,
+      directory,
+      confirmedDeleted,
+      confirmations,
+      report: identityPurgeReport(clock, result.state),
+    };
+  };
+
+  for (const behaviour of ["allowed", "refused"] as const) {
+    it(`deletes no confirmed user and leaves disabled no one enabled when listed (ConfirmSignUp of a disabled user ${behaviour})`, async () => {
+      const boundaries = await everyBoundary((injector) => scenario(injector, behaviour));
+      expect(boundaries.length).toBeGreaterThan(30);
+      let confirmedBetween = 0;
+      for (const boundary of boundaries) {
+        const at = `crash at boundary ${boundary}`;
+        const { result, directory, confirmedDeleted, confirmations, report } = await scenario(
+          new CrashInjector([boundary]),
+          behaviour,
+        );
+        expect(result.crashes, at).toBe(1);
+        expect(confirmedDeleted, at).toEqual([]);
+        const left = new Map(directory.snapshot().map((u) => [u.username, u]));
+        for (const { username } of confirmations) {
+          expect(left.get(username)?.status, `${at}: ${username} confirmed`).toBe("CONFIRMED");
+          if (username !== "locked") confirmedBetween += 1;
+        }
+        for (const user of left.values()) {
+          if (user.username === "locked") expect(user.enabled, at).toBe(false);
+          else expect(user.enabled, `${at}: ${user.username} left disabled`).toBe(true);
+        }
+        // Who did not confirm is gone; whoever confirmed stays.
+        const stayed = new Set(["member-1", "member-2", ...confirmations.map((c) => c.username)]);
+        expect([...left.keys()].sort(), at).toEqual([...stayed].sort());
+        expect(report.failed, at).toBe(0);
+      }
+      // The crash did fall between a disable and a delete, and someone confirmed there.
+      if (behaviour === "allowed") expect(confirmedBetween).toBeGreaterThan(0);
+      else expect(confirmedBetween).toBe(0);
+    });
+  }
+});
+
+describe("parsePurgeState", () => {
+  it("refuses a plan whose users listed disabled lie past its end, naming the entry", () => {
+    const clock = new ManualClock(NOW);
+    const state = startIdentityPurge(clock, {
+      policy: policy(),
+      previewed: {
+        cutoff: ago(DAY),
+        dryRun: false,
+        toDelete: ["a", "b"],
+        disabledAtListing: [1],
+        deferred: 0,
+        skippedByReason: {},
+        eligible: 2,
+        candidates: 2,
+        poolSize: 10,
+      },
+    });
+    const stored = JSON.parse(JSON.stringify(state)) as PurgeState;
+    expect(parsePurgeState(stored).plan?.disabledAtListing).toEqual([1]);
+    const bad = { ...stored, plan: { ...stored.plan, disabledAtListing: [0, 2] } };
+    expect(errorOf(() => parsePurgeState(bad))).toMatchObject({
+      code: "STEP.STATE_INVALID",
+      field: "state.plan.disabledAtListing.1",
+    });
   });
 });
 

@@ -87,6 +87,7 @@ const planSchema = z.strictObject({
   cutoff: isoDate,
   dryRun: z.boolean(),
   toDelete: z.array(z.string().check(z.minLength(1))),
+  disabledAtListing: z.optional(z.array(count)),
   deferred: count,
   skippedByReason: counts,
   eligible: count,
@@ -114,7 +115,9 @@ const stateSchema = z.strictObject({
         candidates: count,
         eligible: count,
         skippedByReason: counts,
-        oldest: z.array(z.tuple([z.number(), z.string()])),
+        oldest: z.array(
+          z.union([z.tuple([z.number(), z.string()]), z.tuple([z.number(), z.string(), z.literal(1)])]),
+        ),
         newest: z.optional(z.number()),
         recent: z.array(z.tuple([z.int(), count])),
       }),
@@ -159,6 +162,14 @@ export function parsePurgeState(value: unknown): PurgeState {
   const state = result.data as PurgeState;
   if (state.plan !== undefined && state.next > state.plan.toDelete.length) {
     throw new ValidationError("STEP.STATE_INVALID", "state.next", "is past the end of the plan");
+  }
+  const outside = state.plan?.disabledAtListing?.findIndex((i) => i >= (state.plan?.toDelete.length ?? 0));
+  if (outside !== undefined && outside >= 0) {
+    throw new ValidationError(
+      "STEP.STATE_INVALID",
+      `state.plan.disabledAtListing.${outside}`,
+      "is past the end of the plan",
+    );
   }
   return state;
 }
@@ -256,13 +267,16 @@ export function identityPurgeStep(
     const plan = state.plan;
     if (plan.refused || plan.dryRun) return { state, done: true };
     let report = state.report ?? newPurgeReport(loadPlan(plan), "identities");
+    const disabledAtListing = new Set(plan.disabledAtListing ?? []);
     let next = state.next;
     let first = true;
     while (next < plan.toDelete.length) {
       if (!first && shouldYield(deadline)) return { state: { ...state, next, report }, done: false };
       first = false;
       const username = plan.toDelete[next] as string;
-      const outcome = await fencedDelete(deps.directory, username, new Date(plan.cutoff));
+      const outcome = await fencedDelete(deps.directory, username, new Date(plan.cutoff), {
+        enabledAtListing: !disabledAtListing.has(next),
+      });
       if (outcome.kind === "deleted") {
         report = recordDeleted(report);
         options.onDeleted?.(username);
@@ -341,6 +355,7 @@ function candidateOf(user: User) {
     id: user.username,
     confirmed: user.status !== "UNCONFIRMED",
     ...(user.createdAt ? { createdAt: user.createdAt } : {}),
+    enabled: user.enabled,
   };
 }
 
@@ -424,6 +439,7 @@ function storePlan(plan: PurgePlan): StoredPurgePlan {
     ...plan,
     cutoff: plan.cutoff.toISOString(),
     toDelete: [...plan.toDelete],
+    ...(plan.disabledAtListing ? { disabledAtListing: [...plan.disabledAtListing] } : {}),
     skippedByReason: { ...plan.skippedByReason },
   };
 }
@@ -449,12 +465,25 @@ type FenceOutcome = (
 
 /**
  * Deletes one planned user behind the fence: read it, disable it (unless it already is), read it again,
- * delete it only if it is still UNCONFIRMED and eligible, otherwise enable it again — only when this fence
- * disabled it (a user an operator disabled stays disabled). A failure after the disable enables the user
- * again before it is reported, so a failed fence never leaves a person locked out; if even that fails,
- * `leftDisabled` says so (the next run finds an UNCONFIRMED user again and carries on).
+ * delete it only if it is still UNCONFIRMED and eligible, otherwise enable it again — a user an operator had
+ * disabled before the listing stays disabled. A failure after the disable enables the user again before it
+ * is reported, so a failed fence never leaves a person locked out; if even that fails, `leftDisabled` says
+ * so (the next run finds an UNCONFIRMED user again and carries on).
+ *
+ * Run again after a crash between its disable and its delete, the fence finds the user disabled. If the
+ * person confirmed meanwhile (a disabled user's ConfirmSignUp may commit; its trigger holds it), the user is
+ * no longer eligible and must not stay locked out: a user listed enabled and found disabled is enabled again
+ * when it is not deleted. Only the user the listing saw: one created before the plan's cutoff (whoever took
+ * the username since was created after the run began, so after its cutoff, and keeps whatever it has). An
+ * operator's disable between the listing and the rerun of a user who then confirmed looks the same, and is
+ * undone: the price of never leaving a confirmed person locked out by a crash.
  */
-async function fencedDelete(directory: UserDirectory, username: string, cutoff: Date): Promise<FenceOutcome> {
+async function fencedDelete(
+  directory: UserDirectory,
+  username: string,
+  cutoff: Date,
+  listed: { readonly enabledAtListing: boolean },
+): Promise<FenceOutcome> {
   const eligible = (user: User) =>
     checkEligibility(
       {
@@ -464,28 +493,35 @@ async function fencedDelete(directory: UserDirectory, username: string, cutoff: 
       },
       cutoff,
     ).eligible;
-  let disabledHere = false;
+  const sameAsListed = (user: User) => user.createdAt !== undefined && user.createdAt < cutoff;
+  // Whether the user must be enabled again unless deleted: this fence disabled it, or a run of it that crashed
+  // did (listed enabled, found disabled).
+  let restore = false;
   try {
     const current = await directory.getUser(username);
     if (!current) return { kind: "skipped", reason: "ALREADY_DELETED" };
-    if (!eligible(current)) return { kind: "skipped", reason: "NO_LONGER_ELIGIBLE" };
+    restore = listed.enabledAtListing && !current.enabled && sameAsListed(current);
+    if (!eligible(current)) {
+      if (restore) await directory.enableUser(username);
+      return { kind: "skipped", reason: "NO_LONGER_ELIGIBLE" };
+    }
     if (current.enabled) {
       await directory.disableUser(username);
-      disabledHere = true;
+      restore = true;
     }
     // From here on, a confirmation either cannot commit (disabled users refused) or its trigger finds the
     // user disabled and fails it: what this read says is final for every confirmation that succeeds.
     const fenced = await directory.getUser(username);
     if (!fenced) return { kind: "skipped", reason: "ALREADY_DELETED" };
     if (!eligible(fenced)) {
-      if (disabledHere) await directory.enableUser(username);
+      if (restore) await directory.enableUser(username);
       return { kind: "skipped", reason: "CONFIRMED_DURING_PURGE" };
     }
     if (await directory.deleteUser(username)) return { kind: "deleted" };
     return { kind: "skipped", reason: "ALREADY_DELETED" };
   } catch (error) {
     const code = errorCode(error);
-    if (!disabledHere) return { kind: "failed", code };
+    if (!restore) return { kind: "failed", code };
     try {
       await directory.enableUser(username);
       return { kind: "failed", code };
