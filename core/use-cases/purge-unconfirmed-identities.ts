@@ -15,6 +15,10 @@
  *   AdminDeleteUser), three when the user is enabled again; the category (25 per second, shared with the
  *   restore) is paced by the directory adapter.
  *
+ * A call throttled until the step's deadline (`QUOTA.DEADLINE_REACHED`, from the directory's pacing) is no
+ * failure: the step yields where it is, with the pages it read or the deletions it made, and the next step
+ * goes on from there.
+ *
  * Crash safety: listing writes nothing; a deletion is fenced and re-checked, so running one again after a
  * crash finds the user gone (`ALREADY_DELETED`) or no longer eligible and deletes nobody twice; the report's
  * counts travel with the index, so each planned user is counted once. A user deleted just before a crash is
@@ -22,7 +26,7 @@
  */
 import * as z from "zod/mini";
 import "../validation.js";
-import { errorCode, issuePath, LifecycleError, ValidationError } from "../errors.js";
+import { errorCode, isQuotaDeadlineError, issuePath, LifecycleError, ValidationError } from "../errors.js";
 import type { Clock } from "../ports/clock.js";
 import type { UserDirectory } from "../ports/user-directory.js";
 import {
@@ -274,9 +278,18 @@ export function identityPurgeStep(
       if (!first && shouldYield(deadline)) return { state: { ...state, next, report }, done: false };
       first = false;
       const username = plan.toDelete[next] as string;
-      const outcome = await fencedDelete(deps.directory, username, new Date(plan.cutoff), {
-        enabledAtListing: !disabledAtListing.has(next),
-      });
+      let outcome: FenceOutcome;
+      try {
+        outcome = await fencedDelete(deps.directory, username, new Date(plan.cutoff), {
+          enabledAtListing: !disabledAtListing.has(next),
+        });
+      } catch (error) {
+        // Throttled until this step's deadline: no failure of this user's, only of the time left. The step
+        // yields where it is and the next one fences this user again (found disabled if the fence had got that
+        // far, and carried on as after a crash).
+        if (isQuotaDeadlineError(error)) return { state: { ...state, next, report }, done: false };
+        throw error;
+      }
       if (outcome.kind === "deleted") {
         report = recordDeleted(report);
         options.onDeleted?.(username);
@@ -302,18 +315,17 @@ async function listSome(
   let token = listing.pageToken;
   let { pages, restarts } = listing;
   let first = true;
+  const listingState = (): PurgeState => ({
+    ...state,
+    listing: {
+      ...(token !== undefined ? { pageToken: token } : {}),
+      pages,
+      restarts,
+      tally: builder.toJSON(),
+    },
+  });
   for (;;) {
-    if (!first && shouldYield(deadline)) {
-      return {
-        ...state,
-        listing: {
-          ...(token !== undefined ? { pageToken: token } : {}),
-          pages,
-          restarts,
-          tally: builder.toJSON(),
-        },
-      };
-    }
+    if (!first && shouldYield(deadline)) return listingState();
     first = false;
     let page;
     try {
@@ -322,6 +334,8 @@ async function listSome(
         ...(token !== undefined ? { pageToken: token } : {}),
       });
     } catch (error) {
+      // Throttled until the deadline: the step yields with the pages it has read, the next reads this one.
+      if (isQuotaDeadlineError(error)) return listingState();
       if (token === undefined || errorCode(error) !== "DIRECTORY.PAGE_TOKEN_INVALID") throw error;
       if (restarts >= MAX_LISTING_RESTARTS) {
         throw new LifecycleError(
@@ -427,8 +441,11 @@ export async function purgeUnconfirmedIdentities(
   const deadline = options.deadline ?? new Date(8.64e15);
   for (;;) {
     const outcome = await step(state, deadline);
+    // A step that gives its state back as it was met a deadline it could do nothing before (a call throttled
+    // until then): the run is out of time.
+    const stuck = !outcome.done && JSON.stringify(outcome.state) === JSON.stringify(state);
     state = outcome.state;
-    if (outcome.done || deps.clock.now().getTime() >= deadline.getTime()) {
+    if (outcome.done || stuck || deps.clock.now().getTime() >= deadline.getTime()) {
       return identityPurgeReport(deps.clock, state);
     }
   }
@@ -520,6 +537,8 @@ async function fencedDelete(
     if (await directory.deleteUser(username)) return { kind: "deleted" };
     return { kind: "skipped", reason: "ALREADY_DELETED" };
   } catch (error) {
+    // Not this user's failure: the step yields, and the user is fenced again by the next one.
+    if (isQuotaDeadlineError(error)) throw error;
     const code = errorCode(error);
     if (!restore) return { kind: "failed", code };
     try {
