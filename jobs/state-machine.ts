@@ -20,7 +20,8 @@
  * - **Begin** sets `state: null`: the first step reads the execution's input (the job's start options, or
  *   `{"resumeFrom": <state>}` to carry on a failed run) and makes the initial state.
  * - **Step** invokes the job's function with `{execution, input, state}` (see runtime/stepped.ts) and keeps
- *   `{state, done, waitSeconds}` from its answer. Lambda's transient errors are retried with backoff; a step
+ *   `{state, done, waitSeconds, report}` from its answer (`report`: the run's, once done; the execution's
+ *   output). Lambda's transient errors are retried with backoff; a step
  *   that timed out or crashed (`Sandbox.Timedout`, `Lambda.Unknown`, or the Task's own `States.Timeout`)
  *   is run again, twice at most, with the same input, which the step contract makes safe (effects are
  *   idempotent and written before the state that records them). Any other error (the job's own, typed)
@@ -139,6 +140,7 @@ export function stateMachineDefinition(job: SteppedJob, functionArn: string): St
           "state.$": "$.Payload.state",
           "done.$": "$.Payload.done",
           "waitSeconds.$": "$.Payload.waitSeconds",
+          "report.$": "$.Payload.report",
         },
         TimeoutSeconds: job.timeoutSeconds + TASK_TIMEOUT_GRACE_SECONDS,
         Retry: [

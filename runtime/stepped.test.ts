@@ -36,6 +36,7 @@ describe("a stepped job's Lambda handler", () => {
       state: { run: "run-1", next: 3, total: 5, dryRun: false },
       done: false,
       waitSeconds: 0,
+      report: null,
     });
     expect([...store.keys()]).toEqual(["run-1/0", "run-1/1", "run-1/2"]);
 
@@ -43,7 +44,13 @@ describe("a stepped job's Lambda handler", () => {
       { execution: "run-1", input: {}, state: first.state },
       contextWith(clock, 15 * 60_000),
     )) as Answer;
-    expect(second).toEqual({ state: { ...first.state, next: 5 }, done: true, waitSeconds: 0 });
+    expect(second).toEqual({
+      state: { ...first.state, next: 5 },
+      done: true,
+      waitSeconds: 0,
+      // The last step answers the run's report: the execution's output.
+      report: { written: 5, total: 5, dryRun: false },
+    });
     expect([...store.values()]).toEqual([1, 1, 1, 1, 1]);
   });
 
@@ -133,6 +140,7 @@ describe("a stepped job's Lambda handler", () => {
       state: { run: "run-1", next: 0, total: 3, dryRun: false },
       done: false,
       waitSeconds: 0,
+      report: null,
     });
     expect(deadlines[0]?.getTime()).toBe(end);
     const second = (await handler(

@@ -11,8 +11,9 @@
  *   is refused (`EVENT.INVALID`, naming it). The first step makes the initial state from `input` — the job's
  *   start options (`{}`, `{"dryRun": true}`, the very events EventBridge Scheduler sent the function before),
  *   or `{"resumeFrom": <state>}` to carry on from the last state of a failed execution. Later steps read only
- *   `state`. It answers `{"state", "done", "waitSeconds"}`: the state machine passes `state` to the next
- *   step until `done`, waiting `waitSeconds` first when the job asks for it (0 otherwise). The step's
+ *   `state`. It answers `{"state", "done", "waitSeconds", "report"}`: the state machine passes `state` to
+ *   the next step until `done`, waiting `waitSeconds` first when the job asks for it (0 otherwise); `report`
+ *   is the run's report once done (null before), the execution's output. The step's
  *   deadline is the invocation's end (`getRemainingTimeInMillis()`); the job stops starting new work
  *   `DEFAULT_STEP_MARGIN_MS` before it (core/steps/step.ts). The deadline also goes down to the adapters'
  *   calls (adapters/shared/call-deadline.ts): a call Cognito throttles until then ends the step as a yield
@@ -77,6 +78,11 @@ export interface StepAnswer<S> {
   readonly state: S;
   readonly done: boolean;
   readonly waitSeconds: number;
+  /**
+   * The run's report (what of it may be logged) once the last step is done, else null: the execution's
+   * output, for whoever watches it (DescribeExecution, the console).
+   */
+  readonly report: unknown;
 }
 
 const stepEventSchema = z.strictObject({
@@ -137,19 +143,20 @@ async function oneStep<S, O, R>(
     const next = checkStepState(outcome.state);
     const waitSeconds = outcome.done ? 0 : Math.max(0, Math.ceil(job.waitSeconds?.(next) ?? 0));
     log.info(`${job.job} step`, { execution, first, done: outcome.done, waitSeconds });
+    let report: unknown = null;
     if (outcome.done) {
-      const report = job.report(next);
-      job.publish?.(report);
-      const loggable = job.loggable ? job.loggable(report) : report;
-      if (job.failed(report)) {
+      const final = job.report(next);
+      job.publish?.(final);
+      report = job.loggable ? job.loggable(final) : final;
+      if (job.failed(final)) {
         metrics.count(`${job.job}Failed`);
-        log.error(`${job.job} finished with failures`, { execution, report: loggable });
-        throw new RunFailedError(job.job, loggable);
+        log.error(`${job.job} finished with failures`, { execution, report });
+        throw new RunFailedError(job.job, report);
       }
       metrics.count(`${job.job}Succeeded`);
-      log.info(`${job.job} finished`, { execution, report: loggable });
+      log.info(`${job.job} finished`, { execution, report });
     }
-    return { state: next, done: outcome.done, waitSeconds };
+    return { state: next, done: outcome.done, waitSeconds, report };
   } catch (error) {
     if (!(error instanceof RunFailedError)) {
       metrics.count(`${job.job}Failed`);
