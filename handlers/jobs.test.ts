@@ -318,19 +318,24 @@ describe("snapshot-and-reconcile handler", () => {
     expect(await w.backups.listSnapshots()).toHaveLength(1);
   });
 
-  it("still repairs when the snapshot fails, and then fails the invocation", async () => {
+  it("fails the invocation when a snapshot step fails; the next run cleans what it left and completes", async () => {
     const w = world();
     w.directory.seed(aUser());
+    const put = w.backups.putSnapshotManifest.bind(w.backups);
     w.backups.putSnapshotManifest = async () => {
       throw new LifecycleError("SERVICE.UNREACHABLE", "S3 is unreachable");
     };
     const handler = snapshotAndReconcileHandler({ ...w, userPoolId: "eu-west-1_AbC123" });
     const error = await rejectionOf(handler({}, lambdaContext()));
-    expect(error).toBeInstanceOf(RunFailedError);
-    expect((error as RunFailedError).report).toMatchObject({
-      snapshot: { ok: false, errorCode: "SERVICE.UNREACHABLE" },
-      reconcile: { profilesCreated: 1 },
-    });
+    expect(error).toMatchObject({ code: "SERVICE.UNREACHABLE" });
+    expect(w.observability.counters.get("SnapshotAndReconcileFailed")).toBe(1);
+    expect(await w.backups.listSnapshots()).toEqual([]);
+    w.backups.putSnapshotManifest = put;
+    w.clock.advance(60_000);
+    const report = await handler({}, lambdaContext());
+    expect(report.snapshot).toMatchObject({ ok: true, users: 1 });
+    expect(report.reconcile).toMatchObject({ profilesCreated: 1 });
+    expect(await w.backups.listSnapshotIds()).toEqual(await w.backups.listSnapshots());
   });
 
   it("stops a snapshot that cannot finish in the invocation (SNAPSHOT.INCOMPLETE), and the next run cleans it", async () => {

@@ -1,29 +1,48 @@
 /**
  * Scheduled: a full snapshot of the pool (users, groups, memberships) to S3, then the repair of missing or
- * stale profiles and backups. Both always run: a failed snapshot does not stop the repair.
+ * stale profiles and backups. A stepped job (`runtime/stepped.ts`), run by its Step Functions state machine: each
+ * invocation takes one step from the state the execution carries, and stops a margin before its end.
  *
- * The snapshot runs its durable steps in this invocation, one after another, and stops (SNAPSHOT.INCOMPLETE)
- * a reserve before the invocation's end so reconcile still runs; the next run cleans what it left.
+ * The job's steps, composed here from the use cases:
+ *
+ * 1. **snapshot**: the snapshot's own durable steps (`snapshotStep`, core/use-cases/snapshot-users.ts), as
+ *    many invocations as the pool needs. The step that finishes it reads the manifest once for the report.
+ * 2. **reconcile**: one step of its own, with a whole invocation: today's `reconcile`, run until its
+ *    deadline (a margin before the invocation's end), and the job is done. A pool too large for one
+ *    invocation is reported `stoppedBy: "time-budget"`; reconcile folded into the snapshot's pages replaces
+ *    this step.
+ *
+ * A step that fails (S3 or Cognito unreachable) fails the invocation, hence the execution, which alarms; the
+ * same step again (a redrive, or a new execution with `{"resumeFrom": <state>}`) carries on, losing and
+ * doubling nothing (the snapshot's effects are written under deterministic keys before the state that
+ * records them; reconcile only writes what is missing or differs). The metrics are counted once, when the
+ * last step is done.
  */
-import { errorCode } from "../core/errors.js";
+import * as z from "zod/mini";
+import "../core/validation.js";
+import { ValidationError } from "../core/errors.js";
 import type { BackupStore } from "../core/ports/backup-store.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
+import { DEFAULT_STEP_MARGIN_MS, type Step } from "../core/steps/step.js";
 import { type ReconcileReport, reconcile } from "../core/use-cases/reconcile.js";
-import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
-import { noOptionsEventSchema, parseEvent } from "../runtime/event.js";
-import { type InvocationContext, invocationDeadline, runJob } from "../runtime/invocation.js";
+import {
+  type SnapshotState,
+  snapshotReport,
+  snapshotStep,
+  startSnapshot,
+} from "../core/use-cases/snapshot-users.js";
+import { noOptionsEventSchema } from "../runtime/event.js";
+import type { InvocationContext } from "../runtime/invocation.js";
 import { IDENTITY_BINDING_CONFLICTS_METRIC, type Observability } from "../runtime/observability.js";
+import { steppedHandler } from "../runtime/stepped.js";
 import { type Container, lambdaHandler } from "../runtime/container.js";
 import { backupStore } from "../runtime/wiring/backups.js";
 import { erasureLedger } from "../runtime/wiring/erasures.js";
 import { userDirectory } from "../runtime/wiring/cognito.js";
 import { profileStore } from "../runtime/wiring/profiles.js";
-
-/** What the snapshot leaves of the invocation to reconcile, at least. */
-const RECONCILE_RESERVE_MS = 2 * 60_000;
 
 export interface SnapshotAndReconcileDeps {
   readonly directory: UserDirectory;
@@ -35,79 +54,216 @@ export interface SnapshotAndReconcileDeps {
   readonly userPoolId: string;
 }
 
+/** A finished snapshot as the report shows it: counts only (no usernames). */
+export interface SnapshotSummary {
+  readonly snapshotId: string;
+  readonly users: number;
+  readonly parts: number;
+  readonly memberships: number;
+  /** Users left out because they cannot be backed up, by error code (never a username). */
+  readonly skipped: number;
+  readonly skipReasons: Readonly<Record<string, number>>;
+  readonly erasedLeftOut: number;
+}
+
 export interface SnapshotAndReconcileReport {
   readonly snapshot:
-    | {
-        readonly ok: true;
-        readonly snapshotId: string;
-        readonly users: number;
-        readonly parts: number;
-        /** Users left out because they cannot be backed up, by error code (never a username). */
-        readonly skipped: number;
-        readonly skipReasons: Readonly<Record<string, number>>;
-        readonly erasedLeftOut: number;
-      }
-    | { readonly ok: false; readonly errorCode: string };
+    ({ readonly ok: true } & SnapshotSummary) | { readonly ok: false; readonly errorCode: string };
   readonly reconcile: ReconcileReport | { readonly ok: false; readonly errorCode: string };
 }
 
-export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
-  return (event: unknown, context?: InvocationContext): Promise<SnapshotAndReconcileReport> =>
-    runJob(
-      deps.observability,
-      "SnapshotAndReconcile",
-      context,
-      async () => {
-        parseEvent(noOptionsEventSchema, event, "event");
-        let snapshot: SnapshotAndReconcileReport["snapshot"];
-        try {
-          const deadline = invocationDeadline(deps.clock, context, 14 * 60_000);
-          const manifest = await snapshotUsers(deps, {
-            userPoolId: deps.userPoolId,
-            deadline: new Date(deadline.getTime() - RECONCILE_RESERVE_MS),
-          });
-          snapshot = {
-            ok: true,
-            snapshotId: manifest.snapshotId,
-            users: manifest.userCount,
-            parts: manifest.parts.length,
-            skipped: manifest.skipped,
-            skipReasons: manifest.skipReasons,
-            erasedLeftOut: manifest.erasedLeftOut,
-          };
-          deps.observability.metrics.count("SnapshotUsers", manifest.userCount);
-          deps.observability.metrics.count("SnapshotUsersSkipped", manifest.skipped);
-          if (manifest.skipped > 0) {
-            deps.observability.log.warn("Users left out of the snapshot", {
-              skipReasons: manifest.skipReasons,
-            });
-          }
-        } catch (error) {
-          snapshot = { ok: false, errorCode: errorCode(error) };
-        }
-        let repaired: SnapshotAndReconcileReport["reconcile"];
-        try {
-          repaired = await reconcile(deps, {
-            userPoolId: deps.userPoolId,
-            deadline: invocationDeadline(deps.clock, context, 14 * 60_000),
-          });
-          deps.observability.metrics.count("ReconcileProfilesCreated", repaired.profilesCreated);
-          deps.observability.metrics.count("ReconcileBackupsWritten", repaired.backupsWritten);
-          deps.observability.metrics.count("ReconcileUsersSkipped", repaired.skipped);
-          if (repaired.identityConflicts > 0) {
-            deps.observability.metrics.count(IDENTITY_BINDING_CONFLICTS_METRIC, repaired.identityConflicts);
-            deps.observability.log.error("Stable user ids bound to another username: not written over", {
-              errorCode: "USER.IDENTITY_CONFLICT",
-              count: repaired.identityConflicts,
-            });
-          }
-        } catch (error) {
-          repaired = { ok: false, errorCode: errorCode(error) };
-        }
-        return { snapshot, reconcile: repaired };
-      },
-      (report) => !report.snapshot.ok || "ok" in report.reconcile || report.reconcile.failed > 0,
+/** Where a run is, between two steps: small JSON carried by the execution. */
+export interface SnapshotAndReconcileState {
+  readonly job: "snapshot-and-reconcile";
+  readonly phase: "snapshot" | "reconcile" | "done";
+  /** The snapshot's own state (core/use-cases/snapshot-users.ts). */
+  readonly snapshot: SnapshotState;
+  /** Once the snapshot is finished. */
+  readonly snapshotSummary?: SnapshotSummary;
+  /** Once reconcile has run. */
+  readonly reconcile?: ReconcileReport;
+}
+
+const counts = z.record(z.string(), z.number().check(z.int(), z.gte(0)));
+const count = z.number().check(z.int(), z.gte(0));
+const summarySchema = z.strictObject({
+  snapshotId: z.string(),
+  users: count,
+  parts: count,
+  memberships: count,
+  skipped: count,
+  skipReasons: counts,
+  erasedLeftOut: count,
+});
+const reconcileSchema = z.strictObject({
+  checked: count,
+  profilesCreated: count,
+  backupsWritten: count,
+  backupsCurrent: count,
+  failed: count,
+  failureCodes: counts,
+  skipped: count,
+  skipReasons: counts,
+  identityConflicts: count,
+  stoppedBy: z.enum(["completed", "time-budget"]),
+});
+/**
+ * The snapshot's own state is checked by what identifies it (its job, id, pool and phase); its cursors are
+ * the snapshot use case's to read.
+ */
+const snapshotStateSchema = z.looseObject({
+  job: z.literal("snapshot"),
+  snapshotId: z.string().check(z.minLength(1)),
+  userPoolId: z.string(),
+  startedAt: z.iso.datetime(),
+  phase: z.enum(["clean", "groups", "users", "finalize", "recheck", "done"]),
+  groups: z.looseObject({}),
+  partitions: z.array(z.looseObject({ prefix: z.string() })),
+});
+const stateSchema = z.strictObject({
+  job: z.literal("snapshot-and-reconcile"),
+  phase: z.enum(["snapshot", "reconcile", "done"]),
+  snapshot: snapshotStateSchema,
+  snapshotSummary: z.optional(summarySchema),
+  reconcile: z.optional(reconcileSchema),
+});
+
+/**
+ * A state handed back by the state machine or an operator (`resumeFrom`), checked: this job's, of this pool.
+ *
+ * @throws ValidationError `STEP.STATE_INVALID` naming what is wrong.
+ */
+export function parseSnapshotAndReconcileState(
+  value: unknown,
+  userPoolId: string,
+): SnapshotAndReconcileState {
+  const parsed = stateSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = (issue?.path ?? []).map(String).join(".");
+    throw new ValidationError(
+      "STEP.STATE_INVALID",
+      path === "" ? "state" : `state.${path}`,
+      `is not a state of snapshot-and-reconcile (${issue?.message ?? "invalid"})`,
     );
+  }
+  if (parsed.data.snapshot.userPoolId !== userPoolId) {
+    throw new ValidationError(
+      "STEP.STATE_INVALID",
+      "state.snapshot.userPoolId",
+      `is another pool's (${parsed.data.snapshot.userPoolId}), not ${userPoolId}`,
+    );
+  }
+  return parsed.data as unknown as SnapshotAndReconcileState;
+}
+
+/** The first state of a run. */
+export function startSnapshotAndReconcile(deps: Pick<SnapshotAndReconcileDeps, "clock" | "userPoolId">) {
+  return {
+    job: "snapshot-and-reconcile",
+    phase: "snapshot",
+    snapshot: startSnapshot({ userPoolId: deps.userPoolId }, deps.clock),
+  } satisfies SnapshotAndReconcileState;
+}
+
+/**
+ * The job's step: the snapshot's steps, then reconcile in one step of its own. Each stage is a function
+ * of the state; a stage that finishes hands over to the next at the following step, so that one has a
+ * whole invocation.
+ */
+export function snapshotAndReconcileStep(deps: SnapshotAndReconcileDeps): Step<SnapshotAndReconcileState> {
+  const snapshot = snapshotStep(deps, { userPoolId: deps.userPoolId });
+  return async (state, deadline) => {
+    switch (state.phase) {
+      case "snapshot": {
+        const outcome = await snapshot(state.snapshot, deadline);
+        if (!outcome.done) return { state: { ...state, snapshot: outcome.state }, done: false };
+        const result = await snapshotReport(deps.backups, outcome.state);
+        const snapshotSummary: SnapshotSummary = {
+          snapshotId: result.snapshotId,
+          users: result.userCount,
+          parts: result.parts.length,
+          memberships: result.memberships,
+          skipped: result.skipped,
+          skipReasons: result.skipReasons,
+          erasedLeftOut: result.erasedLeftOut,
+        };
+        return {
+          state: { ...state, phase: "reconcile", snapshot: outcome.state, snapshotSummary },
+          done: false,
+        };
+      }
+      case "reconcile": {
+        // Reconcile until the step's margin; what it did not reach is reported as `time-budget`.
+        const report = await reconcile(deps, {
+          userPoolId: deps.userPoolId,
+          deadline: new Date(deadline.getTime() - DEFAULT_STEP_MARGIN_MS),
+        });
+        return { state: { ...state, phase: "done", reconcile: report }, done: true };
+      }
+      case "done":
+        return { state, done: true };
+    }
+  };
+}
+
+/** The report of a run from its state: a snapshot or reconcile not reached is reported as such. */
+export function snapshotAndReconcileReport(state: SnapshotAndReconcileState): SnapshotAndReconcileReport {
+  return {
+    snapshot: state.snapshotSummary
+      ? { ok: true, ...state.snapshotSummary }
+      : { ok: false, errorCode: "SNAPSHOT.INCOMPLETE" },
+    reconcile: state.reconcile ?? { ok: false, errorCode: "RECONCILE.NOT_RUN" },
+  };
+}
+
+/** The metrics of a finished run, counted once. */
+function publish(observability: Observability, report: SnapshotAndReconcileReport): void {
+  const { metrics, log } = observability;
+  if (report.snapshot.ok) {
+    metrics.count("SnapshotUsers", report.snapshot.users);
+    metrics.count("SnapshotUsersSkipped", report.snapshot.skipped);
+    if (report.snapshot.skipped > 0) {
+      log.warn("Users left out of the snapshot", { skipReasons: report.snapshot.skipReasons });
+    }
+  }
+  if (!("ok" in report.reconcile)) {
+    const repaired = report.reconcile;
+    metrics.count("ReconcileProfilesCreated", repaired.profilesCreated);
+    metrics.count("ReconcileBackupsWritten", repaired.backupsWritten);
+    metrics.count("ReconcileUsersSkipped", repaired.skipped);
+    if (repaired.identityConflicts > 0) {
+      metrics.count(IDENTITY_BINDING_CONFLICTS_METRIC, repaired.identityConflicts);
+      log.error("Stable user ids bound to another username: not written over", {
+        errorCode: "USER.IDENTITY_CONFLICT",
+        count: repaired.identityConflicts,
+      });
+    }
+  }
+}
+
+/**
+ * The function: a state machine's step event takes one step; a direct invocation with `{}` runs the steps
+ * one after another until done or the invocation's end (a snapshot not finished by then is reported
+ * `SNAPSHOT.INCOMPLETE`, reconcile `RECONCILE.NOT_RUN`; the next run cleans what it left).
+ */
+export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
+  const handler = steppedHandler<
+    SnapshotAndReconcileState,
+    Record<string, never>,
+    SnapshotAndReconcileReport
+  >(deps, {
+    job: "SnapshotAndReconcile",
+    options: noOptionsEventSchema as z.ZodMiniType<Record<string, never>>,
+    start: () => startSnapshotAndReconcile(deps),
+    parseState: (value) => parseSnapshotAndReconcileState(value, deps.userPoolId),
+    step: snapshotAndReconcileStep(deps),
+    report: snapshotAndReconcileReport,
+    failed: (report) => !report.snapshot.ok || "ok" in report.reconcile || report.reconcile.failed > 0,
+    publish: (report) => publish(deps.observability, report),
+  });
+  // A direct invocation answers the report; a step event answers the step (StepAnswer).
+  return handler as (event: unknown, context?: InvocationContext) => Promise<SnapshotAndReconcileReport>;
 }
 
 /** What the function needs, built from the environment (see `wiring/`). */
