@@ -7,6 +7,7 @@ import { Container } from "../runtime/composition-root.js";
 import { setupAccountsDatabaseDependencies } from "../handlers/setup-accounts-database.js";
 import { RecordingObservability } from "../runtime/testing/recording-observability.js";
 import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
+import { START_EXECUTION_TARGET } from "./components/schedules.js";
 import type { StackConfig } from "./config.js";
 import {
   ACCOUNT_ID,
@@ -492,20 +493,42 @@ describe.each(stackNames())("the program with Pulumi.%s.yaml", (stack) => {
       const schedules = run.ofType("aws:scheduler/schedule:Schedule");
       expect(schedules).toHaveLength(expected.length);
       const role = run.named("aws:iam/role:Role", "schedules-role");
+      // A job on a state machine is started through it (infra/state-machines.test.ts); the others invoked.
+      const machineOf = (handler: JobName) =>
+        run
+          .ofType("aws:sfn/stateMachine:StateMachine")
+          .find((machine) => machine.name === `${handler}-state-machine`);
       for (const [handler, expression] of expected) {
         const schedule = run.named("aws:scheduler/schedule:Schedule", `schedules-${handler}`).inputs;
         expect(schedule).toMatchObject({
           scheduleExpression: expression,
           scheduleExpressionTimezone: config.schedules.timezone,
           flexibleTimeWindow: { mode: "OFF" },
-          target: { arn: functionOf(run, handler).state.arn, roleArn: role.state.arn },
+          target: {
+            arn: machineOf(handler) ? START_EXECUTION_TARGET : functionOf(run, handler).state.arn,
+            roleArn: role.state.arn,
+          },
         });
       }
+      const invoked = expected.filter(([handler]) => !machineOf(handler));
+      const started = expected.filter(([handler]) => machineOf(handler));
+      expect(started.map(([handler]) => handler).sort()).toEqual([
+        "purge-unconfirmed-identities",
+        "snapshot-and-reconcile",
+      ]);
       const invoke = document(run.named("aws:iam/rolePolicy:RolePolicy", "schedules-invoke").inputs.policy);
       expect(invoke.Statement).toEqual([
+        ...(invoked.length > 0
+          ? [
+              expect.objectContaining({
+                Action: ["lambda:InvokeFunction"],
+                Resource: invoked.map(([handler]) => functionOf(run, handler).state.arn),
+              }),
+            ]
+          : []),
         expect.objectContaining({
-          Action: ["lambda:InvokeFunction"],
-          Resource: expected.map(([handler]) => functionOf(run, handler).state.arn),
+          Action: ["states:StartExecution"],
+          Resource: started.map(([handler]) => machineOf(handler)!.state.arn),
         }),
         expect.objectContaining({
           Action: ["sqs:SendMessage"],
@@ -678,9 +701,12 @@ describe("a stack without the accounts database", () => {
     );
     expect(run.ofType("aws:scheduler/schedule:Schedule")).toHaveLength(2);
     expect(run.outputs.accountsDbSecretArn).toBeUndefined();
-    // Without a VPC function, no policy needs a `*` resource (key policies name their own key with `*`).
+    // Without a VPC function, no policy needs a `*` resource (key policies name their own key with `*`) but
+    // the state machines' log delivery, whose actions take no resource (infra/state-machines.test.ts).
     for (const policy of allPolicies(run).filter((p) => p.kind !== "key")) {
-      for (const statement of policy.statements) expect(asArray(statement.Resource)).not.toContain("*");
+      for (const statement of policy.statements.filter((s) => s.Sid !== "LogDelivery")) {
+        expect(asArray(statement.Resource)).not.toContain("*");
+      }
     }
   });
 });

@@ -56,6 +56,7 @@ export const JOBS = [
     timeoutSeconds: 900,
     memoryMb: 256,
     scheduleKey: "purgeIdentities",
+    stateMachine: true,
   },
   {
     name: "purge-unconfirmed-accounts",
@@ -73,6 +74,7 @@ export const JOBS = [
     timeoutSeconds: 900,
     memoryMb: 1024,
     scheduleKey: "snapshot",
+    stateMachine: true,
   },
   {
     name: "restore",
