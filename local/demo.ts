@@ -1,8 +1,9 @@
 /**
  * A walk through the user lifecycle on the local stack: real SignUp/ConfirmSignUp through the app client
  * (the local Cognito fires the Post Confirmation trigger at the local Lambda endpoint), the purges, a snapshot, an
- * accidental deletion and its restore, and an erase. Every job runs as its Lambda handler, invoked by name.
- * Emails are masked in everything printed.
+ * accidental deletion and its restore, and an erase. Every job runs as its Lambda handler: the stepped jobs
+ * (the identity purge, the snapshot) through their state machines, as scheduled in AWS; the others invoked
+ * by name. Emails are masked in everything printed.
  */
 import {
   AdminAddUserToGroupCommand,
@@ -52,6 +53,17 @@ export async function runDemo(stack: LocalStack, log: (line: string) => void): P
     ? await createConnection({ ...stack.mysql, timezone: "Z", dateStrings: false })
     : undefined;
 
+  /** Runs a stepped job through its state machine, as its schedule does in AWS: its report, or its error. */
+  const execute = async (name: string) => {
+    const outcome = await stack.startExecution(name).result;
+    show(
+      `${name} (state machine)`,
+      `execution ${outcome.name} ${outcome.status} after ${outcome.steps} step(s)`,
+    );
+    if (outcome.status !== "SUCCEEDED")
+      return { error: `${outcome.error ?? outcome.status}: ${outcome.cause ?? ""}` };
+    return (outcome.output as { report?: unknown }).report as Record<string, unknown>;
+  };
   const invoke = async (name: string, event: unknown = {}) => {
     const outcome = await stack.invoke(name, event);
     if (!outcome.ok) return { error: `${outcome.errorType}: ${outcome.errorMessage}` };
@@ -137,7 +149,7 @@ export async function runDemo(stack: LocalStack, log: (line: string) => void): P
     }
     show("pool", await poolUsers());
     if (db) show("users table", await accountRows());
-    const identities = (await invoke(FUNCTION_NAMES.purgeUnconfirmedIdentities)) as Record<string, unknown>;
+    const identities = (await execute(FUNCTION_NAMES.purgeUnconfirmedIdentities)) as Record<string, unknown>;
     show("purge-unconfirmed-identities", {
       eligible: identities.eligible,
       deleted: identities.deleted,
@@ -164,7 +176,7 @@ export async function runDemo(stack: LocalStack, log: (line: string) => void): P
     await cognito.send(
       new AdminAddUserToGroupCommand({ UserPoolId, Username: "alice", GroupName: "admins" }),
     );
-    const nightly = (await invoke(FUNCTION_NAMES.snapshotAndReconcile)) as Record<string, unknown>;
+    const nightly = (await execute(FUNCTION_NAMES.snapshotAndReconcile)) as Record<string, unknown>;
     show("snapshot-and-reconcile", nightly);
 
     step(

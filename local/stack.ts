@@ -102,6 +102,13 @@ export interface LocalStackOptions {
   }[];
   /** Pause between retries of a failed step locally, in ms (default: the definition's intervals). */
   readonly stepRetryIntervalMs?: number;
+  /**
+   * Functions' time limits other than the catalogue's, in ms (tests: a stepped job's step then has the
+   * limit less the step margin, so a small pool takes several steps).
+   */
+  readonly functionTimeoutsMs?: Readonly<Partial<Record<JobName, number>>>;
+  /** Wraps a function as served (tests: to stop a service between two steps, or hold a step). */
+  readonly wrapFunction?: (name: string, fn: LocalFunction) => LocalFunction;
 }
 
 export interface LocalStackState {
@@ -168,7 +175,10 @@ function lineObservability(log: (line: string) => void): (service: string) => Ob
 }
 
 /** Builds each function's handler on its first invocation, from one container (as a warm Lambda keeps it). */
-function localFunctions(container: Container): Map<string, LocalFunctionDefinition> {
+function localFunctions(
+  container: Container,
+  options: Pick<LocalStackOptions, "functionTimeoutsMs" | "wrapFunction">,
+): Map<string, LocalFunctionDefinition> {
   const lazy = (build: () => LocalFunction): LocalFunction => {
     let built: LocalFunction | undefined;
     return (event, context) => {
@@ -188,10 +198,15 @@ function localFunctions(container: Container): Map<string, LocalFunctionDefiniti
     restore: () => restoreHandler(dependencies.restore(container)),
     erase: () => eraseHandler(dependencies.erase(container)),
   };
+  const wrap = options.wrapFunction ?? ((_: string, fn: LocalFunction) => fn);
   return new Map<string, LocalFunctionDefinition>(
     Object.entries(builders).map(([name, build]) => [
       name,
-      { timeoutMs: jobEntry(name as JobName).timeoutSeconds * 1000, handler: lazy(build) },
+      {
+        timeoutMs:
+          options.functionTimeoutsMs?.[name as JobName] ?? jobEntry(name as JobName).timeoutSeconds * 1000,
+        handler: wrap(name, lazy(build)),
+      },
     ]),
   );
 }
@@ -379,7 +394,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const container = new Container(env, lineObservability(options.handlerLog ?? (() => undefined)));
     cleanups.push(() => container.close());
-    for (const [name, definition] of localFunctions(container)) functions.set(name, definition);
+    for (const [name, definition] of localFunctions(container, options)) functions.set(name, definition);
     for (const extra of options.extraSteppedJobs ?? []) functions.set(extra.job.name, extra.function);
     const stateMachines = localStateMachines({
       region: LOCAL_REGION,

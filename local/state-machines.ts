@@ -40,6 +40,8 @@ export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED";
 
 export interface ExecutionOutcome {
   readonly name: string;
+  /** The execution's input (the job's start options, or `{resumeFrom}`). */
+  readonly input: unknown;
   readonly status: Exclude<ExecutionStatus, "RUNNING">;
   /** The execution's output (the last step's `{state, done, waitSeconds}`) when it succeeded. */
   readonly output?: unknown;
@@ -48,6 +50,24 @@ export interface ExecutionOutcome {
   readonly cause?: string;
   /** How many steps were invoked (retries included). */
   readonly steps: number;
+  /**
+   * The state the last step was invoked with (null for the first): where a failed execution stopped, what
+   * `{"resumeFrom": …}` carries on from. In AWS: the `state` of the last Step's TaskScheduled event.
+   */
+  readonly lastState: unknown;
+}
+
+/** An execution as DescribeExecution tells it, with where it stands. */
+export interface ExecutionDescription {
+  readonly name: string;
+  readonly arn: string;
+  readonly status: ExecutionStatus;
+  readonly input: unknown;
+  readonly steps: number;
+  readonly lastState: unknown;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
 }
 
 export interface LocalExecution {
@@ -92,6 +112,11 @@ export interface LocalStateMachines {
   startExecution(job: string, options?: StartExecutionOptions): LocalExecution;
   /** The executions of `job`'s machine with this status (ListExecutions). */
   listExecutions(job: string, status?: ExecutionStatus): { name: string; status: ExecutionStatus }[];
+  /**
+   * One execution and where it stands (DescribeExecution, with the last step's state from its history).
+   * @throws Error `ExecutionDoesNotExist`.
+   */
+  describeExecution(job: string, name: string): ExecutionDescription;
   /** Aborts every running execution and waits for them to end. */
   stopAll(): Promise<void>;
 }
@@ -106,6 +131,10 @@ class StepFunctionsError extends Error {
 interface Entry {
   status: ExecutionStatus;
   readonly execution: LocalExecution;
+  readonly input: unknown;
+  steps: number;
+  lastState: unknown;
+  outcome?: ExecutionOutcome;
 }
 
 export function localStateMachines(options: LocalStateMachinesOptions): LocalStateMachines {
@@ -143,10 +172,16 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
     const machineArn = localStateMachineArn(options.region, jobName);
     const arn = `arn:aws:states:${options.region}:${LOCAL_ACCOUNT}:execution:${jobName}:${name}`;
     const input = (start.input ?? {}) as Parameters<StateMachine["run"]>[0];
-    let steps = 0;
     // Registered RUNNING before the first state runs, as StartExecution does: the guard must see it.
-    const entry: Entry = { status: "RUNNING", execution: undefined as unknown as LocalExecution };
+    const entry: Entry = {
+      status: "RUNNING",
+      execution: undefined as unknown as LocalExecution,
+      input,
+      steps: 0,
+      lastState: null,
+    };
     executions.set(name, entry);
+    const ended = () => ({ name, input, steps: entry.steps, lastState: entry.lastState });
     const run = found.machine.run(input, {
       context: {
         Execution: { Id: arn, Name: name, Input: input, StartTime: new Date().toISOString() },
@@ -172,8 +207,12 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
             };
           },
           [STATE_NAMES.step]: async (parameters: unknown) => {
-            const { FunctionName, Payload } = parameters as { FunctionName: string; Payload: unknown };
-            steps += 1;
+            const { FunctionName, Payload } = parameters as {
+              FunctionName: string;
+              Payload: { state?: unknown };
+            };
+            entry.steps += 1;
+            entry.lastState = Payload.state ?? null;
             const answer = await invokeLocal(options.lambdaUrl, FunctionName, Payload);
             if (!answer.ok) {
               throw new StepFunctionsError(
@@ -200,24 +239,24 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
     log(`⚙ ${jobName}: execution ${name} started`);
     const result = run.result
       .then(
-        (output): ExecutionOutcome => ({ name, status: "SUCCEEDED", output, steps }),
+        (output): ExecutionOutcome => ({ ...ended(), status: "SUCCEEDED", output }),
         (error: unknown): ExecutionOutcome => {
           if (error instanceof Error && error.name === "ExecutionAbortedError")
-            return { name, status: "ABORTED", steps };
+            return { ...ended(), status: "ABORTED" };
           const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
           return {
-            name,
+            ...ended(),
             status: "FAILED",
             error: cause instanceof Error ? cause.name : "States.Runtime",
             cause: cause instanceof Error ? cause.message : String(cause),
-            steps,
           };
         },
       )
       .then((outcome) => {
         entry.status = outcome.status;
+        entry.outcome = outcome;
         log(
-          `⚙ ${jobName}: execution ${name} ${outcome.status}${outcome.error ? ` (${outcome.error}: ${outcome.cause})` : ""} after ${steps} step(s)`,
+          `⚙ ${jobName}: execution ${name} ${outcome.status}${outcome.error ? ` (${outcome.error}: ${outcome.cause})` : ""} after ${outcome.steps} step(s)`,
         );
         return outcome;
       });
@@ -231,8 +270,25 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
       .filter(([, entry]) => status === undefined || entry.status === status)
       .map(([name, entry]) => ({ name, status: entry.status }));
 
+  const describeExecution = (jobName: string, name: string): ExecutionDescription => {
+    const entry = registry.get(jobName)?.get(name);
+    if (!entry) throw new StepFunctionsError("ExecutionDoesNotExist", `Execution does not exist: ${name}`);
+    const { outcome } = entry;
+    return {
+      name,
+      arn: entry.execution.arn,
+      status: entry.status,
+      input: entry.input,
+      steps: entry.steps,
+      lastState: entry.lastState,
+      ...(outcome?.output === undefined ? {} : { output: outcome.output }),
+      ...(outcome?.error === undefined ? {} : { error: outcome.error, cause: outcome.cause }),
+    };
+  };
+
   return {
     jobs: [...byName.keys()],
+    describeExecution,
     definition: (job) => {
       const found = byName.get(job);
       if (!found) throw new StepFunctionsError("StateMachineDoesNotExist", `No state machine for ${job}`);
