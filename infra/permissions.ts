@@ -317,12 +317,16 @@ export function stateMachinePolicy(functionArn: string): PolicyDocument {
 }
 
 /**
- * The overlap guard's call: list the machine's own executions (its first state). A policy of its own,
- * declared after the machine, since it names the machine's ARN.
+ * The machine's calls of its own executions: the overlap guard lists them (its first state), and a run
+ * that has taken its share of steps starts the execution that continues it (a fresh history). A policy of
+ * its own, declared after the machine, since it names the machine's ARN: this machine, no other.
  */
 export function stateMachineGuardPolicy(stateMachineArn: string): PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [allow("ListOwnExecutions", ["states:ListExecutions"], [stateMachineArn])],
+    Statement: [
+      allow("ListOwnExecutions", ["states:ListExecutions"], [stateMachineArn]),
+      allow("ContinueOwnRuns", ["states:StartExecution"], [stateMachineArn]),
+    ],
   };
 }

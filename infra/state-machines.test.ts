@@ -185,6 +185,12 @@ describe.each(stackNames())("the stepped jobs' state machines, with Pulumi.%s.ya
             Action: ["states:ListExecutions"],
             Resource: [machineOf(name).state.arn],
           },
+          {
+            Sid: "ContinueOwnRuns",
+            Effect: "Allow",
+            Action: ["states:StartExecution"],
+            Resource: [machineOf(name).state.arn],
+          },
         ],
       });
     });
@@ -219,25 +225,25 @@ describe.each(stackNames())("the stepped jobs' state machines, with Pulumi.%s.ya
         return result.overallResult;
       };
 
-      it("may invoke its job's function (and its versions) and list its own executions", async () => {
+      it("may invoke its job's function (and its versions), list its own executions and start one to continue a run", async () => {
         const fn = functionArn(name);
         expect(await decide("lambda:InvokeFunction", fn)).toBe("Allowed");
         expect(await decide("lambda:InvokeFunction", `${fn}:1`)).toBe("Allowed");
         expect(await decide("states:ListExecutions", String(machineOf(name).state.arn))).toBe("Allowed");
+        expect(await decide("states:StartExecution", String(machineOf(name).state.arn))).toBe("Allowed");
       });
 
-      it("may not invoke another function, list another machine, start, stop or redrive executions", async () => {
+      it("may not invoke another function, list or start another machine, stop or redrive executions", async () => {
         const machine = String(machineOf(name).state.arn);
         const others = STEPPED.filter((other) => other.name !== name);
         for (const other of others) {
           expect(await decide("lambda:InvokeFunction", functionArn(other.name))).not.toBe("Allowed");
-          expect(await decide("states:ListExecutions", String(machineOf(other.name).state.arn))).not.toBe(
-            "Allowed",
-          );
+          for (const action of ["states:ListExecutions", "states:StartExecution"]) {
+            expect(await decide(action, String(machineOf(other.name).state.arn))).not.toBe("Allowed");
+          }
         }
         expect(await decide("lambda:InvokeFunction", functionArn("erase"))).not.toBe("Allowed");
         expect(await decide("lambda:InvokeFunction", functionArn("restore"))).not.toBe("Allowed");
-        expect(await decide("states:StartExecution", machine)).not.toBe("Allowed");
         const execution = `${machine.replace(":stateMachine:", ":execution:")}:x`;
         expect(await decide("states:StopExecution", execution)).not.toBe("Allowed");
         expect(await decide("states:RedriveExecution", execution)).not.toBe("Allowed");

@@ -6,6 +6,9 @@ import {
   LAMBDA_INVOKE_RESOURCE,
   LAMBDA_TRANSIENT_ERRORS,
   LIST_EXECUTIONS_RESOURCE,
+  HISTORY_EVENT_LIMIT,
+  MAX_STEPS_PER_EXECUTION,
+  START_EXECUTION_RESOURCE,
   STATE_NAMES,
   stateMachineDefinition,
   type SteppedJob,
@@ -54,10 +57,13 @@ describe("the state machine of a stepped job", () => {
       Parameters: { "StateMachineArn.$": "$$.StateMachine.Id", StatusFilter: "RUNNING" },
       Next: STATE_NAMES.alone,
     });
-    expect(States[STATE_NAMES.alone]).toEqual({
+    expect(States[STATE_NAMES.alone]).toMatchObject({
       Type: "Choice",
-      Choices: [{ Variable: "$.running", NumericGreaterThan: 1, Next: STATE_NAMES.refused }],
-      Default: STATE_NAMES.begin,
+      Choices: [
+        { Variable: "$.guard.running", NumericLessThanEquals: 1, Next: STATE_NAMES.begin },
+        expect.objectContaining({ Next: STATE_NAMES.predecessor }),
+      ],
+      Default: STATE_NAMES.refused,
     });
     expect(States[STATE_NAMES.refused]).toMatchObject({ Type: "Fail", Error: ALREADY_RUNNING_ERROR });
     // Nothing reaches a step except through the guard.
@@ -109,17 +115,62 @@ describe("the state machine of a stepped job", () => {
     expect(retry.every((r) => r.MaxAttempts > 0 && r.MaxAttempts <= 6)).toBe(true);
   });
 
-  it("loops on the step until it says done, through a Wait when it asks for one", () => {
+  it("loops on the step until it says done, through a Wait when it asks for one, counting the steps", () => {
     const { States } = stateMachineDefinition(EXAMPLE, ARN("x"));
     expect(States[STATE_NAMES.done]).toEqual({
       Type: "Choice",
       Choices: [
         { Variable: "$.done", BooleanEquals: true, Next: STATE_NAMES.finished },
+        {
+          Variable: "$.steps",
+          NumericGreaterThanEquals: MAX_STEPS_PER_EXECUTION,
+          Next: STATE_NAMES.handover,
+        },
         { Variable: "$.waitSeconds", NumericGreaterThan: 0, Next: STATE_NAMES.pause },
       ],
       Default: STATE_NAMES.step,
     });
     expect(States[STATE_NAMES.pause]).toMatchObject({ Type: "Wait", Next: STATE_NAMES.step });
     expect(States[STATE_NAMES.finished]).toEqual({ Type: "Succeed" });
+  });
+
+  it("starts a fresh execution from the state before its history could reach Step Functions' 25,000 events", () => {
+    const { States } = stateMachineDefinition(EXAMPLE, ARN("x"));
+    expect(States[STATE_NAMES.handover]).toMatchObject({
+      Type: "Pass",
+      Parameters: { "resumeFrom.$": "$.state", "continues.$": "$$.Execution.Name" },
+      Next: STATE_NAMES.continueAsNew,
+    });
+    expect(States[STATE_NAMES.continueAsNew]).toMatchObject({
+      Type: "Task",
+      Resource: START_EXECUTION_RESOURCE,
+      Parameters: { "StateMachineArn.$": "$$.StateMachine.Id", "Input.$": "States.JsonToString($)" },
+      Catch: [{ ErrorEquals: ["Sfn.ExecutionAlreadyExistsException"], Next: STATE_NAMES.continued }],
+    });
+    // Named after its predecessor: a retried start finds the continuation there, never starts a second.
+    expect(
+      String((States[STATE_NAMES.continueAsNew]!.Parameters as Record<string, string>)["Name.$"]),
+    ).toContain("$$.Execution.Name");
+  });
+
+  it("keeps the worst case of an execution's history under the limit: every retry taken at every step", () => {
+    const { States } = stateMachineDefinition(EXAMPLE, ARN("x"));
+    const retries = (state: string) =>
+      ((States[state]!.Retry as { MaxAttempts: number }[] | undefined) ?? []).reduce(
+        (n, r) => n + r.MaxAttempts,
+        0,
+      );
+    // Events, as Step Functions records them: a Task 5 (Entered, Scheduled, Started, Succeeded, Exited), and
+    // 3 per retry (Failed, Scheduled, Started); a Pass, Choice or Wait 2 (Entered, Exited).
+    const perStep = 5 + 3 * retries(STATE_NAMES.step) + 2 /* Count */ + 2 /* Done? */ + 2; /* Pause */
+    // The guard, waiting up to a minute for a predecessor (13 events a round), and the ends.
+    const guardRound = 5 + 3 * retries(STATE_NAMES.guard) + 2 + 2 + 2 + 2;
+    const ends =
+      1 /* ExecutionStarted */ + 2 /* Begin */ + 2 + 5 + 3 * retries(STATE_NAMES.continueAsNew) + 2 + 1;
+    const worst = MAX_STEPS_PER_EXECUTION * perStep + 60 * guardRound + ends;
+    expect(worst).toBeLessThan(HISTORY_EVENT_LIMIT);
+    expect(HISTORY_EVENT_LIMIT).toBe(25_000);
+    // A 40M-user snapshot takes about 60 steps (README, "Workflows"): far fewer than one execution allows.
+    expect(MAX_STEPS_PER_EXECUTION).toBeGreaterThan(60);
   });
 });

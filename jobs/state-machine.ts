@@ -5,27 +5,37 @@
  *
  * Shape (Amazon States Language, JSONPath):
  *
- *     NoOverlap ─▶ Alone? ──(another execution runs)──▶ AlreadyRunning (Fail: Job.AlreadyRunning)
- *                    │
+ *     NoOverlap ─▶ Alone? ──(another execution runs)──────────────▶ AlreadyRunning (Fail: Job.AlreadyRunning)
+ *       ▲            │  └──(the one it continues still runs)─▶ Predecessor? ─▶ Awaiting? ─▶ AwaitPredecessor ─┐
+ *       └────────────┼────────────────────────────────────────────────────────────────────────────────────┘
  *                    ▼
- *                  Begin ─▶ Step ─▶ Done? ──(done)──▶ Finished (Succeed)
- *                            ▲        │ (waitSeconds > 0) ─▶ Pause ─┐
- *                            └────────┴─────────────────────────────┘
+ *                  Begin ─▶ Step ─▶ Count ─▶ Done? ──(done)──────────▶ Finished (Succeed)
+ *                            ▲                 │ (MAX steps taken) ─▶ Handover ─▶ ContinueAsNew ─▶ Continued
+ *                            │                 │ (waitSeconds > 0) ─▶ Pause ─┐
+ *                            └─────────────────┴─────────────────────────────┘
  *
  * - **NoOverlap** lists the machine's own RUNNING executions (`aws-sdk:sfn:listExecutions` on
  *   `$$.StateMachine.Id`, so the definition needs no ARN of its own). The execution itself is one of them;
  *   a second one means another run of the job is under way, and this execution fails with
  *   `Job.AlreadyRunning` before any step: a second start is refused, never run alongside. Two executions
- *   started at the same instant may both see each other and both be refused: never both run.
- * - **Begin** sets `state: null`: the first step reads the execution's input (the job's start options, or
- *   `{"resumeFrom": <state>}` to carry on a failed run) and makes the initial state.
- * - **Step** invokes the job's function with `{execution, input, state}` (see runtime/stepped.ts) and keeps
- *   `{state, done, waitSeconds, report}` from its answer (`report`: the run's, once done; the execution's
- *   output). Lambda's transient errors are retried with backoff; a step
+ *   started at the same instant may both see each other and both be refused: never both run. The one
+ *   exception is an execution this machine started to continue a run (below): while the execution it
+ *   continues (named in its input's `continues`) is still ending, it waits and looks again.
+ * - **Begin** sets `state: null` and `steps: 0`: the first step reads the execution's input (the job's start
+ *   options, or `{"resumeFrom": <state>}` to carry on a failed run) and makes the initial state.
+ * - **Step** invokes the job's function with `{execution, input, state}` (see runtime/stepped.ts) and
+ *   **Count** keeps `{state, done, waitSeconds, report}` from its answer (`report`: the run's, once done; the
+ *   execution's output), counting the steps. Lambda's transient errors are retried with backoff; a step
  *   that timed out or crashed (`Sandbox.Timedout`, `Lambda.Unknown`, or the Task's own `States.Timeout`)
  *   is run again, twice at most, with the same input, which the step contract makes safe (effects are
  *   idempotent and written before the state that records them). Any other error (the job's own, typed)
  *   fails the execution, which alarms.
+ * - **Continue as new.** An execution's history holds at most 25,000 events, a hard quota ("Avoid reaching
+ *   the history quota", Step Functions developer guide: past it the execution fails). After
+ *   {@link MAX_STEPS_PER_EXECUTION} steps, **Handover** and **ContinueAsNew** start a fresh execution of the
+ *   same machine with `{"resumeFrom": <state>, "continues": <this execution's name>}`, named after this one
+ *   (an MD5 of its name: a retried start finds it there, `ExecutionAlreadyExists`, and never starts a
+ *   second), and this one ends `Continued`, its output naming the new one (`continuedAs`).
  */
 import type { JobEntry } from "./catalogue.js";
 
@@ -36,16 +46,37 @@ export const ALREADY_RUNNING_ERROR = "Job.AlreadyRunning";
 export const STATE_NAMES = {
   guard: "NoOverlap",
   alone: "Alone?",
+  predecessor: "Predecessor?",
+  awaiting: "Awaiting?",
+  awaitPredecessor: "AwaitPredecessor",
   refused: "AlreadyRunning",
   begin: "Begin",
   step: "Step",
+  count: "Count",
   done: "Done?",
   pause: "Pause",
   finished: "Finished",
+  handover: "Handover",
+  continueAsNew: "ContinueAsNew",
+  continued: "Continued",
 } as const;
+
+/** Step Functions' hard quota on an execution's history ("Avoid reaching the history quota"). */
+export const HISTORY_EVENT_LIMIT = 25_000;
+
+/**
+ * Steps one execution takes before it continues as a new one. A step costs 9 events (the Task's 5, Count's
+ * and Done?'s 2 each), 35 when it takes every retry and a Pause: 600 of those, the guard and the ends stay
+ * under {@link HISTORY_EVENT_LIMIT} (jobs/state-machine.test.ts counts it from the definition). A 10M-user
+ * snapshot takes about 16 steps, a 40M one about 60 (README, "Workflows"): a continuation only happens to a
+ * run far longer than any measured.
+ */
+export const MAX_STEPS_PER_EXECUTION = 600;
 
 /** The Task resource of the guard: an AWS SDK integration call of Step Functions' own ListExecutions. */
 export const LIST_EXECUTIONS_RESOURCE = "arn:aws:states:::aws-sdk:sfn:listExecutions";
+/** The Task resource of a continuation: an AWS SDK integration call of Step Functions' StartExecution. */
+export const START_EXECUTION_RESOURCE = "arn:aws:states:::aws-sdk:sfn:startExecution";
 /** The Task resource of a step: the optimised Lambda integration (the answer is under `Payload`). */
 export const LAMBDA_INVOKE_RESOURCE = "arn:aws:states:::lambda:invoke";
 
@@ -90,12 +121,22 @@ export function isSteppedJob(job: JobEntry): job is SteppedJob {
   return job.stateMachine === true;
 }
 
+export interface DefinitionOptions {
+  /** Steps per execution before it continues as a new one (tests). Default {@link MAX_STEPS_PER_EXECUTION}. */
+  readonly maxStepsPerExecution?: number;
+}
+
 /**
  * The definition of `job`'s state machine, its steps run by the function `functionArn` (the unqualified ARN
  * in AWS; any ARN of that function locally).
  */
-export function stateMachineDefinition(job: SteppedJob, functionArn: string): StateMachineDefinition {
+export function stateMachineDefinition(
+  job: SteppedJob,
+  functionArn: string,
+  options: DefinitionOptions = {},
+): StateMachineDefinition {
   const s = STATE_NAMES;
+  const maxSteps = options.maxStepsPerExecution ?? MAX_STEPS_PER_EXECUTION;
   return {
     Comment: `${job.name}: runs the job in durable steps, one run at a time (generated from jobs/catalogue.ts)`,
     StartAt: s.guard,
@@ -104,15 +145,47 @@ export function stateMachineDefinition(job: SteppedJob, functionArn: string): St
         Type: "Task",
         Comment: "This machine's running executions: this one, and any other run of the job",
         Resource: LIST_EXECUTIONS_RESOURCE,
-        Parameters: { "StateMachineArn.$": "$$.StateMachine.Id", StatusFilter: "RUNNING", MaxResults: 2 },
-        ResultSelector: { "running.$": "States.ArrayLength($.Executions)" },
+        Parameters: { "StateMachineArn.$": "$$.StateMachine.Id", StatusFilter: "RUNNING", MaxResults: 3 },
+        ResultSelector: {
+          "running.$": "States.ArrayLength($.Executions)",
+          "names.$": "$.Executions[*].Name",
+        },
+        ResultPath: "$.guard",
         Retry: [{ ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
         Next: s.alone,
       },
       [s.alone]: {
         Type: "Choice",
-        Choices: [{ Variable: "$.running", NumericGreaterThan: 1, Next: s.refused }],
-        Default: s.begin,
+        Choices: [
+          { Variable: "$.guard.running", NumericLessThanEquals: 1, Next: s.begin },
+          {
+            And: [
+              { Variable: "$.continues", IsPresent: true },
+              { Variable: "$.continues", IsString: true },
+              { Variable: "$.guard.running", NumericEquals: 2 },
+            ],
+            Next: s.predecessor,
+          },
+        ],
+        Default: s.refused,
+      },
+      [s.predecessor]: {
+        Type: "Pass",
+        Comment: "Whether the other running execution is the one this continues",
+        Parameters: { "running.$": "States.ArrayContains($.guard.names, $.continues)" },
+        ResultPath: "$.predecessor",
+        Next: s.awaiting,
+      },
+      [s.awaiting]: {
+        Type: "Choice",
+        Choices: [{ Variable: "$.predecessor.running", BooleanEquals: true, Next: s.awaitPredecessor }],
+        Default: s.refused,
+      },
+      [s.awaitPredecessor]: {
+        Type: "Wait",
+        Comment: "The execution this continues is ending (it started this one as its last act)",
+        Seconds: 1,
+        Next: s.guard,
       },
       [s.refused]: {
         Type: "Fail",
@@ -122,7 +195,7 @@ export function stateMachineDefinition(job: SteppedJob, functionArn: string): St
       [s.begin]: {
         Type: "Pass",
         Comment: "The first step makes the initial state from the execution's input",
-        Result: { state: null },
+        Result: { state: null, steps: 0 },
         Next: s.step,
       },
       [s.step]: {
@@ -142,6 +215,7 @@ export function stateMachineDefinition(job: SteppedJob, functionArn: string): St
           "waitSeconds.$": "$.Payload.waitSeconds",
           "report.$": "$.Payload.report",
         },
+        ResultPath: "$.answer",
         TimeoutSeconds: job.timeoutSeconds + TASK_TIMEOUT_GRACE_SECONDS,
         Retry: [
           {
@@ -158,16 +232,60 @@ export function stateMachineDefinition(job: SteppedJob, functionArn: string): St
             BackoffRate: 2,
           },
         ],
+        Next: s.count,
+      },
+      [s.count]: {
+        Type: "Pass",
+        Comment: "The step's answer, and the steps this execution has taken",
+        Parameters: {
+          "state.$": "$.answer.state",
+          "done.$": "$.answer.done",
+          "waitSeconds.$": "$.answer.waitSeconds",
+          "report.$": "$.answer.report",
+          "steps.$": "States.MathAdd($.steps, 1)",
+        },
         Next: s.done,
       },
       [s.done]: {
         Type: "Choice",
         Choices: [
           { Variable: "$.done", BooleanEquals: true, Next: s.finished },
+          { Variable: "$.steps", NumericGreaterThanEquals: maxSteps, Next: s.handover },
           { Variable: "$.waitSeconds", NumericGreaterThan: 0, Next: s.pause },
         ],
         Default: s.step,
       },
+      [s.handover]: {
+        Type: "Pass",
+        Comment: "The input of the execution that carries on: the state, and this execution's name",
+        Parameters: { "resumeFrom.$": "$.state", "continues.$": "$$.Execution.Name" },
+        Next: s.continueAsNew,
+      },
+      [s.continueAsNew]: {
+        Type: "Task",
+        Comment: "A fresh execution (a fresh history) carries on from the state",
+        Resource: START_EXECUTION_RESOURCE,
+        Parameters: {
+          "StateMachineArn.$": "$$.StateMachine.Id",
+          "Name.$": "States.Hash(States.Format('{}+next', $$.Execution.Name), 'MD5')",
+          "Input.$": "States.JsonToString($)",
+        },
+        ResultSelector: { "continuedAs.$": "$.ExecutionArn" },
+        Retry: [
+          {
+            ErrorEquals: ["Sfn.SfnException", "Sfn.ExecutionLimitExceededException"],
+            IntervalSeconds: 2,
+            MaxAttempts: 3,
+            BackoffRate: 2,
+          },
+        ],
+        // Started already (a retried start): the continuation is there.
+        Catch: [
+          { ErrorEquals: ["Sfn.ExecutionAlreadyExistsException"], ResultPath: null, Next: s.continued },
+        ],
+        Next: s.continued,
+      },
+      [s.continued]: { Type: "Succeed" },
       [s.pause]: {
         Type: "Wait",
         Comment: "The step asked to be called again later (e.g. an import job still running)",

@@ -28,7 +28,10 @@ afterEach(async () => {
  * The counting job served on a local Lambda endpoint. Each invocation has 62.5 s on a manual clock and each
  * unit of work takes 1 s: three units per step before the 60 s margin, so `total` needs several steps.
  */
-async function serve(total: number, options: { gate?: Promise<void>; crashAt?: string[] } = {}) {
+async function serve(
+  total: number,
+  options: { gate?: Promise<void>; crashAt?: string[]; maxStepsPerExecution?: number } = {},
+) {
   const clock = new ManualClock();
   const store = new Map<string, number>();
   const crashes = new Set(options.crashAt);
@@ -60,6 +63,10 @@ async function serve(total: number, options: { gate?: Promise<void>; crashAt?: s
     lambdaUrl: endpoint.url,
     jobs: [JOB],
     retryIntervalMs: 0,
+    waitMs: 10,
+    ...(options.maxStepsPerExecution === undefined
+      ? {}
+      : { maxStepsPerExecution: options.maxStepsPerExecution }),
   });
   return { store, machines };
 }
@@ -131,6 +138,48 @@ describe("a stepped job's state machine, run locally", () => {
     expect(() => machines.startExecution("nope")).toThrow(
       expect.objectContaining({ name: "StateMachineDoesNotExist" }),
     );
+  });
+
+  it("continues as a new execution from its state when one has taken its share of steps: nothing lost, nothing doubled", async () => {
+    // Three items per step, two steps per execution: 14 items take two executions and part of a third.
+    const { store, machines } = await serve(14, { maxStepsPerExecution: 2 });
+    const first = await machines.startExecution(JOB.name, { name: "long-run" }).result;
+    expect(first).toMatchObject({ status: "SUCCEEDED", steps: 2 });
+    const next = (first.output as { continuedAs: string }).continuedAs;
+    expect(next).toMatch(/:execution:counting:[0-9a-f]{32}$/);
+    const second = await machines.execution(JOB.name, next.split(":").pop()!).result;
+    expect(second).toMatchObject({
+      status: "SUCCEEDED",
+      input: { resumeFrom: { run: "long-run", next: 6 }, continues: "long-run" },
+    });
+    const third = await machines.execution(
+      JOB.name,
+      (second.output as { continuedAs: string }).continuedAs.split(":").pop()!,
+    ).result;
+    expect(third).toMatchObject({ status: "SUCCEEDED", output: { done: true, state: { next: 14 } } });
+    expect([...store.keys()]).toEqual(Array.from({ length: 14 }, (_, i) => `long-run/${i}`));
+    expect([...store.values()]).toEqual(Array(14).fill(1));
+    // The continuation waited for its predecessor, then ran alone; a start during the run is still refused.
+    expect(machines.listExecutions(JOB.name).map((e) => e.status)).toEqual([
+      "SUCCEEDED",
+      "SUCCEEDED",
+      "SUCCEEDED",
+    ]);
+  });
+
+  it("refuses a start that claims to continue an execution which is not running", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { machines } = await serve(4, { gate });
+    const running = machines.startExecution(JOB.name, { name: "nightly" });
+    for (let i = 0; i < 200 && endpointCalls() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const forged = await machines.startExecution(JOB.name, {
+      name: "forged",
+      input: { resumeFrom: { run: "x", next: 0, total: 4, dryRun: false }, continues: "someone-else" },
+    }).result;
+    expect(forged).toMatchObject({ status: "FAILED", error: ALREADY_RUNNING_ERROR, steps: 0 });
+    open();
+    expect(await running.result).toMatchObject({ status: "SUCCEEDED" });
   });
 });
 

@@ -94,8 +94,10 @@ export interface LocalStateMachinesOptions {
   readonly jobs?: readonly SteppedJob[];
   /** Pause between retries of a failed Task, in ms (default: the definition's own intervals). */
   readonly retryIntervalMs?: number;
-  /** Length of a Wait the job asks for, in ms (default: the seconds it asks for). */
+  /** Length of a Wait the job asks for, or of a continuation's wait for its predecessor, in ms (default: the definition's). */
   readonly waitMs?: number;
+  /** Steps per execution before it continues as a new one (default: the deployed definition's). */
+  readonly maxStepsPerExecution?: number;
   /** One line per execution start and end. */
   readonly log?: (line: string) => void;
 }
@@ -117,6 +119,8 @@ export interface LocalStateMachines {
    * @throws Error `ExecutionDoesNotExist`.
    */
   describeExecution(job: string, name: string): ExecutionDescription;
+  /** An execution started on `job`'s machine (by a caller, or by an execution continuing as new). */
+  execution(job: string, name: string): LocalExecution;
   /** Aborts every running execution and waits for them to end. */
   stopAll(): Promise<void>;
 }
@@ -147,7 +151,13 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
   >();
   for (const job of jobs) {
     if (!isSteppedJob(job)) throw new Error(`${job.name} declares no state machine`);
-    const definition = stateMachineDefinition(job, localFunctionArn(options.region, job.name));
+    const definition = stateMachineDefinition(
+      job,
+      localFunctionArn(options.region, job.name),
+      options.maxStepsPerExecution === undefined
+        ? {}
+        : { maxStepsPerExecution: options.maxStepsPerExecution },
+    );
     // Validated by the interpreter as well (paths and ARNs), as Step Functions validates at creation.
     byName.set(job.name, {
       job,
@@ -206,6 +216,28 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
               })),
             };
           },
+          [STATE_NAMES.continueAsNew]: async (parameters: unknown) => {
+            const { StateMachineArn, Name, Input } = parameters as {
+              StateMachineArn: string;
+              Name: string;
+              Input: string;
+            };
+            const machine = [...byName.keys()].find(
+              (job) => localStateMachineArn(options.region, job) === StateMachineArn,
+            );
+            if (!machine)
+              throw new StepFunctionsError("Sfn.StateMachineDoesNotExistException", StateMachineArn);
+            try {
+              const next = startExecution(machine, { name: Name, input: JSON.parse(Input) as unknown });
+              return { ExecutionArn: next.arn, StartDate: new Date().toISOString() };
+            } catch (error) {
+              // As the AWS SDK integration names a service's errors: `Sfn.<Name>Exception`.
+              if (error instanceof StepFunctionsError && error.name === "ExecutionAlreadyExists") {
+                throw new StepFunctionsError("Sfn.ExecutionAlreadyExistsException", error.message);
+              }
+              throw error;
+            }
+          },
           [STATE_NAMES.step]: async (parameters: unknown) => {
             const { FunctionName, Payload } = parameters as {
               FunctionName: string;
@@ -233,7 +265,12 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
             }),
         ...(options.waitMs === undefined
           ? {}
-          : { waitTimeOverrides: { [STATE_NAMES.pause]: options.waitMs } }),
+          : {
+              waitTimeOverrides: {
+                [STATE_NAMES.pause]: options.waitMs,
+                [STATE_NAMES.awaitPredecessor]: options.waitMs,
+              },
+            }),
       },
     });
     log(`⚙ ${jobName}: execution ${name} started`);
@@ -289,6 +326,11 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
   return {
     jobs: [...byName.keys()],
     describeExecution,
+    execution: (job, name) => {
+      const entry = registry.get(job)?.get(name);
+      if (!entry) throw new StepFunctionsError("ExecutionDoesNotExist", `Execution does not exist: ${name}`);
+      return entry.execution;
+    },
     definition: (job) => {
       const found = byName.get(job);
       if (!found) throw new StepFunctionsError("StateMachineDoesNotExist", `No state machine for ${job}`);

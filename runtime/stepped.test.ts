@@ -78,6 +78,20 @@ describe("a stepped job's Lambda handler", () => {
     expect([...store.keys()]).toEqual(["old/3"]);
   });
 
+  it("carries on from resumeFrom in an execution that continues another (a fresh history)", async () => {
+    const { clock, store, handler } = setup(4);
+    const answer = (await handler(
+      {
+        execution: "c0ffee",
+        input: { resumeFrom: { run: "long", next: 2, total: 4, dryRun: false }, continues: "long" },
+        state: null,
+      },
+      contextWith(clock, 15 * 60_000),
+    )) as Answer;
+    expect(answer).toMatchObject({ done: true, state: { run: "long", next: 4 } });
+    expect([...store.keys()]).toEqual(["long/2", "long/3"]);
+  });
+
   it("runs a retried step again with the same input: nothing lost, nothing doubled", async () => {
     let crashes = 1;
     const { clock, store, handler } = setup(3, {
@@ -99,6 +113,11 @@ describe("a stepped job's Lambda handler", () => {
     [{ execution: "x", state: null, extra: 1 }, "event", "extra"],
     [{ execution: "x", input: { dryRun: true, limit: 3 }, state: null }, "event.input", "limit"],
     [{ execution: "x", input: { resumeFrom: {}, dryRun: true }, state: null }, "event.input", "dryRun"],
+    [
+      { execution: "x", input: { resumeFrom: {}, continues: "a b" }, state: null },
+      "event.input.continues",
+      "execution name",
+    ],
     [{ execution: "a:b", state: null }, "event.execution", "execution name"],
     [{ execution: "x" }, "event.state", "required"],
     [{ execution: "x", state: { run: "x", next: -1, total: 3, dryRun: false } }, "state", "counting state"],

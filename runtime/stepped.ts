@@ -10,7 +10,8 @@
  *   input>, "state": <the state the previous step returned, or null for the first step>}`. Any other field
  *   is refused (`EVENT.INVALID`, naming it). The first step makes the initial state from `input` — the job's
  *   start options (`{}`, `{"dryRun": true}`, the very events EventBridge Scheduler sent the function before),
- *   or `{"resumeFrom": <state>}` to carry on from the last state of a failed execution. Later steps read only
+ *   or `{"resumeFrom": <state>}` to carry on from the last state of a failed execution (with `"continues": <name>`
+ *   when the state machine itself started it to continue a run in a fresh history). Later steps read only
  *   `state`. It answers `{"state", "done", "waitSeconds", "report"}`: the state machine passes `state` to
  *   the next step until `done`, waiting `waitSeconds` first when the job asks for it (0 otherwise); `report`
  *   is the run's report once done (null before), the execution's output. The step's
@@ -91,7 +92,14 @@ const stepEventSchema = z.strictObject({
   state: z.unknown(),
 });
 
-const resumeSchema = z.strictObject({ resumeFrom: z.unknown() });
+/**
+ * `{"resumeFrom": <state>}`, and `continues`: the execution this one carries on, when the state machine
+ * started it to continue a run in a fresh history (jobs/state-machine.ts); only its guard reads it.
+ */
+const resumeSchema = z.strictObject({
+  resumeFrom: z.unknown(),
+  continues: z.optional(z.string().check(z.regex(EXECUTION_NAME, "is not a Step Functions execution name"))),
+});
 
 export interface SteppedHandlerDeps {
   readonly clock: Clock;
