@@ -168,6 +168,15 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
   const registry = new Map<string, Map<string, Entry>>([...byName.keys()].map((name) => [name, new Map()]));
   const log = options.log ?? (() => undefined);
 
+  /** The job whose local machine has this ARN, as the AWS SDK integration finds it (else its error). */
+  const machineOfArn = (stateMachineArn: string): string => {
+    const machine = [...byName.keys()].find(
+      (job) => localStateMachineArn(options.region, job) === stateMachineArn,
+    );
+    if (!machine) throw new StepFunctionsError("Sfn.StateMachineDoesNotExistException", stateMachineArn);
+    return machine;
+  };
+
   const startExecution = (jobName: string, start: StartExecutionOptions = {}): LocalExecution => {
     const found = byName.get(jobName);
     const executions = registry.get(jobName);
@@ -204,11 +213,7 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
               StateMachineArn: string;
               StatusFilter: ExecutionStatus;
             };
-            const machine = [...byName.keys()].find(
-              (job) => localStateMachineArn(options.region, job) === StateMachineArn,
-            );
-            if (!machine)
-              throw new StepFunctionsError("Sfn.StateMachineDoesNotExistException", StateMachineArn);
+            const machine = machineOfArn(StateMachineArn);
             return {
               Executions: listExecutions(machine, StatusFilter).map((e) => ({
                 Name: e.name,
@@ -222,11 +227,7 @@ export function localStateMachines(options: LocalStateMachinesOptions): LocalSta
               Name: string;
               Input: string;
             };
-            const machine = [...byName.keys()].find(
-              (job) => localStateMachineArn(options.region, job) === StateMachineArn,
-            );
-            if (!machine)
-              throw new StepFunctionsError("Sfn.StateMachineDoesNotExistException", StateMachineArn);
+            const machine = machineOfArn(StateMachineArn);
             try {
               const next = startExecution(machine, { name: Name, input: JSON.parse(Input) as unknown });
               return { ExecutionArn: next.arn, StartDate: new Date().toISOString() };
