@@ -1,43 +1,19 @@
 /**
- * Manual invoke: restores users from backups into the same pool or another one, in steps that each fit in
- * one invocation.
+ * Manual invoke: the restore job (jobs/restore), one request per invocation, advancing until the
+ * invocation's end minus a margin. See jobs/restore for the actions.
  *
- * - `{"action":"plan"}` works out what would happen and changes nothing.
- * - `{"action":"start"}` plans, stores the plan (its id is in the answer), and advances the restore until
- *   the invocation is about to end: import jobs by default, or AdminCreateUser with messages suppressed; then
- *   groups, memberships and disabled flags. `restore` is the same as `start` (its older name).
- * - `{"action":"resume","planId":…}` advances a started restore again; `state` says `running` (resume
- *   again) or `finished`.
- * - `{"action":"status","planId":…}` reads where a restore is and changes nothing.
- *
- * The answer is a summary (counts, skipped users with reasons, what is missing); the log gets counts only
- * (usernames can be emails), and the full plan never goes into either.
+ * The answer is the job's summary; the log gets counts only (usernames can be emails), and the full plan
+ * never goes into either.
  */
-import * as z from "zod/mini";
-import "../core/validation.js";
-import { RESTORE_PLAN_ID } from "../core/backup/restore-state.js";
-import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
-import { errorCode, LifecycleError } from "../core/errors.js";
-import type { BackupReader } from "../core/ports/backup-store.js";
-import type { RestoreStateStore } from "../core/ports/restore-state-store.js";
-import type { Clock, Sleeper } from "../core/ports/clock.js";
-import type { UserDirectory } from "../core/ports/user-directory.js";
-import type { UserImportService } from "../core/ports/user-import.js";
+import { errorCode } from "../core/errors.js";
 import {
-  advanceRestore,
-  findUnfinishedRestore,
-  type LoadedRestore,
-  loadRestore,
-  plannedDisabled,
-  plannedMemberships,
-  planRestore,
-  type RestoreReport,
-  type RestoreSource,
-  type RestoreStatus,
-  type RestoreStrategy,
-  restoreStatus,
-  startRestore,
-} from "../core/use-cases/restore-users.js";
+  loggableRestoreSummary,
+  restoreFailed,
+  type RestoreJobDeps,
+  type RestoreSummary,
+  restoreInputSchema,
+  runRestore,
+} from "../jobs/restore/index.js";
 import { parseEvent } from "../runtime/event.js";
 import { type InvocationContext, invocationDeadline, runJob } from "../runtime/invocation.js";
 import type { Observability } from "../runtime/observability.js";
@@ -47,248 +23,39 @@ import { erasureLedger } from "../runtime/wiring/erasures.js";
 import { restoreStateStore } from "../runtime/wiring/restores.js";
 import { userDirectory, userImporter } from "../runtime/wiring/cognito.js";
 
-const nonEmpty = z.string().check(z.minLength(1));
-const planFields = {
-  source: z._default(
-    z.union([z.enum(["latest", "user-backups"]), z.strictObject({ snapshotId: nonEmpty })]),
-    "latest",
-  ),
-  strategy: z._default(z.enum(["import-job", "admin-create"]), "import-job"),
-  usernames: z.optional(z.array(nonEmpty).check(z.minLength(1))),
-  /** Another pool to restore into; the stack's own pool when absent. */
-  targetUserPoolId: z.optional(
-    z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/, "must be a user pool id like eu-west-1_AbC123xyz")),
-  ),
-};
-const planId = z
-  .string()
-  .check(z.regex(RESTORE_PLAN_ID, "must be a restore plan id like restore-2026-06-10T12-00-00-000Z"));
-
-/** Events without `action` plan. Each action takes its own fields only: a stray field is refused. */
-export const restoreEventSchema = z.pipe(
-  z.transform((event: unknown) =>
-    typeof event === "object" && event !== null && !Array.isArray(event) && !("action" in event)
-      ? { ...event, action: "plan" }
-      : event,
-  ),
-  z.discriminatedUnion("action", [
-    z.strictObject({ action: z.literal("plan"), ...planFields }),
-    z.strictObject({ action: z.literal("start"), ...planFields }),
-    z.strictObject({ action: z.literal("restore"), ...planFields }),
-    z.strictObject({ action: z.literal("resume"), planId }),
-    z.strictObject({ action: z.literal("status"), planId }),
-  ]),
-);
-
-export type RestoreEvent = z.infer<typeof restoreEventSchema>;
-type PlanFields = Extract<RestoreEvent, { action: "plan" }>;
-
-export interface RestoreTarget {
-  readonly directory: UserDirectory;
-  /** Needed by the `import-job` strategy only. */
-  readonly importer?: UserImportService;
-}
-
-export interface RestoreHandlerDeps {
-  /** Read only: a restore never writes or erases a backup. */
-  readonly backups: BackupReader;
-  /** Where the restore keeps its plan and progress between invocations. */
-  readonly restores: RestoreStateStore;
-  /** The erasure ledger: erased people are never planned or restored, even by a restore that was running. */
-  readonly erasures: ErasureLedger;
-  /** The directory and import service of a pool (the stack's own when `userPoolId` is undefined). */
-  readonly target: (userPoolId: string | undefined, strategy: RestoreStrategy) => RestoreTarget;
-  readonly clock: Clock;
-  readonly sleeper: Sleeper;
+export interface RestoreHandlerDeps extends RestoreJobDeps {
   readonly observability: Observability;
 }
 
-/** How long a run without a Lambda context (the CLI, tests) may advance before it answers. */
+/** How long a run without a Lambda context (tests) may advance before it answers. */
 export const RESTORE_FALLBACK_MS = 10 * 60_000;
 
-export interface RestoreSummary {
-  readonly action: RestoreEvent["action"];
-  readonly planId: string;
-  /** `planned` (plan: nothing stored), `running` (resume again) or `finished`. */
-  readonly state: "planned" | RestoreStatus["state"];
-  /** Chunks (import files or AdminCreateUser slices) done, and users finalized, so far. */
-  readonly progress?: RestoreStatus["progress"];
-  readonly targetUserPoolId?: string;
-  readonly strategy: string;
-  readonly source: RestoreReport["plan"]["source"];
-  readonly planned: number;
-  readonly existing: number;
-  readonly skipped: readonly { username: string; reason: string }[];
-  readonly notFound: readonly string[];
-  readonly malformedBackups: readonly string[];
-  /** Users created or imported so far. */
-  readonly created?: number;
-  readonly restored?: number;
-  readonly missing?: readonly string[];
-  readonly groupsCreated?: number;
-  readonly membershipsAdded?: number;
-  readonly disabled?: number;
-  /** Memberships and disabled flags the backups hold for the planned users, and how many are in place. */
-  readonly memberships?: { readonly planned: number; readonly inPlace: number };
-  readonly disabledFlags?: { readonly planned: number; readonly inPlace: number };
-  readonly failed?: number;
-  readonly failureCodes?: Readonly<Record<string, number>>;
-  readonly complete: boolean;
-}
-
 export function restoreHandler(deps: RestoreHandlerDeps) {
+  const { log } = deps.observability;
   return (event: unknown, context?: InvocationContext): Promise<RestoreSummary> =>
     runJob(
       deps.observability,
       "Restore",
       context,
-      async () => {
-        const request = parseEvent(restoreEventSchema, event, "event");
-        const common = {
-          backups: deps.backups,
-          restores: deps.restores,
-          erasures: deps.erasures,
-          clock: deps.clock,
-          sleeper: deps.sleeper,
-        };
-        if (request.action === "status") {
-          return summarize(request.action, restoreStatus(await loadRestore(deps.restores, request.planId)));
-        }
+      () => {
+        const request = parseEvent(restoreInputSchema, event, "event");
         // Taken before any work, so the whole invocation counts against it.
         const deadline = invocationDeadline(deps.clock, context, RESTORE_FALLBACK_MS);
-        if (request.action === "resume") {
-          const loaded = await loadRestore(deps.restores, request.planId);
-          const { targetUserPoolId, plan } = loaded.stored;
-          const target = deps.target(targetUserPoolId, plan.strategy);
-          try {
-            return summarize(
-              request.action,
-              await advanceRestore({ ...target, ...common }, loaded, { deadline }),
-            );
-          } catch (error) {
-            deps.observability.log.error("Restore stopped: resume it by its plan id", {
-              planId: request.planId,
-              errorCode: errorCode(error),
-            });
-            throw error;
-          }
-        }
-        const target = deps.target(request.targetUserPoolId, request.strategy);
-        const options = {
-          source: toSource(request.source),
-          strategy: request.strategy,
-          ...(request.usernames ? { usernames: request.usernames } : {}),
-        };
-        if (request.action === "plan") {
-          const plan = await planRestore({ ...target, ...common }, options);
-          return summarize(request.action, { plan, complete: false });
-        }
-        const scope = {
-          ...options,
-          ...(request.targetUserPoolId === undefined ? {} : { targetUserPoolId: request.targetUserPoolId }),
-        };
-        // The same request made again after an interruption must carry the unfinished restore on: a new plan
-        // would take the users it brought back as already there and leave their groups and flags undone.
-        const unfinished = await findUnfinishedRestore(deps.restores, scope);
-        if (unfinished) {
-          const planId = unfinished.stored.plan.planId;
-          throw new LifecycleError(
-            "RESTORE.UNFINISHED",
-            `Restore ${planId} of the same request is unfinished: resume it ({"action":"resume","planId":"${planId}"})`,
-            { details: { planId } },
-          );
-        }
-        let planId: string | undefined;
-        const onPlanStored = (id: string) => {
-          planId = id;
+        return runRestore(deps, request, {
+          deadline,
           // The plan id is not personal data: it goes to the log the moment the plan is stored.
-          deps.observability.log.info("Restore plan stored", { planId: id });
-        };
-        try {
-          const started: LoadedRestore = await startRestore({ ...target, ...common, onPlanStored }, scope);
-          return summarize(
-            request.action,
-            await advanceRestore({ ...target, ...common }, started, { deadline }),
-          );
-        } catch (error) {
-          if (planId !== undefined) {
-            deps.observability.log.error("Restore stopped: resume it by its plan id", {
-              planId,
-              errorCode: errorCode(error),
-            });
-          }
-          throw error;
-        }
+          onPlanStored: (planId) => log.info("Restore plan stored", { planId }),
+          onStopped: (planId, error) =>
+            log.error("Restore stopped: resume it by its plan id", { planId, errorCode: errorCode(error) }),
+        });
       },
-      // A restore that ended short of complete fails the invocation (the alarm fires); one still running does
-      // not, and neither does a status read.
-      (summary) => summary.action !== "status" && summary.state === "finished" && !summary.complete,
-      // Usernames can be emails: the log gets counts only (users left out, by reason code).
-      (summary) => ({
-        ...summary,
-        skipped: summary.skipped.length,
-        skippedByReason: countBy(summary.skipped.map((entry) => entry.reason)),
-        notFound: summary.notFound.length,
-        missing: summary.missing?.length,
-      }),
+      // A restore that ended short of complete fails the invocation (the alarm fires).
+      restoreFailed,
+      loggableRestoreSummary,
     );
 }
 
-function toSource(source: PlanFields["source"]): RestoreSource {
-  return typeof source === "string" ? { kind: source } : { kind: "snapshot", snapshotId: source.snapshotId };
-}
-
-function summarize(action: RestoreEvent["action"], report: RestoreReport | RestoreStatus): RestoreSummary {
-  const { plan, execution, finalization } = report;
-  const status = "state" in report ? report : undefined;
-  return {
-    action,
-    planId: plan.planId,
-    state: status?.state ?? "planned",
-    ...(status ? { progress: status.progress } : {}),
-    ...(status?.targetUserPoolId === undefined ? {} : { targetUserPoolId: status.targetUserPoolId }),
-    strategy: plan.strategy,
-    source: plan.source,
-    planned: plan.users.length,
-    existing: plan.existing.length,
-    skipped: plan.skipped.map(({ username, reason }) => ({ username, reason })),
-    notFound: plan.notFound,
-    malformedBackups: plan.malformedBackups,
-    ...(execution && !finalization ? { created: execution.created } : {}),
-    ...(finalization
-      ? {
-          created: execution?.created ?? 0,
-          restored: finalization.restored,
-          missing: finalization.missing,
-          groupsCreated: finalization.groupsCreated,
-          membershipsAdded: finalization.membershipsAdded,
-          disabled: finalization.disabled,
-          memberships: { planned: plannedMemberships(plan), inPlace: finalization.membershipsInPlace },
-          disabledFlags: { planned: plannedDisabled(plan), inPlace: finalization.disabledInPlace },
-          failed: finalization.failed + (execution?.failed ?? 0),
-          failureCodes: mergeCounts(execution?.failureCodes ?? {}, finalization.failureCodes),
-        }
-      : {}),
-    complete: report.complete,
-  };
-}
-
-function countBy(values: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
-  return counts;
-}
-
-function mergeCounts(
-  a: Readonly<Record<string, number>>,
-  b: Readonly<Record<string, number>>,
-): Record<string, number> {
-  const merged: Record<string, number> = { ...a };
-  for (const [code, count] of Object.entries(b)) merged[code] = (merged[code] ?? 0) + count;
-  return merged;
-}
-
-/** What the function needs, built from the environment (see `wiring/`). */
+/** What the function needs, built from the environment (see `runtime/wiring/`). */
 export function restoreDependencies(container: Container): RestoreHandlerDeps {
   return {
     backups: backupReader(container),
