@@ -46,9 +46,22 @@ export class InMemoryAccountStore implements AccountStore, ApplicationAccounts {
     return this.rows.size;
   }
 
-  async countExpiredUnconfirmed(cutoff: Date): Promise<number> {
+  async countExpiredUnconfirmed(cutoff: Date, since?: Date): Promise<number> {
     this.outage.check();
-    return this.expired(cutoff).length;
+    const expired = this.expired(cutoff);
+    if (since === undefined) return expired.length;
+    return expired.filter((row) => (row.confirmationSentAt as Date).getTime() >= since.getTime()).length;
+  }
+
+  async newestUnconfirmedSentAt(notAfter: Date): Promise<Date | undefined> {
+    this.outage.check();
+    let newest: Date | undefined;
+    for (const row of this.rows.values()) {
+      const sent = row.confirmationSentAt;
+      if (row.confirmedAt !== null || sent === null || sent.getTime() > notAfter.getTime()) continue;
+      if (newest === undefined || sent.getTime() > newest.getTime()) newest = sent;
+    }
+    return newest === undefined ? undefined : new Date(newest.getTime());
   }
 
   /** Called after each delete statement, with the stretch of keys it was given (if any). */

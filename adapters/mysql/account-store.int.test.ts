@@ -352,6 +352,44 @@ describe("MysqlAccountStore on MariaDB", () => {
     }
   });
 
+  it("finds the newest unconfirmed sign-up and counts the recent expired rows through the purge index (EXPLAIN)", async () => {
+    const fixture = await aMigratedTable();
+    try {
+      const qualified = `${fixture.table.database}.${fixture.table.name}`;
+      const rows = Array.from({ length: 3_000 }, (_, index) =>
+        index % 100 === 0
+          ? [`unconfirmed-${index}@example.com`, null, minutes(-index)]
+          : [`confirmed-${index}@example.com`, minutes(-1), minutes(-index + 60)],
+      );
+      rows.push(["future@example.com", null, minutes(100_000)]);
+      await admin.query("INSERT INTO ?? (email, confirmed_at, confirmation_sent_at) VALUES ?", [
+        qualified,
+        rows,
+      ]);
+      await admin.query("ANALYZE TABLE ??", [qualified]);
+
+      // The confirmed rows' later dates and the row dated in the future are not the newest sign-up.
+      expect(await fixture.store.newestUnconfirmedSentAt(minutes(30))).toEqual(minutes(0));
+      const newest = fixture.statements.at(-1) as Statement;
+      expect(await fixture.store.newestUnconfirmedSentAt(minutes(-150))).toEqual(minutes(-200));
+      expect(await fixture.store.countExpiredUnconfirmed(cutoff, minutes(-1000))).toBe(10);
+      const recent = fixture.statements.at(-1) as Statement;
+
+      const onFixtureDatabase = aPool(fixture.table.database).promise();
+      const explain = async ({ sql, params }: Statement) =>
+        (await onFixtureDatabase.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params))[0];
+      // Through the purge index alone, never the table's rows.
+      const [newestPlan] = await explain(newest);
+      expect(newestPlan?.Extra).toMatch(/Select tables optimized away|Using index/);
+      expect([null, PURGE_INDEX_NAME]).toContain(newestPlan?.key ?? null);
+      expect(await explain(recent)).toEqual([
+        expect.objectContaining({ type: "range", key: PURGE_INDEX_NAME, Extra: "Using where; Using index" }),
+      ]);
+    } finally {
+      await fixture.close?.();
+    }
+  });
+
   it("walks a stretch of keys through the primary key, in key order, and finds the key bounds (EXPLAIN)", async () => {
     const fixture = await aMigratedTable();
     try {

@@ -1,4 +1,4 @@
-import { and, asc, count, gte, isNull, lt, max, min, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, gte, isNull, lt, lte, max, min, type SQL, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import { ValidationError } from "../../core/errors.js";
 import type { AccountKeyBounds, AccountKeyRange, AccountStore } from "../../core/ports/account-store.js";
@@ -64,8 +64,27 @@ export class MysqlAccountStore implements AccountStore {
     return this.count();
   }
 
-  async countExpiredUnconfirmed(cutoff: Date): Promise<number> {
-    return this.count(this.expired(cutoff));
+  async countExpiredUnconfirmed(cutoff: Date, since?: Date): Promise<number> {
+    if (since === undefined) return this.count(this.expired(cutoff));
+    checkDate(since, "since");
+    return this.count(and(this.expired(cutoff), gte(this.table.confirmationSentAt, since)));
+  }
+
+  /**
+   * `SELECT MAX(confirmation_sent_at) FROM t WHERE confirmed_at IS NULL AND confirmation_sent_at <= ?`: the
+   * last entry of the purge index's range, one read.
+   */
+  async newestUnconfirmedSentAt(notAfter: Date): Promise<Date | undefined> {
+    checkDate(notAfter, "notAfter");
+    const table = this.table;
+    const [row] = await runAccountsStatement(() =>
+      this.db
+        .select({ newest: max(table.confirmationSentAt) })
+        .from(table)
+        .where(and(isNull(table.confirmedAt), lte(table.confirmationSentAt, notAfter))),
+    );
+    // MAX of the column comes back through its UTC mapping as a Date, or NULL when no row matches.
+    return row?.newest == null ? undefined : new Date(row.newest);
   }
 
   /**
@@ -139,6 +158,12 @@ function expiredIn(
   }
   // `lt` on the column binds the cutoff through the column's UTC mapping, not mysql2's own date formatting.
   return sql`(${isNull(table.confirmedAt)} and ${lt(table.confirmationSentAt, cutoff)})`;
+}
+
+function checkDate(value: Date, field: string): void {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new ValidationError("PURGE.INVALID_INPUT", field, "must be a valid date");
+  }
 }
 
 function checkLimit(limit: number): void {

@@ -346,8 +346,12 @@ class TimedAccountStore implements AccountStore {
     return this.time("countAll", () => this.inner.countAll());
   }
 
-  countExpiredUnconfirmed(cutoff: Date): Promise<number> {
-    return this.time("countExpiredUnconfirmed", () => this.inner.countExpiredUnconfirmed(cutoff));
+  countExpiredUnconfirmed(cutoff: Date, since?: Date): Promise<number> {
+    return this.time("countExpiredUnconfirmed", () => this.inner.countExpiredUnconfirmed(cutoff, since));
+  }
+
+  newestUnconfirmedSentAt(notAfter: Date): Promise<Date | undefined> {
+    return this.time("newestUnconfirmedSentAt", () => this.inner.newestUnconfirmedSentAt(notAfter));
   }
 
   keyBounds(): Promise<AccountKeyBounds | undefined> {

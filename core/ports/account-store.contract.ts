@@ -56,6 +56,27 @@ export function describeAccountStoreContract(
         expect(await store.countExpiredUnconfirmed(cutoff)).toBe(3);
       }));
 
+    it("counts the expired unconfirmed rows sent since an instant (at or after it)", () =>
+      withFixture(async ({ store, insert }) => {
+        await insert(rows);
+        expect(await store.countExpiredUnconfirmed(cutoff, minutesBefore(30))).toBe(2);
+        expect(await store.countExpiredUnconfirmed(cutoff, minutesBefore(1))).toBe(1);
+        expect(await store.countExpiredUnconfirmed(cutoff, cutoff)).toBe(0);
+        expect(await store.countExpiredUnconfirmed(cutoff, minutesBefore(1000))).toBe(3);
+      }));
+
+    it("tells when the newest confirmation of the unconfirmed rows was sent, leaving out those after `notAfter`", () =>
+      withFixture(async ({ store, insert }) => {
+        expect(await store.newestUnconfirmedSentAt(minutesAfter(60))).toBeUndefined();
+        await insert(rows);
+        // The confirmed row (sent 90 minutes before) and the one never sent are not sign-ups waiting.
+        expect(await store.newestUnconfirmedSentAt(minutesAfter(60))).toEqual(minutesAfter(5));
+        expect(await store.newestUnconfirmedSentAt(minutesAfter(5))).toEqual(minutesAfter(5));
+        expect(await store.newestUnconfirmedSentAt(minutesAfter(4))).toEqual(cutoff);
+        expect(await store.newestUnconfirmedSentAt(minutesBefore(45))).toEqual(minutesBefore(60));
+        expect(await store.newestUnconfirmedSentAt(minutesBefore(61))).toBeUndefined();
+      }));
+
     it("deletes at most `limit` rows, oldest first, and only expired unconfirmed ones", () =>
       withFixture(async ({ store, insert, remainingEmails }) => {
         await insert(rows);

@@ -6,8 +6,18 @@ export interface AccountStore {
   /** Number of rows in the table (for the share-of-table safety rule). */
   countAll(): Promise<number>;
 
-  /** Number of rows never confirmed whose confirmation was sent strictly before `cutoff`. */
-  countExpiredUnconfirmed(cutoff: Date): Promise<number>;
+  /**
+   * Number of rows never confirmed whose confirmation was sent strictly before `cutoff` and, given `since`, at
+   * or after it (the purge's refusal rule counts the recent ones).
+   */
+  countExpiredUnconfirmed(cutoff: Date, since?: Date): Promise<number>;
+
+  /**
+   * When the newest confirmation among rows never confirmed was sent, counting only those sent at or before
+   * `notAfter` (a row dated in the future is not the newest sign-up); `undefined` when there is none. One read
+   * of the end of the purge index.
+   */
+  newestUnconfirmedSentAt(notAfter: Date): Promise<Date | undefined>;
 
   /**
    * The emails of the first `limit` rows {@link deleteExpiredUnconfirmed} would delete without `keys`: never

@@ -8,16 +8,15 @@ import {
   type IdentityListingTally,
   MAX_IDENTITY_DELETIONS_PER_RUN,
   planPurge,
-  provenAgeWindowMs,
 } from "./identity-plan.js";
 import {
   DEFAULT_PURGE_POLICY,
   type PurgeCandidate,
   type PurgePolicy,
   purgeCutoff,
-  refusalThreshold,
   timestampOf,
 } from "./purge-policy.js";
+import { provenAgeWindowMs, refusalThreshold } from "./refusal.js";
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -209,7 +208,10 @@ describe("the identity purge's refusal rule (fast-check)", () => {
         const plan = planPurge({ candidates, poolSize: candidates.length + extraPool, policy, now });
         const cutoff = purgeCutoff(now, policy.minAgeMs).getTime();
         const list = distinct(candidates);
-        const stamps = list.map(timestampOf).filter((t): t is number => t !== undefined);
+        // The newest sign-up dated no later than the run's clock.
+        const stamps = list
+          .map(timestampOf)
+          .filter((t): t is number => t !== undefined && t <= now.getTime());
         const newest = stamps.length ? Math.max(...stamps) : 0;
         const window = provenAgeWindowMs(policy.minAgeMs);
         const eligibleSince = (from: number) =>

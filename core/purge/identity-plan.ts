@@ -5,22 +5,13 @@
  * counters, and a small histogram of the recent eligible users; never the whole listing. The tally is JSON,
  * so a listing can stop between two pages and go on in another invocation.
  *
- * **The refusal rule.** Cognito dates each user's creation with its own clock. A user created more than
- * `max(minAge, 24 h)` before the newest sign-up of the pool is therefore past its minimum age, and past the
- * 24-hour life of its confirmation code, whatever this run's clock says: such users (the backlog) are
- * purged, `maxDeletionsPerRun` per run, however many there are. The other eligible users are eligible only
- * by this run's clock and `minAge`; when they exceed `maxShareOfPool` of the pool — a clock running ahead,
- * a `minAge` set too short — the run refuses and deletes nothing.
- *
- * Why not the share of the whole eligible set, as before: with a cap below the daily inflow of
- * never-confirmed sign-ups, the backlog grows past any share and every later run refused, forever. The
- * users a wrong clock or `minAge` puts at risk are the recent ones, and those are still bounded by the share
- * exactly as before: a run never deletes more of them than the old rule allowed. The limit of the rule: a
- * pool where nobody has signed up for a long time looks the same as a clock running ahead (the newest
- * sign-up is old either way); there the share of the pool still bounds what a wrong clock can delete.
+ * **The refusal rule** is both purges' ({@link shareOfPoolRefusal}, see `refusal.ts`): the backlog past its
+ * minimum age by Cognito's own creation dates — created more than `max(minAge, 24 h)` before the newest
+ * sign-up — is purged, `maxDeletionsPerRun` per run, however many there are; only the users eligible by this
+ * run's clock and `minAge` alone are held to `maxShareOfPool` of the pool. Those are counted here, while
+ * listing, in a histogram of the window before the newest sign-up seen so far.
  */
 import { ValidationError } from "../errors.js";
-import { formatDuration } from "./duration.js";
 import { type OldestEntry, OldestHeap, type OldestHeapLimits } from "./oldest-heap.js";
 import {
   checkEligibility,
@@ -29,16 +20,10 @@ import {
   type PurgeCandidate,
   type PurgePlan,
   type PurgePolicy,
-  type PurgeRefusal,
   purgeCutoff,
-  refusalThreshold,
   timestampOf,
 } from "./purge-policy.js";
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** A sign-up confirmation code is valid for 24 hours (see `DEFAULT_PURGE_POLICY`). */
-export const CONFIRMATION_CODE_LIFE_MS = DAY_MS;
+import { IDENTITY_POPULATION, provenAgeWindowMs, shareOfPoolRefusal } from "./refusal.js";
 
 /**
  * The most deletions one identity purge may plan. Its plan travels in the step's state (Step Functions
@@ -52,14 +37,6 @@ export const IDENTITY_PLAN_MAX_BYTES = 160 * 1024;
 
 /** The recent window is counted in this many buckets: to within 1/48 of it, on the side of refusing. */
 const RECENT_BUCKETS = 48;
-
-/**
- * How long before the newest sign-up a user must have been created to be past its minimum age (and its
- * confirmation code's life) by Cognito's own timestamps: `max(minAge, 24 h)`.
- */
-export function provenAgeWindowMs(minAgeMs: number): number {
-  return Math.max(minAgeMs, CONFIRMATION_CODE_LIFE_MS);
-}
 
 /**
  * Refuses a cap the identity purge cannot carry in its state.
@@ -87,7 +64,7 @@ export interface IdentityListingTally {
    * for a user listed disabled.
    */
   readonly oldest: readonly OldestEntry[];
-  /** The newest sign-up seen (ms), Cognito's clock. */
+  /** The newest sign-up seen (ms, Cognito's clock) dated no later than the run's clock. */
   readonly newest?: number;
   /** Eligible users created within the proven-age window of `newest`: `[bucket, count]`. */
   readonly recent: readonly (readonly [number, number])[];
@@ -111,6 +88,8 @@ export class IdentityPlanBuilder {
   private readonly recent: Map<number, number>;
   private readonly windowMs: number;
   private readonly bucketMs: number;
+  /** The run's clock: sign-ups dated after it are not taken as the newest. */
+  private readonly nowMs: number;
 
   constructor(
     readonly cutoff: Date,
@@ -129,6 +108,7 @@ export class IdentityPlanBuilder {
     this.recent = new Map(tally.recent.map(([bucket, count]) => [bucket, count]));
     this.windowMs = provenAgeWindowMs(policy.minAgeMs);
     this.bucketMs = Math.ceil(this.windowMs / RECENT_BUCKETS);
+    this.nowMs = cutoff.getTime() + policy.minAgeMs;
   }
 
   /** How many users the heap holds now (never more than the cap). */
@@ -140,7 +120,9 @@ export class IdentityPlanBuilder {
   add(candidate: PurgeCandidate): void {
     this.candidates += 1;
     const at = timestampOf(candidate);
-    if (at !== undefined && (this.newest === undefined || at > this.newest)) this.advanceNewest(at);
+    if (at !== undefined && at <= this.nowMs && (this.newest === undefined || at > this.newest)) {
+      this.advanceNewest(at);
+    }
     const verdict = checkEligibility(candidate, this.cutoff);
     if (!verdict.eligible) {
       this.skipped[verdict.reason] = (this.skipped[verdict.reason] ?? 0) + 1;
@@ -190,10 +172,11 @@ export class IdentityPlanBuilder {
       poolSize: pool,
       eligibleByClockOnly: clockOnly,
     };
-    const refused = identityPurgeRefusal({
+    const refused = shareOfPoolRefusal({
       eligibleByClockOnly: clockOnly,
       poolSize: pool,
       policy: this.policy,
+      population: IDENTITY_POPULATION,
     });
     if (refused) return Object.freeze({ ...base, toDelete: Object.freeze([]), deferred: 0, refused });
     const chosen = this.heap.sorted();
@@ -223,38 +206,13 @@ export class IdentityPlanBuilder {
 }
 
 /**
- * The identity purge's refusal: more users eligible by this run's clock alone than `maxShareOfPool` of the
- * pool allows ({@link refusalThreshold}). The backlog past its minimum age by Cognito's own timestamps is
- * never counted. Undefined when the run may go on.
- */
-export function identityPurgeRefusal(input: {
-  eligibleByClockOnly: number;
-  poolSize: number;
-  policy: PurgePolicy;
-}): PurgeRefusal | undefined {
-  const { eligibleByClockOnly: recent, poolSize, policy } = input;
-  const threshold = refusalThreshold(poolSize, policy.maxShareOfPool);
-  if (recent <= threshold) return undefined;
-  const percent = (n: number) => `${Number((n * 100).toFixed(2))}%`;
-  return Object.freeze({
-    reason: "SHARE_OF_POOL_EXCEEDED",
-    message:
-      `Refused: ${recent} of ${poolSize} users in the pool (${percent(recent / poolSize)}) are eligible by this ` +
-      `run's clock and purge.minAge (${formatDuration(policy.minAgeMs)}) alone, created less than ` +
-      `${formatDuration(provenAgeWindowMs(policy.minAgeMs))} before the newest sign-up; purge.maxShareOfPool ` +
-      `allows ${percent(policy.maxShareOfPool)} (at most ${threshold}). Nothing was deleted. Check the clock ` +
-      "and purge.minAge; if this many recent sign-ups are expected to go, raise purge.maxShareOfPool.",
-  });
-}
-
-/**
  * Plans one purge of the identities in a pool from a whole listing (what the steps do page by page).
  *
  * - Candidates are checked with `checkEligibility` against `purgeCutoff(now, policy.minAgeMs)`; a
  *   repeated id is counted once.
  * - Eligible ids are ordered oldest first (ties by id, so a run is reproducible); the first
  *   `maxDeletionsPerRun` go to `toDelete`, the rest are `deferred`.
- * - Refused by {@link identityPurgeRefusal}: nothing to delete, and the message gives the numbers and the
+ * - Refused by {@link shareOfPoolRefusal}: nothing to delete, and the message gives the numbers and the
  *   config keys to check.
  *
  * @throws ValidationError `PURGE.INVALID_INPUT` for an invalid `now`, a negative or fractional `poolSize`,

@@ -9,23 +9,29 @@ export {
   type PurgeCandidate,
   type PurgePlan,
   type PurgePolicy,
-  type PurgeRefusal,
   parsePurgePolicy,
   planAccountPurge,
   purgeCutoff,
-  refusalThreshold,
 } from "./purge-policy.js";
 export {
+  ACCOUNT_POPULATION,
   CONFIRMATION_CODE_LIFE_MS,
+  clockOnlySince,
+  IDENTITY_POPULATION,
+  provenAgeWindowMs,
+  type PurgePopulation,
+  type PurgeRefusal,
+  refusalThreshold,
+  shareOfPoolRefusal,
+} from "./refusal.js";
+export {
   checkIdentityPurgePolicy,
   EMPTY_IDENTITY_TALLY,
   IDENTITY_PLAN_MAX_BYTES,
   IdentityPlanBuilder,
   type IdentityListingTally,
-  identityPurgeRefusal,
   MAX_IDENTITY_DELETIONS_PER_RUN,
   planPurge,
-  provenAgeWindowMs,
 } from "./identity-plan.js";
 export {
   finishPurgeReport,

@@ -8,9 +8,9 @@ import {
   parsePurgePolicy,
   planAccountPurge,
   purgeCutoff,
-  refusalThreshold,
 } from "./purge-policy.js";
 import { planPurge } from "./identity-plan.js";
+import { refusalThreshold } from "./refusal.js";
 import { errorOf } from "../testing/errors.js";
 
 const HOUR = 60 * 60 * 1000;
@@ -337,25 +337,11 @@ describe("planPurge", () => {
   });
 });
 
-describe("refusalThreshold", () => {
-  it.each([
-    [0, 0.05, 0],
-    [1, 0.05, 1],
-    [3, 0.05, 1],
-    [100, 0.05, 5],
-    [100, 0.29, 29],
-    [1000, 1, 1000],
-    [39, 0.05, 1],
-    [40, 0.05, 2],
-  ])("pool %d with share %d allows %d", (pool, share, allowed) => {
-    expect(refusalThreshold(pool, share)).toBe(allowed);
-  });
-});
-
 describe("planAccountPurge", () => {
   it("limits the query delete to the per-run cap and defers the rest", () => {
     const plan = planAccountPurge({
       expired: 30,
+      eligibleByClockOnly: 30,
       total: 10_000,
       policy: aPurgePolicy({ maxDeletionsPerRun: 20 }),
       now: PURGE_NOW,
@@ -375,6 +361,7 @@ describe("planAccountPurge", () => {
   it("deletes all expired rows when under the cap", () => {
     const plan = planAccountPurge({
       expired: 3,
+      eligibleByClockOnly: 3,
       total: 10_000,
       policy: DEFAULT_PURGE_POLICY,
       now: PURGE_NOW,
@@ -383,27 +370,48 @@ describe("planAccountPurge", () => {
     expect(plan.deferred).toBe(0);
   });
 
-  it("refuses with limit 0 when expired rows exceed the share of the table", () => {
+  it("refuses with limit 0 when the rows eligible by the run's clock alone exceed the share of the table", () => {
     const plan = planAccountPurge({
-      expired: 600,
+      expired: 900,
+      eligibleByClockOnly: 600,
       total: 10_000,
       policy: DEFAULT_PURGE_POLICY,
       now: PURGE_NOW,
     });
     expect(plan.limit).toBe(0);
-    expect(plan.refused?.message).toContain("600 of 10000");
+    expect(plan.refused?.message).toContain("600 of 10000 rows in the users table");
     expect(plan.refused?.message).toContain("purge.maxShareOfPool");
   });
 
+  it("drains an older backlog over the share of the table, the cap per run, when the recent rows are within it", () => {
+    const plan = planAccountPurge({
+      expired: 3_000,
+      eligibleByClockOnly: 500,
+      total: 10_000,
+      policy: DEFAULT_PURGE_POLICY,
+      now: PURGE_NOW,
+    });
+    expect(plan.refused).toBeUndefined();
+    expect(plan).toMatchObject({ limit: 1_000, deferred: 2_000, eligibleByClockOnly: 500 });
+  });
+
   it("plans nothing for an empty table", () => {
-    const plan = planAccountPurge({ expired: 0, total: 0, policy: DEFAULT_PURGE_POLICY, now: PURGE_NOW });
+    const plan = planAccountPurge({
+      expired: 0,
+      eligibleByClockOnly: 0,
+      total: 0,
+      policy: DEFAULT_PURGE_POLICY,
+      now: PURGE_NOW,
+    });
     expect(plan).toMatchObject({ limit: 0, deferred: 0, eligible: 0 });
     expect(plan.refused).toBeUndefined();
   });
 
   it.each([
-    [{ expired: -1, total: 10 }, "expired"],
-    [{ expired: 1, total: 0.5 }, "total"],
+    [{ expired: -1, eligibleByClockOnly: 0, total: 10 }, "expired"],
+    [{ expired: 1, eligibleByClockOnly: 0, total: 0.5 }, "total"],
+    [{ expired: 1, eligibleByClockOnly: -1, total: 10 }, "eligibleByClockOnly"],
+    [{ expired: 1, eligibleByClockOnly: 2, total: 10 }, "eligibleByClockOnly"],
   ])("rejects counts %j", (counts, field) => {
     const error = errorOf(() =>
       planAccountPurge({ ...counts, policy: DEFAULT_PURGE_POLICY, now: PURGE_NOW }),
@@ -479,15 +487,21 @@ describe("planPurge properties", () => {
     );
   });
 
-  it("never lets the account plan exceed the cap or the expired count", () => {
+  it("never lets the account plan exceed the cap or the expired count, and refuses exactly when the recent rows exceed the share", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 100_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
         fc.integer({ min: 0, max: 100_000 }),
         policy,
-        (expired, extra, policy) => {
-          const plan = planAccountPurge({ expired, total: expired + extra, policy, now: PURGE_NOW });
+        (expired, recentShare, extra, policy) => {
+          const eligibleByClockOnly = Math.floor(expired * recentShare);
+          const total = expired + extra;
+          const plan = planAccountPurge({ expired, eligibleByClockOnly, total, policy, now: PURGE_NOW });
           expect(plan.limit).toBeLessThanOrEqual(Math.min(expired, policy.maxDeletionsPerRun));
+          expect(plan.refused !== undefined).toBe(
+            eligibleByClockOnly > refusalThreshold(total, policy.maxShareOfPool),
+          );
           if (plan.refused) expect(plan.limit).toBe(0);
           else expect(plan.limit + plan.deferred).toBe(expired);
         },

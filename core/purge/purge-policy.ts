@@ -5,6 +5,9 @@
  */
 import { ValidationError } from "../errors.js";
 import { formatDuration, parseDuration } from "./duration.js";
+import { ACCOUNT_POPULATION, type PurgeRefusal, shareOfPoolRefusal } from "./refusal.js";
+
+export type { PurgeRefusal } from "./refusal.js";
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -200,11 +203,6 @@ export function timestampOf(candidate: PurgeCandidate): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-export interface PurgeRefusal {
-  readonly reason: "SHARE_OF_POOL_EXCEEDED";
-  readonly message: string;
-}
-
 export interface PurgePlan {
   readonly cutoff: Date;
   readonly dryRun: boolean;
@@ -224,9 +222,9 @@ export interface PurgePlan {
   /** The pool size the share rule was checked against (never below `candidates`). */
   readonly poolSize: number;
   /**
-   * Identities: the eligible users whose eligibility rests on this run's clock and `minAge` alone — created
-   * less than `provenAgeWindowMs` before the newest sign-up listed — which the share rule counts.
-   * The others are past their minimum age by Cognito's own timestamps (see `identity-plan.ts`).
+   * The eligible users whose eligibility rests on this run's clock and `minAge` alone — signed up less than
+   * `provenAgeWindowMs` before the newest sign-up — which the share rule counts. The others are past their
+   * minimum age by the pool's own dates (see `refusal.ts`).
    */
   readonly eligibleByClockOnly?: number;
   readonly refused?: PurgeRefusal;
@@ -243,28 +241,18 @@ export interface AccountPurgePlan extends PurgePlan {
 }
 
 /**
- * How many eligible users a run may face before it refuses: `maxShareOfPool × poolSize`, rounded down,
- * but never less than 1 in a non-empty pool. Without that floor a small pool (a new or a dev stack:
- * 3 users, share 0.05 → 0.15) could never be purged at all; with it the worst a wrong clock or config
- * can do to a small pool is one deletion per run, which the report shows. So a pool of 3 with 1 expired
- * user is purged; with 2 expired (67% of it) the run refuses.
- */
-export function refusalThreshold(poolSize: number, maxShareOfPool: number): number {
-  if (poolSize <= 0) return 0;
-  // The epsilon absorbs binary rounding (0.29 × 100 = 28.999999999999996), which would otherwise cost one.
-  return Math.max(1, Math.floor(maxShareOfPool * poolSize + 1e-9));
-}
-
-/**
- * Plans one purge of the accounts table from two counts the store gives: `expired` rows (unconfirmed,
- * confirmation sent before the cutoff) and the `total` rows of the table. The run refuses when the expired
- * rows exceed `maxShareOfPool` of the table; otherwise the store deletes at most `limit` rows (the per-run
- * cap), oldest first, by query.
+ * Plans one purge of the accounts table from counts the store gives: the `expired` rows (unconfirmed,
+ * confirmation sent before the cutoff), those of them sent within `max(minAge, 24 h)` of the newest
+ * unconfirmed row's date (`eligibleByClockOnly`, see `refusal.ts`), and the `total` rows of the table. The
+ * run refuses when `eligibleByClockOnly` exceeds `maxShareOfPool` of the table; otherwise the store deletes at
+ * most `limit` rows (the per-run cap), oldest first, by query: an older backlog drains, the cap per run.
  *
- * @throws ValidationError `PURGE.INVALID_INPUT` for an invalid `now` or counts that are not whole numbers ≥ 0.
+ * @throws ValidationError `PURGE.INVALID_INPUT` for an invalid `now` or counts that are not whole numbers ≥ 0,
+ *   or more rows eligible by the clock alone than expired.
  */
 export function planAccountPurge(input: {
   expired: number;
+  eligibleByClockOnly: number;
   total: number;
   policy: PurgePolicy;
   now: Date;
@@ -273,6 +261,14 @@ export function planAccountPurge(input: {
   const cutoff = purgeCutoff(input.now, policy.minAgeMs);
   checkPoolSize(input.expired, "expired");
   checkPoolSize(input.total, "total");
+  checkPoolSize(input.eligibleByClockOnly, "eligibleByClockOnly");
+  if (input.eligibleByClockOnly > input.expired) {
+    throw new ValidationError(
+      "PURGE.INVALID_INPUT",
+      "eligibleByClockOnly",
+      "must be at most the expired rows",
+    );
+  }
 
   const poolSize = Math.max(input.total, input.expired);
   const base = {
@@ -283,31 +279,18 @@ export function planAccountPurge(input: {
     eligible: input.expired,
     candidates: input.expired,
     poolSize,
+    eligibleByClockOnly: input.eligibleByClockOnly,
   };
-  const refused = shareRefusal(input.expired, poolSize, policy, "rows in the users table");
+  const refused = shareOfPoolRefusal({
+    eligibleByClockOnly: input.eligibleByClockOnly,
+    poolSize,
+    policy,
+    population: ACCOUNT_POPULATION,
+  });
   if (refused) return Object.freeze({ ...base, deferred: 0, limit: 0, refused });
 
   const limit = Math.min(input.expired, policy.maxDeletionsPerRun);
   return Object.freeze({ ...base, deferred: input.expired - limit, limit });
-}
-
-function shareRefusal(
-  eligible: number,
-  poolSize: number,
-  policy: PurgePolicy,
-  what: string,
-): PurgeRefusal | undefined {
-  const threshold = refusalThreshold(poolSize, policy.maxShareOfPool);
-  if (eligible <= threshold) return undefined;
-  const percent = (n: number) => `${Number((n * 100).toFixed(2))}%`;
-  return Object.freeze({
-    reason: "SHARE_OF_POOL_EXCEEDED",
-    message:
-      `Refused: ${eligible} of ${poolSize} ${what} are eligible (${percent(eligible / poolSize)}), more than ` +
-      `purge.maxShareOfPool allows (${percent(policy.maxShareOfPool)}, at most ${threshold}). Nothing was ` +
-      `deleted. Check the clock and purge.minAge (${formatDuration(policy.minAgeMs)}); if this many ` +
-      "unconfirmed users is expected, raise purge.maxShareOfPool.",
-  });
 }
 
 export function checkPoolSize(value: number, field: string): void {

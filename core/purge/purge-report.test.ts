@@ -116,6 +116,7 @@ describe("purge report", () => {
   it("reports an account purge, counting batch deletions against its limit", () => {
     const plan = planAccountPurge({
       expired: 50,
+      eligibleByClockOnly: 50,
       total: 100_000,
       policy: aPurgePolicy({ maxDeletionsPerRun: 30 }),
       now: PURGE_NOW,
@@ -129,7 +130,13 @@ describe("purge report", () => {
   it("omits `refused` when the plan was not refused", () => {
     const report = finishPurgeReport(
       newPurgeReport(
-        planAccountPurge({ expired: 0, total: 0, policy: DEFAULT_PURGE_POLICY, now: PURGE_NOW }),
+        planAccountPurge({
+          expired: 0,
+          eligibleByClockOnly: 0,
+          total: 0,
+          policy: DEFAULT_PURGE_POLICY,
+          now: PURGE_NOW,
+        }),
         "accounts",
       ),
       { durationMs: 0 },

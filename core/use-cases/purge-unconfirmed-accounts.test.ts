@@ -67,7 +67,7 @@ describe("purgeUnconfirmedAccounts", () => {
     expect(accounts.all().map((r) => r.id)).toEqual([first?.id]);
   });
 
-  it("runs the two counts one after the other, never side by side", async () => {
+  it("runs its counts one after the other, never side by side", async () => {
     const accounts = table(10, 0, 190);
     let inFlight = 0;
     let most = 0;
@@ -85,7 +85,10 @@ describe("purgeUnconfirmedAccounts", () => {
       };
     const store = {
       countAll: counted(() => accounts.countAll()),
-      countExpiredUnconfirmed: (cutoff: Date) => counted(() => accounts.countExpiredUnconfirmed(cutoff))(),
+      countExpiredUnconfirmed: (cutoff: Date, since?: Date) =>
+        counted(() => accounts.countExpiredUnconfirmed(cutoff, since))(),
+      newestUnconfirmedSentAt: (notAfter: Date) =>
+        counted(() => accounts.newestUnconfirmedSentAt(notAfter))(),
       keyBounds: () => accounts.keyBounds(),
       oldestExpiredUnconfirmedEmails: (cutoff: Date, limit: number) =>
         accounts.oldestExpiredUnconfirmedEmails(cutoff, limit),
@@ -213,7 +216,8 @@ describe("purgeUnconfirmedAccounts", () => {
         let most = 0;
         const accounts: AccountStore = {
           countAll: () => inner.countAll(),
-          countExpiredUnconfirmed: (cutoff) => inner.countExpiredUnconfirmed(cutoff),
+          countExpiredUnconfirmed: (cutoff, since) => inner.countExpiredUnconfirmed(cutoff, since),
+          newestUnconfirmedSentAt: (notAfter) => inner.newestUnconfirmedSentAt(notAfter),
           keyBounds: () => inner.keyBounds(),
           oldestExpiredUnconfirmedEmails: (cutoff, limit) =>
             inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
@@ -264,7 +268,9 @@ describe("purgeUnconfirmedAccounts", () => {
       const inner = mixedTable(4_000); // 2,000 expired, counted as 1,900
       const accounts: AccountStore = {
         countAll: () => inner.countAll(),
-        countExpiredUnconfirmed: async (cutoff) => (await inner.countExpiredUnconfirmed(cutoff)) - 100,
+        countExpiredUnconfirmed: async (cutoff, since) =>
+          (await inner.countExpiredUnconfirmed(cutoff, since)) - (since === undefined ? 100 : 0),
+        newestUnconfirmedSentAt: (notAfter) => inner.newestUnconfirmedSentAt(notAfter),
         keyBounds: () => inner.keyBounds(),
         oldestExpiredUnconfirmedEmails: (cutoff, limit) =>
           inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
@@ -329,6 +335,112 @@ describe("purgeUnconfirmedAccounts", () => {
   });
 });
 
+describe("the accounts purge, run after run", () => {
+  const DAY = 24 * 3_600_000;
+  const ago = (ms: number, from: Date = NOW) => new Date(from.getTime() - ms);
+
+  /** 1,000 confirmed rows, and 200 never-confirmed sign-ups of the last two months (17% of the table). */
+  function liveTable(): InMemoryAccountStore {
+    const store = new InMemoryAccountStore();
+    for (let i = 0; i < 1000; i++) {
+      store.insert({
+        email: `ok${i}@example.com`,
+        confirmedAt: ago(299 * DAY),
+        confirmationSentAt: ago(300 * DAY),
+      });
+    }
+    for (let i = 0; i < 200; i++) {
+      store.insert({
+        email: `backlog${i}@example.com`,
+        confirmedAt: null,
+        confirmationSentAt: ago(2 * DAY + ((i * 7919) % 58) * DAY + i * 1000),
+      });
+    }
+    return store;
+  }
+
+  /** Each day 10 people sign up and never confirm, and 5 sign up and confirm. */
+  function aDayOfSignUps(store: InMemoryAccountStore, clock: ManualClock, day: number): void {
+    for (let i = 0; i < 15; i++) {
+      const sent = ago((i + 1) * 30 * 60_000, clock.now());
+      store.insert({
+        email: `day${day}-${i}@example.com`,
+        confirmedAt: i < 10 ? null : clock.now(),
+        confirmationSentAt: sent,
+      });
+    }
+  }
+
+  it("drains a backlog of genuine old sign-ups over 5% of the table, the cap per run, where every run refused", async () => {
+    const clock = new ManualClock(NOW);
+    const accounts = liveTable();
+    const reports = [];
+    for (let day = 0; day < 7; day += 1) {
+      aDayOfSignUps(accounts, clock, day);
+      const report = await purgeUnconfirmedAccounts(
+        { accounts, clock },
+        { policy: policy({ maxShareOfPool: 0.05, maxDeletionsPerRun: 50 }) },
+      );
+      expect(report.refused, `day ${day}`).toBeUndefined();
+      expect(report.deleted, `day ${day}`).toBe(Math.min(50, report.eligible));
+      reports.push(report);
+      clock.advance(DAY);
+    }
+    expect(reports[0]?.eligible).toBe(200);
+    expect(accounts.all().filter((row) => row.email.startsWith("backlog"))).toEqual([]);
+    expect(accounts.all().filter((row) => row.confirmedAt !== null)).toHaveLength(1000 + 7 * 5);
+  });
+
+  it.each([
+    ["a clock 30 days ahead", { clockAhead: 30 * DAY, minAgeMs: DAY }],
+    ["a minimum age of one minute", { clockAhead: 0, minAgeMs: 60_000 }],
+  ])("refuses %s, deleting nothing", async (_, { clockAhead, minAgeMs }) => {
+    const clock = new ManualClock(NOW);
+    const accounts = liveTable();
+    // A busier day: 80 people signed up in the last hours and have not confirmed yet.
+    for (let i = 0; i < 80; i++) {
+      accounts.insert({
+        email: `new${i}@example.com`,
+        confirmedAt: null,
+        confirmationSentAt: ago((i + 1) * 600_000),
+      });
+    }
+    clock.advance(clockAhead);
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock },
+      { policy: policy({ maxShareOfPool: 0.05, maxDeletionsPerRun: 50, minAgeMs }) },
+    );
+    expect(report.stoppedBy).toBe("refused");
+    expect(report.refused).toMatch(/^Refused: 80 of 1280 rows in the users table/);
+    expect(accounts.deleteStatements).toBe(0);
+  });
+
+  it("does not let a row dated in the future make the whole table look old", async () => {
+    const clock = new ManualClock(NOW);
+    const accounts = liveTable();
+    for (let i = 0; i < 80; i++) {
+      accounts.insert({
+        email: `new${i}@example.com`,
+        confirmedAt: null,
+        confirmationSentAt: ago((i + 1) * 600_000),
+      });
+    }
+    // Written by the application with a wrong date, far ahead.
+    accounts.insert({
+      email: "future@example.com",
+      confirmedAt: null,
+      confirmationSentAt: new Date("2099-01-01"),
+    });
+    clock.advance(30 * DAY);
+    const report = await purgeUnconfirmedAccounts(
+      { accounts, clock },
+      { policy: policy({ maxShareOfPool: 0.05, maxDeletionsPerRun: 50 }) },
+    );
+    expect(report.stoppedBy).toBe("refused");
+    expect(accounts.deleteStatements).toBe(0);
+  });
+});
+
 describe("nameAccountPurge: whom a preview deletes", () => {
   it("names the oldest rows the plan deletes, masked, at most 20, and counts the rest", async () => {
     const store = new InMemoryAccountStore();
@@ -342,6 +454,7 @@ describe("nameAccountPurge: whom a preview deletes", () => {
     store.insert({ email: "zed@example.com", confirmedAt: null, confirmationSentAt: NOW });
     const plan = planAccountPurge({
       expired: 30,
+      eligibleByClockOnly: 30,
       total: 31,
       policy: policy({ maxShareOfPool: 1, maxDeletionsPerRun: 25 }),
       now: NOW,
@@ -365,6 +478,7 @@ describe("nameAccountPurge: whom a preview deletes", () => {
     }
     const refused = planAccountPurge({
       expired: 2,
+      eligibleByClockOnly: 2,
       total: 2,
       policy: policy({ maxShareOfPool: 0.05 }),
       now: NOW,
@@ -373,6 +487,7 @@ describe("nameAccountPurge: whom a preview deletes", () => {
     expect(await nameAccountPurge(store, refused)).toEqual({ masked: [], more: 0 });
     const one = planAccountPurge({
       expired: 2,
+      eligibleByClockOnly: 2,
       total: 2,
       policy: policy({ maxShareOfPool: 1, maxDeletionsPerRun: 1 }),
       now: NOW,
