@@ -305,32 +305,50 @@ async function createLogins(table: Table, logins: readonly (readonly [string, st
   return qualified;
 }
 
+/**
+ * Mostly confirmed rows, as in a live table (a scan would read them all, the index never visits them): one in a
+ * hundred unconfirmed, sent `index` minutes before the cutoff; the confirmed ones sent `confirmedSentMinutes`
+ * after that.
+ */
+function liveRows(confirmedSentMinutes: number): [string, Date | null, Date][] {
+  return Array.from({ length: 3_000 }, (_, index) =>
+    index % 100 === 0
+      ? [`unconfirmed-${index}@example.com`, null, minutes(-index)]
+      : [`confirmed-${index}@example.com`, minutes(-1), minutes(-index + confirmedSentMinutes)],
+  );
+}
+
+/** Inserts `rows` (email, confirmed_at, confirmation_sent_at) into the fixture's table and analyzes it. */
+async function fill(
+  fixture: { table: { database: string; name: string } },
+  rows: unknown[][],
+): Promise<string> {
+  const qualified = `${fixture.table.database}.${fixture.table.name}`;
+  await admin.query("INSERT INTO ?? (email, confirmed_at, confirmation_sent_at) VALUES ?", [qualified, rows]);
+  await admin.query("ANALYZE TABLE ??", [qualified]);
+  return qualified;
+}
+
+/** EXPLAIN of a statement exactly as the store sent it, on the fixture's database. */
+function explainer(fixture: { table: { database: string } }) {
+  const onFixtureDatabase = aPool(fixture.table.database).promise();
+  return async ({ sql, params }: Statement) =>
+    (await onFixtureDatabase.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params))[0];
+}
+
 describe("MysqlAccountStore on MariaDB", () => {
   it("counts and purges through the purge index, reading it in order without a filesort (EXPLAIN)", async () => {
     const fixture = await aMigratedTable();
     try {
-      const qualified = `${fixture.table.database}.${fixture.table.name}`;
-      // Mostly confirmed rows, as in a live table: a scan would read them all, the index never visits them.
-      const rows = Array.from({ length: 3_000 }, (_, index) =>
-        index % 100 === 0
-          ? [`unconfirmed-${index}@example.com`, null, minutes(-index)]
-          : [`confirmed-${index}@example.com`, minutes(-1), minutes(-index - 60)],
-      );
-      await admin.query("INSERT INTO ?? (email, confirmed_at, confirmation_sent_at) VALUES ?", [
-        qualified,
-        rows,
-      ]);
-      await admin.query("ANALYZE TABLE ??", [qualified]);
+      const rows = liveRows(-60);
+      const qualified = await fill(fixture, rows);
 
       expect(await fixture.store.countExpiredUnconfirmed(cutoff)).toBe(29);
       expect(await fixture.store.deleteExpiredUnconfirmed(cutoff, 5)).toBe(5);
       const [count, purge] = fixture.statements.slice(-2) as [Statement, Statement];
       expect(purge.sql).toMatch(/^delete from .* limit \?$/);
 
-      // The statements exactly as the store sent them, explained on the fixture's database.
-      const onFixtureDatabase = aPool(fixture.table.database).promise();
-      const explain = async ({ sql, params }: Statement) =>
-        (await onFixtureDatabase.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params))[0];
+      const explain = explainer(fixture);
       // Seen on MariaDB 10.11: count "range, key users_purge_idx, Using where; Using index";
       // purge "range, key users_purge_idx, rows 5, Using where".
       expect(await explain(count)).toEqual([
@@ -355,18 +373,7 @@ describe("MysqlAccountStore on MariaDB", () => {
   it("finds the newest unconfirmed sign-up and counts the recent expired rows through the purge index (EXPLAIN)", async () => {
     const fixture = await aMigratedTable();
     try {
-      const qualified = `${fixture.table.database}.${fixture.table.name}`;
-      const rows = Array.from({ length: 3_000 }, (_, index) =>
-        index % 100 === 0
-          ? [`unconfirmed-${index}@example.com`, null, minutes(-index)]
-          : [`confirmed-${index}@example.com`, minutes(-1), minutes(-index + 60)],
-      );
-      rows.push(["future@example.com", null, minutes(100_000)]);
-      await admin.query("INSERT INTO ?? (email, confirmed_at, confirmation_sent_at) VALUES ?", [
-        qualified,
-        rows,
-      ]);
-      await admin.query("ANALYZE TABLE ??", [qualified]);
+      await fill(fixture, [...liveRows(60), ["future@example.com", null, minutes(100_000)]]);
 
       // The confirmed rows' later dates and the row dated in the future are not the newest sign-up.
       expect(await fixture.store.newestUnconfirmedSentAt(minutes(30))).toEqual(minutes(0));
@@ -375,9 +382,7 @@ describe("MysqlAccountStore on MariaDB", () => {
       expect(await fixture.store.countExpiredUnconfirmed(cutoff, minutes(-1000))).toBe(10);
       const recent = fixture.statements.at(-1) as Statement;
 
-      const onFixtureDatabase = aPool(fixture.table.database).promise();
-      const explain = async ({ sql, params }: Statement) =>
-        (await onFixtureDatabase.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params))[0];
+      const explain = explainer(fixture);
       // Through the purge index alone, never the table's rows.
       const [newestPlan] = await explain(newest);
       expect(newestPlan?.Extra).toMatch(/Select tables optimized away|Using index/);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { errorOf } from "../testing/errors.js";
-import { aPurgeCandidate, aPurgePolicy, PURGE_NOW } from "../testing/purge.js";
+import { aPurgeCandidate, aPurgePolicy, arbPurgeScenario, PURGE_NOW } from "../testing/purge.js";
 import {
   checkIdentityPurgePolicy,
   IdentityPlanBuilder,
@@ -9,13 +9,7 @@ import {
   MAX_IDENTITY_DELETIONS_PER_RUN,
   planPurge,
 } from "./identity-plan.js";
-import {
-  DEFAULT_PURGE_POLICY,
-  type PurgeCandidate,
-  type PurgePolicy,
-  purgeCutoff,
-  timestampOf,
-} from "./purge-policy.js";
+import { DEFAULT_PURGE_POLICY, type PurgeCandidate, purgeCutoff, timestampOf } from "./purge-policy.js";
 import { provenAgeWindowMs, refusalThreshold } from "./refusal.js";
 
 const HOUR = 60 * 60 * 1000;
@@ -151,28 +145,7 @@ describe("the identity purge's plan", () => {
 });
 
 describe("the identity purge's refusal rule (fast-check)", () => {
-  const MIN_DATE = new Date("2000-01-01T00:00:00Z").getTime();
-  const MAX_DATE = new Date("2100-01-01T00:00:00Z").getTime();
-  const anyDate = fc.oneof(
-    { weight: 9, arbitrary: fc.integer({ min: MIN_DATE, max: MAX_DATE }).map((ms) => new Date(ms)) },
-    { weight: 1, arbitrary: fc.constant(new Date(Number.NaN)) },
-  );
-  const candidate: fc.Arbitrary<PurgeCandidate> = fc.record(
-    { id: fc.string({ minLength: 1, maxLength: 4 }), confirmed: fc.boolean(), createdAt: anyDate },
-    { requiredKeys: ["id", "confirmed"] },
-  );
-  const policy: fc.Arbitrary<PurgePolicy> = fc.record({
-    minAgeMs: fc.integer({ min: 1, max: 400 * DAY }),
-    maxDeletionsPerRun: fc.integer({ min: 1, max: 10 }),
-    maxShareOfPool: fc.double({ min: 0.001, max: 1, noNaN: true }),
-    dryRun: fc.boolean(),
-  });
-  const scenario = fc.record({
-    candidates: fc.array(candidate, { maxLength: 80 }),
-    extraPool: fc.integer({ min: 0, max: 2000 }),
-    policy,
-    now: fc.integer({ min: MIN_DATE, max: MAX_DATE }).map((ms) => new Date(ms)),
-  });
+  const scenario = arbPurgeScenario({ maxCandidates: 80 });
 
   /** Distinct candidates, the first of each id, as planPurge sees them. */
   const distinct = (candidates: readonly PurgeCandidate[]) => {

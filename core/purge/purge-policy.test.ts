@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aPurgeCandidate, aPurgePolicy, hoursAgo, PURGE_NOW } from "../testing/purge.js";
+import {
+  anAccountPlan,
+  aPurgeCandidate,
+  aPurgePolicy,
+  arbPurgePolicy,
+  arbPurgeScenario,
+  hoursAgo,
+  PURGE_NOW,
+} from "../testing/purge.js";
 import {
   checkEligibility,
   DEFAULT_PURGE_POLICY,
@@ -339,12 +347,10 @@ describe("planPurge", () => {
 
 describe("planAccountPurge", () => {
   it("limits the query delete to the per-run cap and defers the rest", () => {
-    const plan = planAccountPurge({
+    const plan = anAccountPlan({
       expired: 30,
-      eligibleByClockOnly: 30,
       total: 10_000,
       policy: aPurgePolicy({ maxDeletionsPerRun: 20 }),
-      now: PURGE_NOW,
     });
     expect(plan).toMatchObject({
       limit: 20,
@@ -359,50 +365,26 @@ describe("planAccountPurge", () => {
   });
 
   it("deletes all expired rows when under the cap", () => {
-    const plan = planAccountPurge({
-      expired: 3,
-      eligibleByClockOnly: 3,
-      total: 10_000,
-      policy: DEFAULT_PURGE_POLICY,
-      now: PURGE_NOW,
-    });
+    const plan = anAccountPlan({ expired: 3, total: 10_000 });
     expect(plan.limit).toBe(3);
     expect(plan.deferred).toBe(0);
   });
 
   it("refuses with limit 0 when the rows eligible by the run's clock alone exceed the share of the table", () => {
-    const plan = planAccountPurge({
-      expired: 900,
-      eligibleByClockOnly: 600,
-      total: 10_000,
-      policy: DEFAULT_PURGE_POLICY,
-      now: PURGE_NOW,
-    });
+    const plan = anAccountPlan({ expired: 900, eligibleByClockOnly: 600, total: 10_000 });
     expect(plan.limit).toBe(0);
     expect(plan.refused?.message).toContain("600 of 10000 rows in the users table");
     expect(plan.refused?.message).toContain("purge.maxShareOfPool");
   });
 
   it("drains an older backlog over the share of the table, the cap per run, when the recent rows are within it", () => {
-    const plan = planAccountPurge({
-      expired: 3_000,
-      eligibleByClockOnly: 500,
-      total: 10_000,
-      policy: DEFAULT_PURGE_POLICY,
-      now: PURGE_NOW,
-    });
+    const plan = anAccountPlan({ expired: 3_000, eligibleByClockOnly: 500, total: 10_000 });
     expect(plan.refused).toBeUndefined();
     expect(plan).toMatchObject({ limit: 1_000, deferred: 2_000, eligibleByClockOnly: 500 });
   });
 
   it("plans nothing for an empty table", () => {
-    const plan = planAccountPurge({
-      expired: 0,
-      eligibleByClockOnly: 0,
-      total: 0,
-      policy: DEFAULT_PURGE_POLICY,
-      now: PURGE_NOW,
-    });
+    const plan = anAccountPlan({ expired: 0 });
     expect(plan).toMatchObject({ limit: 0, deferred: 0, eligible: 0 });
     expect(plan.refused).toBeUndefined();
   });
@@ -422,33 +404,8 @@ describe("planAccountPurge", () => {
 });
 
 describe("planPurge properties", () => {
-  const MIN_DATE = new Date("2000-01-01T00:00:00Z");
-  const MAX_DATE = new Date("2100-01-01T00:00:00Z");
-  const anyDate = fc.oneof(
-    { weight: 9, arbitrary: fc.date({ min: MIN_DATE, max: MAX_DATE, noInvalidDate: true }) },
-    { weight: 1, arbitrary: fc.constant(new Date(Number.NaN)) },
-  );
-  const candidate: fc.Arbitrary<PurgeCandidate> = fc.record(
-    {
-      id: fc.string({ minLength: 1, maxLength: 4 }),
-      confirmed: fc.boolean(),
-      confirmationSentAt: anyDate,
-      createdAt: anyDate,
-    },
-    { requiredKeys: ["id", "confirmed"] },
-  );
-  const policy = fc.record({
-    minAgeMs: fc.integer({ min: 1, max: 400 * DAY }),
-    maxDeletionsPerRun: fc.integer({ min: 1, max: 10 }),
-    maxShareOfPool: fc.double({ min: 0.001, max: 1, noNaN: true }),
-    dryRun: fc.boolean(),
-  });
-  const scenario = fc.record({
-    candidates: fc.array(candidate, { maxLength: 60 }),
-    extraPool: fc.integer({ min: 0, max: 2000 }),
-    policy,
-    now: fc.date({ min: MIN_DATE, max: MAX_DATE, noInvalidDate: true }),
-  });
+  const scenario = arbPurgeScenario({ maxCandidates: 60, confirmationSentAt: true });
+  const policy = arbPurgePolicy();
 
   it("never plans to delete a confirmed, too young or timestamp-less user, and respects the cap and the share", () => {
     fc.assert(

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
-import { aPurgeCandidate, aPurgePolicy, hoursAgo, PURGE_NOW } from "../testing/purge.js";
+import { anAccountPlan, aPurgeCandidate, aPurgePolicy, hoursAgo, PURGE_NOW } from "../testing/purge.js";
 import { planPurge } from "./identity-plan.js";
-import { DEFAULT_PURGE_POLICY, planAccountPurge } from "./purge-policy.js";
+import { DEFAULT_PURGE_POLICY } from "./purge-policy.js";
 import {
   finishPurgeReport,
   newPurgeReport,
@@ -114,12 +114,10 @@ describe("purge report", () => {
   });
 
   it("reports an account purge, counting batch deletions against its limit", () => {
-    const plan = planAccountPurge({
+    const plan = anAccountPlan({
       expired: 50,
-      eligibleByClockOnly: 50,
       total: 100_000,
       policy: aPurgePolicy({ maxDeletionsPerRun: 30 }),
-      now: PURGE_NOW,
     });
     let draft = newPurgeReport(plan, "accounts");
     draft = recordDeleted(draft, 10);
@@ -128,19 +126,9 @@ describe("purge report", () => {
   });
 
   it("omits `refused` when the plan was not refused", () => {
-    const report = finishPurgeReport(
-      newPurgeReport(
-        planAccountPurge({
-          expired: 0,
-          eligibleByClockOnly: 0,
-          total: 0,
-          policy: DEFAULT_PURGE_POLICY,
-          now: PURGE_NOW,
-        }),
-        "accounts",
-      ),
-      { durationMs: 0 },
-    );
+    const report = finishPurgeReport(newPurgeReport(anAccountPlan({ expired: 0 }), "accounts"), {
+      durationMs: 0,
+    });
     expect("refused" in report).toBe(false);
     expect(report.stoppedBy).toBe("completed");
   });

@@ -90,13 +90,12 @@ export function recordDeleted(draft: PurgeReportDraft, count = 1): PurgeReportDr
  * @throws ValidationError `PURGE.INVALID_INPUT` for an empty reason or a bad `count`.
  */
 export function recordSkipped(draft: PurgeReportDraft, reason: string, count = 1): PurgeReportDraft {
-  checkCount(count);
-  checkLabel(reason, "reason");
-  return Object.freeze({
-    ...draft,
-    skippedAtRun: draft.skippedAtRun + count,
-    skippedByReason: Object.freeze(increment(draft.skippedByReason, reason, count)),
-  });
+  return countUnder(
+    draft,
+    { total: "skippedAtRun", byLabel: "skippedByReason", field: "reason" },
+    reason,
+    count,
+  );
 }
 
 /**
@@ -104,12 +103,26 @@ export function recordSkipped(draft: PurgeReportDraft, reason: string, count = 1
  * @throws ValidationError `PURGE.INVALID_INPUT` for an empty code or a bad `count`.
  */
 export function recordFailure(draft: PurgeReportDraft, code: string, count = 1): PurgeReportDraft {
+  return countUnder(draft, { total: "failed", byLabel: "failureCodes", field: "code" }, code, count);
+}
+
+/** Adds `count` to one of the draft's totals and to its `label` in the matching breakdown. */
+function countUnder(
+  draft: PurgeReportDraft,
+  where: {
+    readonly total: "skippedAtRun" | "failed";
+    readonly byLabel: "skippedByReason" | "failureCodes";
+    readonly field: string;
+  },
+  label: string,
+  count: number,
+): PurgeReportDraft {
   checkCount(count);
-  checkLabel(code, "code");
+  checkLabel(label, where.field);
   return Object.freeze({
     ...draft,
-    failed: draft.failed + count,
-    failureCodes: Object.freeze(increment(draft.failureCodes, code, count)),
+    [where.total]: draft[where.total] + count,
+    [where.byLabel]: Object.freeze(increment(draft[where.byLabel], label, count)),
   });
 }
 

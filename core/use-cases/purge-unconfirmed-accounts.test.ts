@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { InMemoryAccountStore } from "../../adapters/in-memory/account-store.js";
 import type { AccountKeyRange, AccountStore } from "../ports/account-store.js";
 import { ManualClock, SteppingClock } from "../../adapters/in-memory/clock.js";
-import { DEFAULT_PURGE_POLICY, planAccountPurge, type PurgePolicy } from "../purge/index.js";
+import { DEFAULT_PURGE_POLICY, type PurgePolicy } from "../purge/index.js";
+import { anAccountPlan } from "../testing/purge.js";
 import {
   chooseAccountPurgeWalk,
   KEY_RANGE_MIN_SHARE,
@@ -18,6 +19,19 @@ const policy = (overrides: Partial<PurgePolicy> = {}): PurgePolicy => ({
   maxDeletionsPerRun: 100_000,
   ...overrides,
 });
+
+/** `inner` with some of its methods replaced. */
+function storeLike(inner: AccountStore, overrides: Partial<AccountStore>): AccountStore {
+  return {
+    countAll: () => inner.countAll(),
+    countExpiredUnconfirmed: (cutoff, since) => inner.countExpiredUnconfirmed(cutoff, since),
+    newestUnconfirmedSentAt: (notAfter) => inner.newestUnconfirmedSentAt(notAfter),
+    keyBounds: () => inner.keyBounds(),
+    oldestExpiredUnconfirmedEmails: (cutoff, limit) => inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
+    deleteExpiredUnconfirmed: (cutoff, limit, keys) => inner.deleteExpiredUnconfirmed(cutoff, limit, keys),
+    ...overrides,
+  };
+}
 
 function table(expired: number, fresh = 0, confirmed = 0): InMemoryAccountStore {
   const store = new InMemoryAccountStore();
@@ -83,18 +97,12 @@ describe("purgeUnconfirmedAccounts", () => {
           inFlight -= 1;
         }
       };
-    const store = {
+    const store = storeLike(accounts, {
       countAll: counted(() => accounts.countAll()),
-      countExpiredUnconfirmed: (cutoff: Date, since?: Date) =>
+      countExpiredUnconfirmed: (cutoff, since) =>
         counted(() => accounts.countExpiredUnconfirmed(cutoff, since))(),
-      newestUnconfirmedSentAt: (notAfter: Date) =>
-        counted(() => accounts.newestUnconfirmedSentAt(notAfter))(),
-      keyBounds: () => accounts.keyBounds(),
-      oldestExpiredUnconfirmedEmails: (cutoff: Date, limit: number) =>
-        accounts.oldestExpiredUnconfirmedEmails(cutoff, limit),
-      deleteExpiredUnconfirmed: (cutoff: Date, limit: number) =>
-        accounts.deleteExpiredUnconfirmed(cutoff, limit),
-    };
+      newestUnconfirmedSentAt: (notAfter) => counted(() => accounts.newestUnconfirmedSentAt(notAfter))(),
+    });
     const report = await purgeUnconfirmedAccounts(
       { accounts: store, clock: new ManualClock(NOW) },
       { policy: policy({ maxShareOfPool: 0.05 }) },
@@ -214,13 +222,7 @@ describe("purgeUnconfirmedAccounts", () => {
         const inner = mixedTable(4_000);
         let inFlight = 0;
         let most = 0;
-        const accounts: AccountStore = {
-          countAll: () => inner.countAll(),
-          countExpiredUnconfirmed: (cutoff, since) => inner.countExpiredUnconfirmed(cutoff, since),
-          newestUnconfirmedSentAt: (notAfter) => inner.newestUnconfirmedSentAt(notAfter),
-          keyBounds: () => inner.keyBounds(),
-          oldestExpiredUnconfirmedEmails: (cutoff, limit) =>
-            inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
+        const accounts = storeLike(inner, {
           deleteExpiredUnconfirmed: async (cutoff, limit, keys) => {
             inFlight += 1;
             most = Math.max(most, inFlight);
@@ -231,7 +233,7 @@ describe("purgeUnconfirmedAccounts", () => {
               inFlight -= 1;
             }
           },
-        };
+        });
         const report = await purgeUnconfirmedAccounts(
           { accounts, clock: new ManualClock(NOW) },
           { policy: policy(), batchSize: 100, lanes },
@@ -266,17 +268,10 @@ describe("purgeUnconfirmedAccounts", () => {
 
     it("never deletes more than the plan's limit, even when more rows turn out expired than were counted", async () => {
       const inner = mixedTable(4_000); // 2,000 expired, counted as 1,900
-      const accounts: AccountStore = {
-        countAll: () => inner.countAll(),
+      const accounts = storeLike(inner, {
         countExpiredUnconfirmed: async (cutoff, since) =>
           (await inner.countExpiredUnconfirmed(cutoff, since)) - (since === undefined ? 100 : 0),
-        newestUnconfirmedSentAt: (notAfter) => inner.newestUnconfirmedSentAt(notAfter),
-        keyBounds: () => inner.keyBounds(),
-        oldestExpiredUnconfirmedEmails: (cutoff, limit) =>
-          inner.oldestExpiredUnconfirmedEmails(cutoff, limit),
-        deleteExpiredUnconfirmed: (cutoff, limit, keys) =>
-          inner.deleteExpiredUnconfirmed(cutoff, limit, keys),
-      };
+      });
       const report = await purgeUnconfirmedAccounts(
         { accounts, clock: new ManualClock(NOW) },
         { policy: policy({ maxDeletionsPerRun: 1_900 }), batchSize: 100 },
@@ -371,6 +366,17 @@ describe("the accounts purge, run after run", () => {
     }
   }
 
+  /** A busier day: 80 people signed up in the last hours and have not confirmed yet. */
+  function aBusyDay(store: InMemoryAccountStore): void {
+    for (let i = 0; i < 80; i++) {
+      store.insert({
+        email: `new${i}@example.com`,
+        confirmedAt: null,
+        confirmationSentAt: ago((i + 1) * 600_000),
+      });
+    }
+  }
+
   it("drains a backlog of genuine old sign-ups over 5% of the table, the cap per run, where every run refused", async () => {
     const clock = new ManualClock(NOW);
     const accounts = liveTable();
@@ -397,14 +403,7 @@ describe("the accounts purge, run after run", () => {
   ])("refuses %s, deleting nothing", async (_, { clockAhead, minAgeMs }) => {
     const clock = new ManualClock(NOW);
     const accounts = liveTable();
-    // A busier day: 80 people signed up in the last hours and have not confirmed yet.
-    for (let i = 0; i < 80; i++) {
-      accounts.insert({
-        email: `new${i}@example.com`,
-        confirmedAt: null,
-        confirmationSentAt: ago((i + 1) * 600_000),
-      });
-    }
+    aBusyDay(accounts);
     clock.advance(clockAhead);
     const report = await purgeUnconfirmedAccounts(
       { accounts, clock },
@@ -418,13 +417,7 @@ describe("the accounts purge, run after run", () => {
   it("does not let a row dated in the future make the whole table look old", async () => {
     const clock = new ManualClock(NOW);
     const accounts = liveTable();
-    for (let i = 0; i < 80; i++) {
-      accounts.insert({
-        email: `new${i}@example.com`,
-        confirmedAt: null,
-        confirmationSentAt: ago((i + 1) * 600_000),
-      });
-    }
+    aBusyDay(accounts);
     // Written by the application with a wrong date, far ahead.
     accounts.insert({
       email: "future@example.com",
@@ -452,9 +445,8 @@ describe("nameAccountPurge: whom a preview deletes", () => {
       });
     }
     store.insert({ email: "zed@example.com", confirmedAt: null, confirmationSentAt: NOW });
-    const plan = planAccountPurge({
+    const plan = anAccountPlan({
       expired: 30,
-      eligibleByClockOnly: 30,
       total: 31,
       policy: policy({ maxShareOfPool: 1, maxDeletionsPerRun: 25 }),
       now: NOW,
@@ -476,19 +468,11 @@ describe("nameAccountPurge: whom a preview deletes", () => {
     for (const email of ["ann@example.com", "ben@example.org"]) {
       store.insert({ email, confirmedAt: null, confirmationSentAt: new Date("2026-01-01T00:00:00Z") });
     }
-    const refused = planAccountPurge({
-      expired: 2,
-      eligibleByClockOnly: 2,
-      total: 2,
-      policy: policy({ maxShareOfPool: 0.05 }),
-      now: NOW,
-    });
+    const refused = anAccountPlan({ expired: 2, policy: policy({ maxShareOfPool: 0.05 }), now: NOW });
     expect(refused.refused).toBeDefined();
     expect(await nameAccountPurge(store, refused)).toEqual({ masked: [], more: 0 });
-    const one = planAccountPurge({
+    const one = anAccountPlan({
       expired: 2,
-      eligibleByClockOnly: 2,
-      total: 2,
       policy: policy({ maxShareOfPool: 1, maxDeletionsPerRun: 1 }),
       now: NOW,
     });
