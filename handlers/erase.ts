@@ -44,5 +44,8 @@ export function eraseDependencies(container: Container): EraseHandlerDeps {
   };
 }
 
-/** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) => eraseHandler(eraseDependencies(container)));
+/** The function built on a container: what its Lambda entry point runs, and the local stack too. */
+export const build = (container: Container) => eraseHandler(eraseDependencies(container));
+
+/** The Lambda entry point: the function built from the environment, once per container. */
+export const handler = lambdaHandler(build);

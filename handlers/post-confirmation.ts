@@ -204,7 +204,9 @@ export function postConfirmationDependencies(container: Container): PostConfirma
   };
 }
 
-/** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) =>
-  postConfirmationHandler(postConfirmationDependencies(container)),
-);
+/** The function built on a container: what its Lambda entry point runs, and the local stack too. */
+export const build = (container: Container) =>
+  postConfirmationHandler(postConfirmationDependencies(container));
+
+/** The Lambda entry point: the function built from the environment, once per container. */
+export const handler = lambdaHandler(build);

@@ -54,7 +54,9 @@ export function purgeUnconfirmedAccountsDependencies(container: Container): Purg
   };
 }
 
-/** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) =>
-  purgeUnconfirmedAccountsHandler(purgeUnconfirmedAccountsDependencies(container)),
-);
+/** The function built on a container: what its Lambda entry point runs, and the local stack too. */
+export const build = (container: Container) =>
+  purgeUnconfirmedAccountsHandler(purgeUnconfirmedAccountsDependencies(container));
+
+/** The Lambda entry point: the function built from the environment, once per container. */
+export const handler = lambdaHandler(build);

@@ -62,7 +62,9 @@ export function purgeUnconfirmedIdentitiesDependencies(container: Container): Pu
   };
 }
 
-/** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) =>
-  purgeUnconfirmedIdentitiesHandler(purgeUnconfirmedIdentitiesDependencies(container)),
-);
+/** The function built on a container: what its Lambda entry point runs, and the local stack too. */
+export const build = (container: Container) =>
+  purgeUnconfirmedIdentitiesHandler(purgeUnconfirmedIdentitiesDependencies(container));
+
+/** The Lambda entry point: the function built from the environment, once per container. */
+export const handler = lambdaHandler(build);

@@ -72,5 +72,8 @@ export function restoreDependencies(container: Container): RestoreHandlerDeps {
   };
 }
 
-/** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) => restoreHandler(restoreDependencies(container)));
+/** The function built on a container: what its Lambda entry point runs, and the local stack too. */
+export const build = (container: Container) => restoreHandler(restoreDependencies(container));
+
+/** The Lambda entry point: the function built from the environment, once per container. */
+export const handler = lambdaHandler(build);

@@ -92,7 +92,9 @@ export function setupAccountsDatabaseDependencies(container: Container): SetupAc
   };
 }
 
-/** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) =>
-  setupAccountsDatabaseHandler(setupAccountsDatabaseDependencies(container)),
-);
+/** The function built on a container: what its Lambda entry point runs, and the local stack too. */
+export const build = (container: Container) =>
+  setupAccountsDatabaseHandler(setupAccountsDatabaseDependencies(container));
+
+/** The Lambda entry point: the function built from the environment, once per container. */
+export const handler = lambdaHandler(build);

@@ -279,7 +279,9 @@ export function snapshotAndReconcileDependencies(container: Container): Snapshot
   };
 }
 
-/** The Lambda entry point: the handler built from the environment, once per container. */
-export const handler = lambdaHandler((container) =>
-  snapshotAndReconcileHandler(snapshotAndReconcileDependencies(container)),
-);
+/** The function built on a container: what its Lambda entry point runs, and the local stack too. */
+export const build = (container: Container) =>
+  snapshotAndReconcileHandler(snapshotAndReconcileDependencies(container));
+
+/** The Lambda entry point: the function built from the environment, once per container. */
+export const handler = lambdaHandler(build);

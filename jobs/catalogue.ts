@@ -112,6 +112,19 @@ export function jobEntry(name: JobName): JobEntry<JobName> {
 }
 
 /** A job EventBridge Scheduler starts. */
+/**
+ * The module of a job's function, relative to the repository: its entry point exports `handler` (the Lambda
+ * entry point) and `build` (the function on a given container). The build bundles it; the local stack loads it.
+ */
+export function handlerModule(name: JobName): string {
+  return `handlers/${name}.ts`;
+}
+
+/** The jobs the local Lambda endpoint serves: every one but the deployment's (the local stack runs that at start). */
+export function locallyServedJobs(): readonly JobEntry<JobName>[] {
+  return JOBS.filter((job) => job.start !== "deployment");
+}
+
 export type ScheduledJob = JobEntry<JobName> & { readonly scheduleKey: NonNullable<JobEntry["scheduleKey"]> };
 
 /** The jobs EventBridge Scheduler starts, in catalogue order. */

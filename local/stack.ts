@@ -25,16 +25,9 @@ import {
   APP_CLIENT_READ_ATTRIBUTES,
   APP_CLIENT_WRITE_ATTRIBUTES,
 } from "../core/user/app-client-attributes.js";
-import { dependencies } from "../handlers/dependencies.js";
 import { Container } from "../runtime/composition-root.js";
-import { eraseHandler } from "../handlers/erase.js";
 import type { LogAttributes, Observability } from "../runtime/observability.js";
-import { postConfirmationHandler } from "../handlers/post-confirmation.js";
-import { purgeUnconfirmedAccountsHandler } from "../handlers/purge-unconfirmed-accounts.js";
-import { purgeUnconfirmedIdentitiesHandler } from "../handlers/purge-unconfirmed-identities.js";
-import { restoreHandler } from "../handlers/restore.js";
-import { snapshotAndReconcileHandler } from "../handlers/snapshot-and-reconcile.js";
-import { jobEntry, JOBS, type JobEntry, type JobName } from "../jobs/catalogue.js";
+import { handlerModule, JOBS, type JobEntry, type JobName, locallyServedJobs } from "../jobs/catalogue.js";
 import { isSteppedJob, type SteppedJob } from "../jobs/state-machine.js";
 import {
   invokeLocal,
@@ -174,41 +167,45 @@ function lineObservability(log: (line: string) => void): (service: string) => Ob
   };
 }
 
-/** Builds each function's handler on its first invocation, from one container (as a warm Lambda keeps it). */
+/**
+ * Each function of the catalogue the local endpoint serves, loaded as the build bundles it — from its
+ * module (`handlerModule`), never by a list of imports — and built on its first invocation on one container
+ * (as a warm Lambda keeps it), with its catalogue time limit, as deployed.
+ */
 function localFunctions(
   container: Container,
   options: Pick<LocalStackOptions, "functionTimeoutsMs" | "wrapFunction">,
 ): Map<string, LocalFunctionDefinition> {
-  const lazy = (build: () => LocalFunction): LocalFunction => {
-    let built: LocalFunction | undefined;
-    return (event, context) => {
-      built ??= build();
-      return built(event, context);
+  const load = (name: JobName): LocalFunction => {
+    let built: Promise<LocalFunction> | undefined;
+    return async (event, context) => {
+      built ??= loadFunction(name).then((module) => module.build(container));
+      return (await built)(event, context);
     };
-  };
-  // The jobs the local endpoint serves (the accounts database's setup runs at start instead), each with its
-  // catalogue time limit, as deployed.
-  const builders: Record<Exclude<JobName, "setup-accounts-database">, () => LocalFunction> = {
-    "post-confirmation": () => postConfirmationHandler(dependencies.postConfirmation(container)),
-    "purge-unconfirmed-identities": () =>
-      purgeUnconfirmedIdentitiesHandler(dependencies.purgeUnconfirmedIdentities(container)),
-    "purge-unconfirmed-accounts": () =>
-      purgeUnconfirmedAccountsHandler(dependencies.purgeUnconfirmedAccounts(container)),
-    "snapshot-and-reconcile": () => snapshotAndReconcileHandler(dependencies.snapshotAndReconcile(container)),
-    restore: () => restoreHandler(dependencies.restore(container)),
-    erase: () => eraseHandler(dependencies.erase(container)),
   };
   const wrap = options.wrapFunction ?? ((_: string, fn: LocalFunction) => fn);
   return new Map<string, LocalFunctionDefinition>(
-    Object.entries(builders).map(([name, build]) => [
+    locallyServedJobs().map(({ name, timeoutSeconds }) => [
       name,
       {
-        timeoutMs:
-          options.functionTimeoutsMs?.[name as JobName] ?? jobEntry(name as JobName).timeoutSeconds * 1000,
-        handler: wrap(name, lazy(build)),
+        timeoutMs: options.functionTimeoutsMs?.[name] ?? timeoutSeconds * 1000,
+        handler: wrap(name, load(name)),
       },
     ]),
   );
+}
+
+/** What a function's module exports for the local endpoint (see `handlerModule`). */
+interface FunctionModule {
+  build(container: Container): LocalFunction;
+}
+
+async function loadFunction(name: JobName): Promise<FunctionModule> {
+  const module = (await import(
+    path.resolve(__dirname, "..", handlerModule(name))
+  )) as Partial<FunctionModule>;
+  if (typeof module.build !== "function") throw new Error(`${handlerModule(name)} exports no build function`);
+  return module as FunctionModule;
 }
 
 async function waitUntilActive(client: DynamoDBClient, table: string): Promise<void> {

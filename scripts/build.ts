@@ -7,7 +7,7 @@ import { build, type BuildOptions, type Plugin } from "esbuild";
 import { cp, rm } from "node:fs/promises";
 import path from "node:path";
 import { ACCOUNTS_MIGRATIONS_FOLDER } from "../adapters/mysql/migrate.js";
-import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
+import { handlerModule, JOB_NAMES, type JobName } from "../jobs/catalogue.js";
 
 const root = path.resolve(__dirname, "..");
 
@@ -79,7 +79,7 @@ export async function buildHandlers(
   const outputs: string[] = [];
   for (const name of names) {
     const outfile = path.join(outDir, name, "index.js");
-    await build({ ...bundleOptions(outfile), entryPoints: [path.join(root, "handlers", `${name}.ts`)] });
+    await build({ ...bundleOptions(outfile), entryPoints: [path.join(root, handlerModule(name))] });
     for (const folder of BUNDLE_FOLDERS[name] ?? []) {
       await cp(folder.from, path.join(outDir, name, folder.to), { recursive: true });
     }
