@@ -55,6 +55,8 @@ export interface BenchOptions {
   // 5. scale
   readonly scaleUsers: number;
   readonly scalePurgeUsers: number;
+  /** Seed of the crashes injected into the stepped snapshot (which steps, when in them). */
+  readonly scaleSeed: number;
 }
 
 /** The defaults: the whole run stays under 5 minutes on a 2-core machine. */
@@ -76,6 +78,7 @@ export const DEFAULTS = {
   coldStarts: 5,
   scaleUsers: 1_000_000,
   scalePurgeUsers: 4_000_000,
+  scaleSeed: 20261208,
 } as const;
 
 /** The sizes the issue names; a smaller default is said so in the output. */
@@ -240,6 +243,12 @@ export function buildProgram(): Command {
       `5: users of the generated pool the identity purge runs over, 2% unconfirmed (the issue's size: ${ISSUE_SIZES.scalePurgeUsers.toLocaleString("en-US")})`,
       wholeNumber("--scale-purge-users", 1_000, 40_000_000),
       DEFAULTS.scalePurgeUsers,
+    )
+    .option(
+      "--scale-seed <n>",
+      "5: seed of the 5 crashes injected into the stepped snapshot (which steps, and when in them)",
+      wholeNumber("--scale-seed", 0, 2 ** 32 - 1),
+      DEFAULTS.scaleSeed,
     )
     .addHelpText(
       "after",

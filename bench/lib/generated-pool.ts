@@ -190,6 +190,30 @@ export class Bitset {
     this.bits = new Uint8Array(Math.ceil(capacity / 8));
   }
 
+  /** A set of `capacity` indexes holding those of `bytes` (as {@link Bitset.bytes} gave them). */
+  static fromBytes(capacity: number, bytes: Uint8Array): Bitset {
+    const set = new Bitset(capacity);
+    if (bytes.byteLength !== set.bits.byteLength) {
+      throw new RangeError(
+        `a bitset of ${capacity} indexes takes ${set.bits.byteLength} bytes, got ${bytes.byteLength}`,
+      );
+    }
+    set.bits.set(bytes);
+    for (const byte of set.bits) {
+      let b = byte;
+      while (b !== 0) {
+        b &= b - 1;
+        set.members += 1;
+      }
+    }
+    return set;
+  }
+
+  /** The set's bits, to store it (a view, not a copy). */
+  get bytes(): Uint8Array {
+    return this.bits;
+  }
+
   has(index: number): boolean {
     return ((this.bits[index >>> 3] as number) & (1 << (index & 7))) !== 0;
   }
@@ -243,6 +267,13 @@ export interface GeneratedUserDirectoryOptions {
   readonly quotas?: AccountQuotas;
 }
 
+/** What a {@link GeneratedUserDirectory} changed in its pool: two bitsets and a count. */
+export interface GeneratedDirectoryState {
+  readonly deleted: Uint8Array;
+  readonly disabled: Uint8Array;
+  readonly confirmedDeleted: number;
+}
+
 /** A query of this directory: the port's, with the `sub ^= "…"` prefix filter. */
 export type GeneratedUserQuery = UserQuery & { readonly subPrefix?: string };
 
@@ -256,8 +287,8 @@ export type GeneratedUserQuery = UserQuery & { readonly subPrefix?: string };
  * jobs (`createUser`, `addUserToGroup`, `createGroup`) are not part of a generated pool: those calls throw.
  */
 export class GeneratedUserDirectory implements UserDirectory {
-  readonly deleted: Bitset;
-  readonly disabled: Bitset;
+  deleted: Bitset;
+  disabled: Bitset;
   readonly quotas: AccountQuotas;
   /** Confirmed users deleted: must stay 0 for every purge. */
   confirmedDeleted = 0;
@@ -269,6 +300,22 @@ export class GeneratedUserDirectory implements UserDirectory {
     this.deleted = new Bitset(pool.size);
     this.disabled = new Bitset(pool.size);
     this.quotas = options.quotas ?? new AccountQuotas(options.clock, COGNITO_QUOTAS);
+  }
+
+  /** What the directory changed in the pool (deletions, disables), to carry it to another process. */
+  saveState(): GeneratedDirectoryState {
+    return {
+      deleted: this.deleted.bytes,
+      disabled: this.disabled.bytes,
+      confirmedDeleted: this.confirmedDeleted,
+    };
+  }
+
+  /** The pool as another process left it ({@link GeneratedUserDirectory.saveState}). */
+  loadState(state: GeneratedDirectoryState): void {
+    this.deleted = Bitset.fromBytes(this.pool.size, state.deleted);
+    this.disabled = Bitset.fromBytes(this.pool.size, state.disabled);
+    this.confirmedDeleted = state.confirmedDeleted;
   }
 
   /** Bytes the directory keeps for the pool's state (the two bitsets). */

@@ -14,8 +14,16 @@
  * - {@link TallyProfileStore}: every confirmed user has a profile except a drifted share; created profiles
  *   are a bitset.
  */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import type { BackupRecord } from "../../core/backup/backup-record.js";
-import { type CompletedPart, describePart, type SnapshotManifest } from "../../core/backup/snapshot.js";
+import {
+  type CompletedPart,
+  describePart,
+  parseManifest,
+  serializeManifest,
+  type SnapshotManifest,
+} from "../../core/backup/snapshot.js";
 import { isRecordPartName } from "../../core/backup/snapshot-files.js";
 import type {
   BackupEntry,
@@ -62,7 +70,7 @@ export function sameTally(a: IdTally, b: IdTally): boolean {
  * Indexes in the order they came, as runs `[start, step, count]` (flattened): 0, 16, 32, 48 is one run.
  */
 export class IndexRuns {
-  readonly runs: number[] = [];
+  constructor(readonly runs: number[] = []) {}
 
   push(index: number): void {
     const n = this.runs.length;
@@ -130,6 +138,22 @@ export interface TallyBackupStoreOptions {
   /** When backups read were captured. */
   readonly capturedAt: Date;
   readonly userPoolId: string;
+  /**
+   * Where snapshot files other than parts (id indexes, group files: 10,000,000 usernames at 10M users) are
+   * kept, one file each, so that they weigh on no process's memory. Default: in memory.
+   */
+  readonly filesDir?: string;
+}
+
+/** What a {@link TallyBackupStore} holds besides its files on disk and its bitset: plain JSON. */
+export interface TallyBackupStoreState {
+  readonly parts: [string, StoredPart][];
+  /** Serialized manifests. */
+  readonly manifests: string[];
+  readonly files: [string, string][];
+  readonly keepRuns: boolean;
+  readonly runsKept: number;
+  readonly counts: BackupStoreCounts;
 }
 
 /** Counts of what the jobs asked the store. */
@@ -156,7 +180,7 @@ export class TallyBackupStore implements BackupStore {
   private readonly manifests = new Map<string, SnapshotManifest>();
   private keepRuns = true;
   private runsKept = 0;
-  readonly written: Bitset;
+  written: Bitset;
   readonly counts: BackupStoreCounts = {
     userBackupGets: 0,
     userBackupPuts: 0,
@@ -173,6 +197,7 @@ export class TallyBackupStore implements BackupStore {
     private readonly options: TallyBackupStoreOptions,
   ) {
     this.written = new Bitset(pool.size);
+    if (options.filesDir !== undefined) this.files = new FilesOnDisk(options.filesDir);
   }
 
   /** Whether user `index`'s stored backup is out of date (before reconcile writes it). */
@@ -231,7 +256,7 @@ export class TallyBackupStore implements BackupStore {
    * Snapshot files besides parts (version 2's id indexes and group files) are kept whole: the snapshot reads
    * them back. Parts are tallied as {@link putSnapshotPart} does.
    */
-  private readonly files = new Map<string, string>();
+  private files: Map<string, string> | FilesOnDisk = new Map<string, string>();
 
   async putSnapshotFile(snapshotId: string, name: string, text: string): Promise<void> {
     if (isRecordPartName(name))
@@ -265,8 +290,41 @@ export class TallyBackupStore implements BackupStore {
   }
 
   async deleteSnapshotFile(snapshotId: string, name: string): Promise<void> {
-    this.parts.delete(`${snapshotId}/${name}`);
-    this.files.delete(`${snapshotId}/${name}`);
+    const key = `${snapshotId}/${name}`;
+    const part = this.parts.get(key);
+    if (part) this.runsKept -= part.runs?.length ?? 0;
+    this.parts.delete(key);
+    this.files.delete(key);
+  }
+
+  /** What the store holds (its files stay where they are), to carry it to another process. */
+  saveState(): TallyBackupStoreState {
+    return {
+      parts: [...this.parts],
+      manifests: [...this.manifests.values()].map(serializeManifest),
+      files: this.files instanceof Map ? [...this.files] : [],
+      keepRuns: this.keepRuns,
+      runsKept: this.runsKept,
+      counts: { ...this.counts },
+    };
+  }
+
+  /** The store as another process left it ({@link TallyBackupStore.saveState}, its files on disk). */
+  loadState(state: TallyBackupStoreState, written: Uint8Array): void {
+    this.parts.clear();
+    for (const [key, part] of state.parts) {
+      this.parts.set(key, { ...part, runs: part.runs ? new IndexRuns(part.runs.runs) : undefined });
+    }
+    this.manifests.clear();
+    for (const text of state.manifests) {
+      const manifest = parseManifest(text);
+      this.manifests.set(manifest.snapshotId, manifest);
+    }
+    if (this.files instanceof Map) this.files = new Map(state.files);
+    this.keepRuns = state.keepRuns;
+    this.runsKept = state.runsKept;
+    Object.assign(this.counts, state.counts);
+    this.written = Bitset.fromBytes(this.pool.size, written);
   }
 
   async putSnapshotManifest(manifest: SnapshotManifest): Promise<void> {
@@ -390,6 +448,42 @@ export class TallyBackupStore implements BackupStore {
   }
 }
 
+/**
+ * Text files in a directory, under their key (`<snapshot id>/<name>`, encoded into one file name), with the
+ * Map methods the store uses. Writes are synchronous: a process killed just after a put has put the file, as
+ * S3 has once PutObject answered.
+ */
+class FilesOnDisk {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private pathOf(key: string): string {
+    return path.join(this.dir, encodeURIComponent(key));
+  }
+
+  set(key: string, text: string): void {
+    writeFileSync(this.pathOf(key), text);
+  }
+
+  get(key: string): string | undefined {
+    try {
+      return readFileSync(this.pathOf(key), "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  }
+
+  delete(key: string): void {
+    rmSync(this.pathOf(key), { force: true });
+  }
+
+  keys(): string[] {
+    return readdirSync(this.dir).map((name) => decodeURIComponent(name));
+  }
+}
+
 const SUB_ATTRIBUTE = '{"Name":"sub","Value":"';
 const LEGACY_SUB_ATTRIBUTE = '{"Name":"custom:legacy_sub","Value":"';
 
@@ -423,7 +517,7 @@ export interface TallyProfileStoreOptions {
 
 /** A {@link ProfileStore} over a {@link GeneratedPool}: profiles are made from the index, created ones a bitset. */
 export class TallyProfileStore implements ProfileStore {
-  readonly created: Bitset;
+  created: Bitset;
   readonly counts = { batchReads: 0, idsRead: 0, creates: 0, deletes: 0 };
 
   constructor(
@@ -435,6 +529,12 @@ export class TallyProfileStore implements ProfileStore {
 
   get retainedBytes(): number {
     return this.created.byteLength;
+  }
+
+  /** The store as another process left it: the profiles it created, and its counts. */
+  loadState(created: Uint8Array, counts: TallyProfileStore["counts"]): void {
+    this.created = Bitset.fromBytes(this.pool.size, created);
+    Object.assign(this.counts, counts);
   }
 
   /** Whether user `index` had no profile before this run. */

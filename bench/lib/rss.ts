@@ -1,4 +1,5 @@
 /** Memory figures of the current process. */
+import { readFileSync, writeFileSync } from "node:fs";
 
 /**
  * Peak resident set size of this process since it started, in bytes. `process.resourceUsage().maxRSS` is in
@@ -26,5 +27,34 @@ export class RssSampler {
   stop(): number {
     clearInterval(this.timer);
     return Math.max(this.peak, process.memoryUsage.rss());
+  }
+}
+
+const STATUS = "/proc/self/status";
+
+/**
+ * The process's peak RSS since the last {@link resetHighWaterMark}, in bytes: the kernel's `VmHWM` (Linux), or
+ * the process's peak since it started elsewhere.
+ */
+export function highWaterMark(): number {
+  try {
+    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(STATUS, "utf8"));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return peakRssBytes();
+}
+
+/**
+ * A full GC (when node runs with `--expose-gc`), then the kernel's high-water mark set back to the current RSS
+ * (`5` written to /proc/self/clear_refs), so that {@link highWaterMark} tells the peak of what follows.
+ */
+export function resetHighWaterMark(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+  } catch {
+    // Without clear_refs (not Linux), the mark stays the process's peak so far: an upper bound.
   }
 }

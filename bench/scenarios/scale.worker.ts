@@ -7,22 +7,33 @@
  * step (after a full GC) by writing 5 to /proc/self/clear_refs, and read just after it: the step's own peak,
  * on top of what the process holds when the step starts (Node, the code, the fakes), as in a warm Lambda.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { CognitoCalls } from "../../adapters/cognito/cognito-calls.js";
-import type { CognitoOperation } from "../../adapters/cognito/quotas.js";
 import { ManualClock, VirtualClock } from "../../adapters/in-memory/clock.js";
-import { InMemoryErasureLedger } from "../../adapters/in-memory/erasure-ledger.js";
+import { AccountQuotas } from "../../adapters/in-memory/rate-limiter.js";
+import { COGNITO_QUOTAS } from "../../adapters/cognito/quotas.js";
 import { errorCode } from "../../core/errors.js";
-import type { UserDirectory } from "../../core/ports/user-directory.js";
 import { parsePurgePolicy } from "../../core/purge/index.js";
-import { purgeUnconfirmedIdentities } from "../../core/use-cases/purge-unconfirmed-identities.js";
+import { runSteps } from "../../core/steps/step.js";
+import {
+  identityPurgeDone,
+  identityPurgeReport,
+  identityPurgeStep,
+  startIdentityPurge,
+} from "../../core/use-cases/purge-unconfirmed-identities.js";
 import { reconcile } from "../../core/use-cases/reconcile.js";
-import { snapshotUsers } from "../../core/use-cases/snapshot-users.js";
-import { GeneratedPool, GeneratedUserDirectory } from "../lib/generated-pool.js";
-import { type SnapshotCheck, TallyBackupStore, TallyProfileStore } from "../lib/generated-sinks.js";
+import { snapshotReport, snapshotStep, startSnapshot } from "../../core/use-cases/snapshot-users.js";
+import { type SnapshotCheck } from "../lib/generated-sinks.js";
+import { highWaterMark, resetHighWaterMark } from "../lib/rss.js";
+import { createWorld, pacedDirectory, POOL_ID, START, usageOf } from "../lib/scale-world.js";
+import { purgeInOneInvocation, snapshotInOneInvocation } from "./scale.baseline.js";
 
-export type ScaleJob = "snapshot-today" | "reconcile-today" | "purge-today" | "together-today";
+export type ScaleJob =
+  | "snapshot-today"
+  | "reconcile-today"
+  | "purge-today"
+  | "together-today"
+  /** The stepped snapshot and identity purge at once, in this process (steps of `stepBudgetMs` each). */
+  | "together-steps";
 
 export interface ScaleWorkerParameters {
   readonly users: number;
@@ -34,6 +45,8 @@ export interface ScaleWorkerParameters {
   readonly lambdaLimitMs: number;
   /** The RSS whose passing is recorded. */
   readonly rssLimitBytes: number;
+  /** Stepped jobs: each step's deadline is this long after it starts. */
+  readonly stepBudgetMs?: number;
 }
 
 /** How far a job had got at some instant. */
@@ -83,6 +96,9 @@ export interface ScaleWorkerResult {
   /** Two jobs at once: when each finished (virtual ms from the start). */
   readonly snapshotVirtualMs?: number;
   readonly purgeVirtualMs?: number;
+  /** Two stepped jobs at once: how many steps each took. */
+  readonly snapshotSteps?: number;
+  readonly purgeSteps?: number;
   readonly purge?: {
     readonly eligible: number;
     readonly deleted: number;
@@ -95,67 +111,22 @@ export interface ScaleWorkerResult {
   };
 }
 
-const STATUS = "/proc/self/status";
-const POOL_ID = "eu-west-1_scalebench";
-const NEWEST_SIGN_UP = new Date("2026-12-01T23:00:00.000Z");
-const START = "2026-12-02T02:00:00.000Z";
-
 /** Stops the job from inside a port call, once the process passed its RSS cap. */
 class RssCapReached extends Error {
   override name = "RssCapReached";
 }
-
-/** The process's peak RSS since the last reset, in bytes. */
-function highWaterMark(): number {
-  const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(STATUS, "utf8"));
-  return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
-}
-
-/** A full GC, then the high-water mark set back to the current RSS. */
-function resetHighWaterMark(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-  try {
-    writeFileSync("/proc/self/clear_refs", "5");
-  } catch {
-    // Without clear_refs (not Linux), the mark stays the process's peak so far: an upper bound.
-  }
-}
-
-const OPERATIONS: Readonly<Partial<Record<keyof UserDirectory, CognitoOperation>>> = {
-  listUsers: "ListUsers",
-  estimatedUserCount: "DescribeUserPool",
-  getUser: "AdminGetUser",
-  deleteUser: "AdminDeleteUser",
-  disableUser: "AdminDisableUser",
-  enableUser: "AdminEnableUser",
-  createUser: "AdminCreateUser",
-  listGroups: "ListGroups",
-  listGroupMembers: "ListUsersInGroup",
-  createGroup: "CreateGroup",
-  addUserToGroup: "AdminAddUserToGroup",
-};
 
 async function main(): Promise<ScaleWorkerResult> {
   const job = process.argv[2] as ScaleJob;
   const parameters = JSON.parse(process.argv[3] ?? "{}") as ScaleWorkerParameters;
   // Two jobs at once need discrete-event time (a sleep ends when the time reaches it, and the time moves
   // only when every task waits); one job alone may simply move the time when it sleeps.
-  const clock = job === "together-today" ? new VirtualClock(START) : new ManualClock(START);
+  const together = job === "together-today" || job === "together-steps";
+  const clock = together ? new VirtualClock(START) : new ManualClock(START);
   const started = clock.now().getTime();
-  const pool = new GeneratedPool({
-    size: parameters.users,
-    unconfirmedOneIn: parameters.unconfirmedOneIn,
-    groups: parameters.groups,
-    newestSignUp: NEWEST_SIGN_UP,
-  });
-  const generated = new GeneratedUserDirectory(pool, { clock });
-  const backups = new TallyBackupStore(pool, {
-    staleBackupOneIn: 1000,
-    capturedAt: NEWEST_SIGN_UP,
-    userPoolId: POOL_ID,
-  });
-  const profiles = new TallyProfileStore(pool, { missingProfileOneIn: 1000 });
-  const erasures = new InMemoryErasureLedger();
+  // One account's quotas, shared by every directory of the run (two jobs at once: two functions).
+  const quotas = new AccountQuotas(clock, COGNITO_QUOTAS);
+  const { pool, generated, backups, profiles, erasures } = createWorld(parameters, clock, { quotas });
 
   const counters = { usersListed: 0, membershipsListed: 0, deleted: 0, calls: 0 };
   let passedLambdaLimitAt: ScaleProgress | undefined;
@@ -181,40 +152,25 @@ async function main(): Promise<ScaleWorkerResult> {
     if (rss > parameters.rssCapBytes) throw new RssCapReached(`RSS ${rss} past the cap`);
   };
 
-  // The generated pool behind the Cognito adapter's own pacing and retries (CognitoCalls), as
-  // CognitoUserDirectory runs its SDK calls: only the transport differs.
   const failedCalls: Record<string, number> = {};
-  const paced = (calls: CognitoCalls) =>
-    new Proxy(generated, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver) as unknown;
-        const operation = OPERATIONS[property as keyof UserDirectory];
-        if (typeof value !== "function" || operation === undefined) return value;
-        return async (...args: unknown[]) => {
-          watch();
-          try {
-            const result = (await calls.run(operation, () =>
-              (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
-            )) as unknown;
-            if (operation === "ListUsers")
-              counters.usersListed += (result as { items: unknown[] }).items.length;
-            if (operation === "ListUsersInGroup") {
-              counters.membershipsListed += (result as { items: unknown[] }).items.length;
-            }
-            if (operation === "AdminDeleteUser" && result === true) {
-              counters.deleted += 1;
-              firstDelete ??= clock.now().getTime() - started;
-              lastDelete = clock.now().getTime() - started;
-            }
-            return result;
-          } catch (error) {
-            if (!(error instanceof RssCapReached)) failedCalls[operation] = (failedCalls[operation] ?? 0) + 1;
-            throw error;
-          }
-        };
+  const paced = () =>
+    pacedDirectory(generated, clock, {
+      failedCalls,
+      isStop: (error) => error instanceof RssCapReached,
+      before: watch,
+      after: (operation, result) => {
+        if (operation === "ListUsers") counters.usersListed += (result as { items: unknown[] }).items.length;
+        if (operation === "ListUsersInGroup") {
+          counters.membershipsListed += (result as { items: unknown[] }).items.length;
+        }
+        if (operation === "AdminDeleteUser" && result === true) {
+          counters.deleted += 1;
+          firstDelete ??= clock.now().getTime() - started;
+          lastDelete = clock.now().getTime() - started;
+        }
       },
-    }) as UserDirectory;
-  const directory = paced(new CognitoCalls({ clock, sleeper: clock }));
+    });
+  const directory = paced();
 
   const deps = { directory, backups, profiles, erasures, clock };
   const steps: ScaleStepFigures[] = [];
@@ -230,10 +186,10 @@ async function main(): Promise<ScaleWorkerResult> {
   const stepStart = clock.now().getTime();
   try {
     if (job === "snapshot-today") {
-      const result = await snapshotUsers(deps, { userPoolId: POOL_ID });
+      const result = await snapshotInOneInvocation(deps, { userPoolId: POOL_ID });
       finished = true;
       const check = backups.verifySnapshot(result.snapshotId, (i) => generated.exists(i));
-      extra.snapshot = { ...check, skipped: result.skipped };
+      extra.snapshot = { ...check, skipped: 0 };
     } else if (job === "reconcile-today") {
       // What reconcile must repair, counted before it runs (its writes change the answers).
       let missingProfiles = 0;
@@ -255,10 +211,7 @@ async function main(): Promise<ScaleWorkerResult> {
         staleBackups,
       };
     } else if (job === "purge-today") {
-      const report = await purgeUnconfirmedIdentities(
-        { directory, clock },
-        { policy: parsePurgePolicy({ minAge: "24h" }) },
-      );
+      const report = await purgeInOneInvocation({ directory, clock }, parsePurgePolicy({ minAge: "24h" }));
       finished = true;
       let unconfirmedInPool = 0;
       for (let i = 0; i < pool.size; i += 1) if (pool.isUnconfirmed(i)) unconfirmedInPool += 1;
@@ -272,18 +225,42 @@ async function main(): Promise<ScaleWorkerResult> {
         ...(firstDelete === undefined ? {} : { firstDeleteVirtualMs: firstDelete }),
         ...(lastDelete === undefined ? {} : { lastDeleteVirtualMs: lastDelete }),
       };
-    } else if (job === "together-today") {
+    } else if (job === "together-today" || job === "together-steps") {
       // Two functions (two processes: two CognitoCalls, each pacing itself) on one account's quotas.
-      const purgeDirectory = paced(new CognitoCalls({ clock, sleeper: clock }));
+      const policy = parsePurgePolicy({ minAge: "24h" });
+      const purgeDeps = { directory: paced(), clock };
+      const budget = { clock, stepBudgetMs: parameters.stepBudgetMs ?? parameters.lambdaLimitMs };
+      const snapshotRun =
+        job === "together-today"
+          ? snapshotInOneInvocation(deps, { userPoolId: POOL_ID }).then((m) => ({ ...m, skipped: 0 }))
+          : runSteps(
+              snapshotStep(deps, { userPoolId: POOL_ID }),
+              startSnapshot({ userPoolId: POOL_ID }, clock),
+              {
+                ...budget,
+                onState: (_state, n) => {
+                  extra.snapshotSteps = n;
+                },
+              },
+            ).then(({ state }) => snapshotReport(backups, state));
+      const purgeRun =
+        job === "together-today"
+          ? purgeInOneInvocation(purgeDeps, policy)
+          : runSteps(identityPurgeStep(purgeDeps), startIdentityPurge(clock, { policy }), {
+              ...budget,
+              onState: (_state, n) => {
+                extra.purgeSteps = n;
+              },
+            }).then(({ state }) => {
+              if (!identityPurgeDone(state)) throw new Error("the purge's steps ended before it was done");
+              return identityPurgeReport(clock, state);
+            });
       const outcomes = await Promise.allSettled([
-        snapshotUsers(deps, { userPoolId: POOL_ID }).then((result) => {
+        snapshotRun.then((result) => {
           extra.snapshotVirtualMs = clock.now().getTime() - started;
           return result;
         }),
-        purgeUnconfirmedIdentities(
-          { directory: purgeDirectory, clock },
-          { policy: parsePurgePolicy({ minAge: "24h" }) },
-        ).then((report) => {
+        purgeRun.then((report) => {
           extra.purgeVirtualMs = clock.now().getTime() - started;
           return report;
         }),
@@ -319,10 +296,7 @@ async function main(): Promise<ScaleWorkerResult> {
     peakRssBytes: highWaterMark(),
     startRssBytes,
   });
-  const usage: Record<string, { admitted: number; throttled: number }> = {};
-  for (const category of ["UserList", "UserRead", "UserUpdate", "UserPoolRead", "GroupRead"]) {
-    usage[category] = generated.usageOf(category);
-  }
+  const usage = usageOf(generated);
   return {
     job,
     finished,
