@@ -86,21 +86,14 @@ export interface CrashFigure {
   readonly label: string;
 }
 
-export interface SteppedRun {
+/** A whole run: the effects of every attempt (killed ones included) summed, calls and deletions alike. */
+export interface SteppedRun extends Omit<StepEffects, "startMs" | "endMs"> {
   readonly finished: boolean;
   readonly error?: string;
   readonly steps: readonly StepFigure[];
   readonly crashes: readonly CrashFigure[];
   /** Virtual time from the first step's start to the last one's end (killed attempts included). */
   readonly virtualMs: number;
-  readonly realMs: number;
-  /** Calls of every attempt, killed ones included. */
-  readonly usage: Usage;
-  readonly failedCalls: Record<string, number>;
-  readonly deleted: number;
-  readonly confirmedDeleted: number;
-  readonly firstDeleteMs?: number;
-  readonly lastDeleteMs?: number;
   readonly finalState?: unknown;
   readonly verify?: StepAnswer["verify"];
 }
