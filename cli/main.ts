@@ -18,6 +18,7 @@ import {
   TARGET_HELP,
 } from "./command.js";
 import { eraseCommand } from "./commands/erase.js";
+import { executionsCommand } from "./commands/executions.js";
 import { purgeUnconfirmedCommand } from "./commands/purge-unconfirmed.js";
 import { reconcileCommand } from "./commands/reconcile.js";
 import { restoreCommand } from "./commands/restore.js";
@@ -41,6 +42,7 @@ const COMMANDS: readonly ((runtime: CliRuntime) => Command)[] = [
   reconcileCommand,
   eraseCommand,
   statusCommand,
+  executionsCommand,
 ];
 
 export async function run(argv: readonly string[], io: CliIo, options: RunOptions = {}): Promise<number> {
