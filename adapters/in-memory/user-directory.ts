@@ -139,6 +139,12 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
     return this;
   }
 
+  /** Deletes a group and its memberships, as an administrator would (test setup; no quota). */
+  deleteGroup(name: string): boolean {
+    this.members.delete(name);
+    return this.groups.delete(name);
+  }
+
   /** Every user, with groups, sorted by username (test inspection; no quota). */
   snapshot(): User[] {
     return [...this.users.keys()].sort().map((username) => this.withGroups(this.requireUser(username)));

@@ -50,6 +50,15 @@ export function groupFileName(page: number, position: number, chunk: number): st
   return `groups/${fiveDigits(page, "group page")}-${String(position).padStart(2, "0")}-${fiveDigits(chunk, "group file")}.jsonl`;
 }
 
+/**
+ * `p-a/parts.json`: the manifest entries of the parts a running snapshot has written in partition `a`, kept
+ * in S3 so the job's state holds a count per partition instead of every entry. A working file: deleted once
+ * the manifest (which holds the entries) is written.
+ */
+export function partitionEntriesName(partition: string): string {
+  return `p-${partition}/parts.json`;
+}
+
 const PARTITION_PART = /^p-([0-9a-f])\/part-(\d{5})\.(jsonl|ids)$/;
 const GROUP_FILE = /^groups\/\d{5}-\d{2}-\d{5}\.jsonl$/;
 const FILE_NAME = /^(?:[a-z0-9][a-z0-9-]*\/)?[a-z0-9][a-z0-9.-]*$/;

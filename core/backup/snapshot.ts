@@ -494,6 +494,34 @@ function readManifest(value: unknown, ctx: ReadContext): SnapshotManifest {
   return { version: 2, ...fields, groupFiles, membershipCount };
 }
 
+/**
+ * The parts one partition of a running snapshot has written (`p-a/parts.json`): their manifest entries as
+ * JSON, read back with the manifest's own rules (numbered from 1 in order, each with its index).
+ */
+export function serializePartitionEntries(entries: readonly SnapshotPartEntry[]): string {
+  return `${JSON.stringify(
+    entries.map(({ name, records, bytes, sha256, index }) => ({
+      name,
+      records,
+      bytes,
+      sha256,
+      ...(index === undefined
+        ? {}
+        : { index: { name: index.name, bytes: index.bytes, sha256: index.sha256 } }),
+    })),
+  )}\n`;
+}
+
+/**
+ * {@link serializePartitionEntries}' inverse.
+ *
+ * @throws ValidationError `SNAPSHOT.MALFORMED` naming the file and field.
+ */
+export function parsePartitionEntries(text: string, name: string): SnapshotPartEntry[] {
+  const ctx: ReadContext = { code: "SNAPSHOT.MALFORMED", location: name };
+  return readPartitionedParts(expectArray(parseJsonText(text, ctx), "", ctx), ctx);
+}
+
 /** Version 2's parts: by partition in order, numbered from 1 within each, each with its index. */
 function readPartitionedParts(list: readonly unknown[], ctx: ReadContext): SnapshotPartEntry[] {
   let partition = "";

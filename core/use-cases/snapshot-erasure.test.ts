@@ -41,10 +41,11 @@ async function expectGoneAndConsistent(backups: InMemoryBackupStore, email: stri
 
 describe("a snapshot and an erase at the same time", () => {
   // Each point is where the erase runs, whole, in the middle of the snapshot.
-  // Files in order: the group page, then each part and its index.
+  // Files in order: the group page as listed, then with its member files, then each part, its index and
+  // its partition's entries.
   const points: [string, keyof BackupStore, number][] = [
-    ["before the first part is written", "putSnapshotFile", 2],
-    ["between two parts", "putSnapshotFile", 4],
+    ["before the first part is written", "putSnapshotFile", 3],
+    ["between two parts", "putSnapshotFile", 6],
     ["after the last part, before the manifest", "putSnapshotManifest", 1],
   ];
   it.each(points)(
@@ -84,12 +85,13 @@ describe("a snapshot and an erase at the same time", () => {
     const users = Array.from({ length: 5 }, () => aUser({ groups: ["staff"] }));
     const erased = users[1] ?? aUser();
     w.directory.seed(...users);
-    // The first file written is the staff group's members; the erase runs right after it.
+    // The second file written is the staff group's members (after its page as listed); the erase runs
+    // right after it.
     let calls = 0;
     const arm = (): void =>
       w.backups.beforeNext("putSnapshotFile", async () => {
         calls += 1;
-        if (calls < 2) return arm();
+        if (calls < 3) return arm();
         await eraseUser(w.deps, { username: erased.username });
       });
     arm();

@@ -272,3 +272,60 @@ describe("the snapshot as durable steps (format version 2)", () => {
     expect(stored.memberships).toEqual(expected);
   });
 });
+
+describe("the snapshot's state stays small", () => {
+  it("whatever the number of parts: 1,200 parts (a 40M-user pool has 800 of 50,000) travel in S3, not in the state", async () => {
+    const users = aPool(1_200);
+    const world = aWorld(users);
+    // One user per page and per part: as many parts as a pool of 60,000,000 users with 50,000 per part.
+    const options = { userPoolId: POOL, pageSize: 1, maxRecordsPerPart: 1, marginMs: 20_000 };
+    let largest = 0;
+    const { state } = await runSteps(snapshotStep(world, options), startSnapshot(options, world.clock), {
+      clock: world.clock,
+      stepBudgetMs: 600_000,
+      onState: (next) => {
+        largest = Math.max(largest, Buffer.byteLength(JSON.stringify(next), "utf8"));
+      },
+    });
+    expect(largest).toBeLessThan(16 * 1024);
+    const stored = await readBack(world.backups, state.snapshotId);
+    expect(stored.manifest.parts).toHaveLength(1_200);
+    expect(stored.manifest.userCount).toBe(1_200);
+    expect(new Set(stored.usernames).size).toBe(1_200);
+    expect(stored.stray).toEqual([]);
+  });
+});
+
+describe("a group deleted while the snapshot lists it", () => {
+  it("is skipped and counted, the snapshot goes on and holds every other group's members", async () => {
+    const users = aPool(120);
+    const world = aWorld(users);
+    let deleted = false;
+    const directory: UserDirectory = new Proxy(world.directory, {
+      get(target, property, receiver) {
+        if (property !== "listGroupMembers") return Reflect.get(target, property, receiver) as unknown;
+        return async (group: string, request?: { pageToken?: string }) => {
+          if (group === "beta" && !deleted) {
+            // Deleted between the group page's listing and its members' listing (first or later page).
+            deleted = true;
+            target.deleteGroup("beta");
+          }
+          return target.listGroupMembers(group, request);
+        };
+      },
+    });
+    const options = { userPoolId: POOL, ...SMALL };
+    const { state } = await runSteps(
+      snapshotStep({ ...world, directory }, options),
+      startSnapshot(options, world.clock),
+      { clock: world.clock, stepBudgetMs: 25_000 },
+    );
+    const stored = await readBack(world.backups, state.snapshotId);
+    expect(stored.manifest.userCount).toBe(120);
+    const expected = expectedMemberships(world.directory);
+    expect(stored.memberships).toEqual(expected);
+    expect(stored.manifest.groups.map((g) => g.name)).not.toContain("beta");
+    const report = await snapshotReport(world.backups, state);
+    expect(report.groupsSkipped).toEqual({ "DIRECTORY.GROUP_NOT_FOUND": 1 });
+  });
+});

@@ -26,10 +26,12 @@ import {
   describePart,
   type GroupFileEntry,
   parseGroupPage,
+  parsePartitionEntries,
   type SnapshotManifest,
   type SnapshotManifestV2,
   type SnapshotPartEntry,
   serializeGroupPage,
+  serializePartitionEntries,
   serializeSnapshotLine,
   snapshotIdFor,
   utf8ByteLength,
@@ -40,6 +42,7 @@ import {
   parseGroupMembers,
   parseIdIndex,
   partIndexName,
+  partitionEntriesName,
   partitionPartName,
   readPartitionFileName,
   serializeGroupMembers,
@@ -88,8 +91,12 @@ export interface PartitionState {
   /** Where the listing goes on (absent: from the start, or the partition is done). */
   readonly pageToken?: string;
   readonly done: boolean;
-  /** The parts written in this pass, in order (their manifest entries, with their indexes). */
-  readonly parts: readonly SnapshotPartEntry[];
+  /**
+   * How many parts this pass has written. Their manifest entries are kept in S3 (`p-<x>/parts.json`,
+   * written with each part, before the state that counts it), not here: at 40M users a snapshot has about
+   * 800 parts, whose entries would pass the 200 KiB a state may hold.
+   */
+  readonly parts: number;
   readonly skipReasons: Readonly<Record<string, number>>;
   readonly erasedLeftOut: number;
   /** Passes restarted from the first page after a refused token. */
@@ -101,6 +108,12 @@ export interface GroupsState {
   readonly pages: number;
   /** The token of the group page being worked on (absent: the first page). */
   readonly pageToken?: string;
+  /**
+   * Set once the page is listed and its groups written to its page file (as listed, no files yet): the
+   * page's groups are read back from there, never listed again, so a group created or deleted meanwhile
+   * cannot shift the positions. `next` is the token of the page after it (absent: the last page).
+   */
+  readonly listed?: { readonly next?: string };
   /** The group being listed: its position on the page, from 0. */
   readonly position: number;
   /** Where its member listing goes on (absent: from its start). */
@@ -109,10 +122,15 @@ export interface GroupsState {
   readonly files: number;
   /** Member files of each group of the page before `position`. */
   readonly filesPerGroup: readonly number[];
+  /** Positions on the page of groups deleted while listed: left out of the page file. */
+  readonly skippedPositions: readonly number[];
+  /** Groups left out, by error code (a group deleted while the snapshot listed it). */
+  readonly skipped: Readonly<Record<string, number>>;
+  /** Members listed so far (progress only: the manifest counts the group files as stored). */
   readonly memberships: number;
 }
 
-export type SnapshotPhase = "clean" | "groups" | "users" | "finalize" | "recheck" | "done";
+export type SnapshotPhase = "clean" | "groups" | "users" | "finalize" | "tidy" | "recheck" | "done";
 
 /** The snapshot job's state between steps: small JSON (cursors, counters, the parts' entries). */
 export interface SnapshotState {
@@ -143,6 +161,8 @@ export interface SnapshotReport {
   readonly erasedLeftOut: number;
   /** Partitions whose listing was restarted after a refused page token. */
   readonly partitionRestarts: number;
+  /** Groups left out, by error code: `DIRECTORY.GROUP_NOT_FOUND` for one deleted while it was listed. */
+  readonly groupsSkipped: Readonly<Record<string, number>>;
 }
 
 /** The snapshot's manifest with the report. */
@@ -163,7 +183,15 @@ export function startSnapshot(options: Pick<SnapshotOptions, "userPoolId">, cloc
     userPoolId: options.userPoolId,
     startedAt: startedAt.toISOString(),
     phase: "clean",
-    groups: { pages: 0, position: 0, files: 0, filesPerGroup: [], memberships: 0 },
+    groups: {
+      pages: 0,
+      position: 0,
+      files: 0,
+      filesPerGroup: [],
+      skippedPositions: [],
+      skipped: {},
+      memberships: 0,
+    },
     partitions: SUB_PARTITIONS.map((prefix) => freshPartition(prefix, 0)),
     recheckRounds: 0,
     erasedAfterManifest: 0,
@@ -171,7 +199,7 @@ export function startSnapshot(options: Pick<SnapshotOptions, "userPoolId">, cloc
 }
 
 function freshPartition(prefix: string, restarts: number): PartitionState {
-  return { prefix, done: false, parts: [], skipReasons: {}, erasedLeftOut: 0, restarts };
+  return { prefix, done: false, parts: 0, skipReasons: {}, erasedLeftOut: 0, restarts };
 }
 
 /**
@@ -198,21 +226,30 @@ export function snapshotStep(deps: SnapshotDeps, options: SnapshotOptions): Step
     let erased: ReadonlySet<string> | undefined;
     const erasedIds = async () => (erased ??= await deps.erasures.erasedIds());
     // The group page being worked on, read once per step.
-    let groupPage: { token: string | undefined; page: Page<Group> } | undefined;
+    let groupPage: { page: number; groups: readonly Group[] } | undefined;
     while (state.phase !== "done" && !yieldNow()) {
       switch (state.phase) {
         case "clean":
           state = await cleanIncomplete(deps.backups, state, yieldNow);
           break;
         case "groups": {
-          const token = state.groups.pageToken;
-          if (groupPage === undefined || groupPage.token !== token) {
-            groupPage = {
-              token,
-              page: await deps.directory.listGroups(token === undefined ? {} : { pageToken: token }),
-            };
+          if (state.groups.listed === undefined) {
+            state = await listGroupPage(deps, state);
+            break;
           }
-          state = await groupsUnit(deps, state, groupPage.page, limits.maxMembers, yieldNow);
+          const pageNumber = state.groups.pages + 1;
+          if (groupPage === undefined || groupPage.page !== pageNumber) {
+            const name = groupPageName(pageNumber);
+            const text = await deps.backups.getSnapshotFile(state.snapshotId, name);
+            if (text === undefined) {
+              throw new LifecycleError(
+                "SNAPSHOT.MALFORMED",
+                `Snapshot ${state.snapshotId} is missing ${name}`,
+              );
+            }
+            groupPage = { page: pageNumber, groups: parseGroupPage(text, name).groups };
+          }
+          state = await groupsUnit(deps, state, groupPage.groups, limits.maxMembers, yieldNow);
           break;
         }
         case "users":
@@ -220,6 +257,9 @@ export function snapshotStep(deps: SnapshotDeps, options: SnapshotOptions): Step
           break;
         case "finalize":
           state = await finalize(deps, state);
+          break;
+        case "tidy":
+          state = await tidy(deps.backups, state);
           break;
         case "recheck":
           state = await recheck(deps, state);
@@ -249,32 +289,55 @@ async function cleanIncomplete(
 }
 
 /**
+ * Lists the next page of groups and writes it to its page file as listed (no member files yet), before the
+ * state that says so; the groups of the page are read from there from now on.
+ */
+async function listGroupPage(deps: SnapshotDeps, state: SnapshotState): Promise<SnapshotState> {
+  const token = state.groups.pageToken;
+  const page = await deps.directory.listGroups(token === undefined ? {} : { pageToken: token });
+  await deps.backups.putSnapshotFile(
+    state.snapshotId,
+    groupPageName(state.groups.pages + 1),
+    serializeGroupPage({ groups: page.items, files: page.items.map(() => []) }),
+  );
+  const listed = page.nextToken === undefined ? {} : { next: page.nextToken };
+  return { ...state, groups: { ...state.groups, listed } };
+}
+
+/**
  * One member file of the current group (or the page file once the page's groups are done): whole pages of
  * members from the group's cursor until the file is full or the group ends.
  */
 async function groupsUnit(
   deps: SnapshotDeps,
   state: SnapshotState,
-  page: Page<Group>,
+  pageGroups: readonly Group[],
   maxMembers: number,
   yieldNow: () => boolean,
 ): Promise<SnapshotState> {
   const g = state.groups;
   const pageNumber = g.pages + 1;
-  const group = page.items[g.position];
+  const group = pageGroups[g.position];
   if (group === undefined) {
     // Every group of the page is written: the page file records them, then the next page (or the users).
+    const kept = pageGroups.flatMap((listed, i) =>
+      g.skippedPositions.includes(i)
+        ? []
+        : [
+            {
+              group: listed,
+              files: Array.from({ length: g.filesPerGroup[i] ?? 0 }, (_, chunk) =>
+                groupFileName(pageNumber, i + 1, chunk + 1),
+              ),
+            },
+          ],
+    );
     await deps.backups.putSnapshotFile(
       state.snapshotId,
       groupPageName(pageNumber),
-      serializeGroupPage({
-        groups: page.items,
-        files: g.filesPerGroup.map((files, i) =>
-          Array.from({ length: files }, (_, chunk) => groupFileName(pageNumber, i + 1, chunk + 1)),
-        ),
-      }),
+      serializeGroupPage({ groups: kept.map((k) => k.group), files: kept.map((k) => k.files) }),
     );
-    const next = page.nextToken;
+    const next = g.listed?.next;
     return {
       ...state,
       phase: next === undefined ? "users" : "groups",
@@ -284,20 +347,47 @@ async function groupsUnit(
         position: 0,
         files: 0,
         filesPerGroup: [],
+        skippedPositions: [],
+        skipped: g.skipped,
         memberships: g.memberships,
       },
     };
   }
   const members: string[] = [];
   let token = g.memberToken;
-  do {
-    const listed = await deps.directory.listGroupMembers(
-      group.name,
-      token === undefined ? {} : { pageToken: token },
-    );
-    members.push(...listed.items);
-    token = listed.nextToken;
-  } while (token !== undefined && members.length < maxMembers && !yieldNow());
+  try {
+    do {
+      const listed = await deps.directory.listGroupMembers(
+        group.name,
+        token === undefined ? {} : { pageToken: token },
+      );
+      members.push(...listed.items);
+      token = listed.nextToken;
+    } while (token !== undefined && members.length < maxMembers && !yieldNow());
+  } catch (error) {
+    if (errorCode(error) !== "DIRECTORY.GROUP_NOT_FOUND") throw error;
+    // Deleted since its page was listed: the group is left out (its files so far deleted, idempotently,
+    // before the state moves past it), counted, and the snapshot goes on with the next group.
+    for (let file = 1; file <= g.files; file += 1) {
+      await deps.backups.deleteSnapshotFile(
+        state.snapshotId,
+        groupFileName(pageNumber, g.position + 1, file),
+      );
+    }
+    const { memberToken: _gone, ...rest } = g;
+    const code = errorCode(error);
+    return {
+      ...state,
+      groups: {
+        ...rest,
+        position: g.position + 1,
+        files: 0,
+        filesPerGroup: [...g.filesPerGroup, 0],
+        skippedPositions: [...g.skippedPositions, g.position],
+        skipped: { ...g.skipped, [code]: (g.skipped[code] ?? 0) + 1 },
+      },
+    };
+  }
   const file = g.files + 1;
   // The file is written before the state that counts it: a crash repeats this listing and rewrites it whole.
   await deps.backups.putSnapshotFile(
@@ -398,15 +488,24 @@ async function usersUnit(
   if (erasedUsernames.length > 0) {
     await removeFromGroupFiles(deps.backups, state.snapshotId, new Set(erasedUsernames));
   }
-  const parts = [...partition.parts];
+  let parts = partition.parts;
   if (lines.length > 0) {
-    const name = partitionPartName(partition.prefix, parts.length + 1);
+    const name = partitionPartName(partition.prefix, parts + 1);
     const text = lines.join("");
     const indexText = serializeIdIndex(ids);
-    // Part and index before the state that records them; the same key every time this part is redone.
+    // Part, index and the partition's entries before the state that counts them; the same keys every time
+    // this part is redone (the entries file is cut to the state's count first: a crashed attempt's entry
+    // is replaced, never kept).
     await deps.backups.putSnapshotFile(state.snapshotId, name, text);
     await deps.backups.putSnapshotFile(state.snapshotId, partIndexName(name), indexText);
-    parts.push({ ...describePart(name, text), index: describeFile(partIndexName(name), indexText) });
+    const entries = await partitionEntries(deps.backups, state.snapshotId, partition);
+    entries.push({ ...describePart(name, text), index: describeFile(partIndexName(name), indexText) });
+    await deps.backups.putSnapshotFile(
+      state.snapshotId,
+      partitionEntriesName(partition.prefix),
+      serializePartitionEntries(entries),
+    );
+    parts += 1;
   }
   const next: PartitionState = {
     prefix: partition.prefix,
@@ -420,6 +519,25 @@ async function usersUnit(
   return withPartition(state, at, next);
 }
 
+/** The manifest entries of the parts `partition` counts, read from its entries file. */
+async function partitionEntries(
+  backups: BackupStore,
+  snapshotId: string,
+  partition: PartitionState,
+): Promise<SnapshotPartEntry[]> {
+  if (partition.parts === 0) return [];
+  const name = partitionEntriesName(partition.prefix);
+  const text = await backups.getSnapshotFile(snapshotId, name);
+  const entries = text === undefined ? [] : parsePartitionEntries(text, name);
+  if (entries.length < partition.parts) {
+    throw new LifecycleError(
+      "SNAPSHOT.MALFORMED",
+      `Snapshot ${snapshotId}: ${name} lists ${entries.length} parts, the job wrote ${partition.parts}`,
+    );
+  }
+  return entries.slice(0, partition.parts);
+}
+
 function withPartition(state: SnapshotState, at: number, partition: PartitionState): SnapshotState {
   return { ...state, partitions: state.partitions.map((p, i) => (i === at ? partition : p)) };
 }
@@ -430,7 +548,7 @@ function withPartition(state: SnapshotState, at: number, partition: PartitionSta
  */
 async function finalize(deps: SnapshotDeps, state: SnapshotState): Promise<SnapshotState> {
   const { backups } = deps;
-  const lastPart = new Map(state.partitions.map((p) => [p.prefix, p.parts.length]));
+  const lastPart = new Map(state.partitions.map((p) => [p.prefix, p.parts]));
   for (const name of await backups.listSnapshotFiles(state.snapshotId)) {
     const read = readPartitionFileName(name);
     if (read && read.index > (lastPart.get(read.partition) ?? 0)) {
@@ -453,11 +571,17 @@ async function finalize(deps: SnapshotDeps, state: SnapshotState): Promise<Snaps
   }
   // Described as stored now (an erasure may have rewritten one since it was written).
   const groupFiles = await groupFilesAsStored(backups, state.snapshotId, listedFiles);
-  const parts = await asStored(
-    backups,
-    state.snapshotId,
-    state.partitions.flatMap((p) => p.parts),
-  );
+  const written: SnapshotPartEntry[] = [];
+  try {
+    for (const partition of state.partitions) {
+      written.push(...(await partitionEntries(backups, state.snapshotId, partition)));
+    }
+  } catch (error) {
+    // A step killed after the manifest and part of the tidying: the manifest holds the entries; tidy on.
+    if ((await backups.listSnapshots()).includes(state.snapshotId)) return { ...state, phase: "tidy" };
+    throw error;
+  }
+  const parts = await asStored(backups, state.snapshotId, written);
   const manifest: SnapshotManifestV2 = {
     version: 2,
     snapshotId: state.snapshotId,
@@ -471,6 +595,17 @@ async function finalize(deps: SnapshotDeps, state: SnapshotState): Promise<Snaps
     membershipCount: groupFiles.reduce((sum, entry) => sum + entry.members, 0),
   };
   await backups.putSnapshotManifest(manifest);
+  return { ...state, phase: "tidy" };
+}
+
+/**
+ * Deletes the snapshot's working files (the partitions' entries files), now that the manifest holds what
+ * they held: sixteen deletions, idempotent, so a step killed half-way deletes them all again.
+ */
+async function tidy(backups: BackupStore, state: SnapshotState): Promise<SnapshotState> {
+  for (const partition of state.partitions) {
+    await backups.deleteSnapshotFile(state.snapshotId, partitionEntriesName(partition.prefix));
+  }
   return { ...state, phase: "recheck" };
 }
 
@@ -607,6 +742,7 @@ export async function snapshotReport(backups: BackupStore, state: SnapshotState)
     skipReasons,
     erasedLeftOut,
     partitionRestarts: state.partitions.reduce((sum, p) => sum + p.restarts, 0),
+    groupsSkipped: state.groups.skipped,
   };
 }
 
