@@ -46,7 +46,7 @@ export const FUNCTION_PORT_USES = {
     triggeringPool: ["getUser"],
     // get: whose the id is when it exists already; delete and eraseUserBackups: undoing a write that an
     // erasure, begun while it was in flight, would otherwise miss.
-    profiles: ["createIfAbsent", "get", "delete"],
+    profiles: ["createIfAbsent", "get", "recordBackupDigest", "delete"],
     backups: ["getUserBackup", "putUserBackup", "eraseUserBackups"],
     erasures: ["isErased"],
   },

@@ -9,5 +9,7 @@ export const DYNAMO_PROFILE_STORE_ACTIONS = {
   createIfAbsent: ["dynamodb:PutItem"],
   get: ["dynamodb:GetItem"],
   getMany: ["dynamodb:BatchGetItem"],
+  // A failed condition is told apart by a GetItem.
+  recordBackupDigest: ["dynamodb:UpdateItem", "dynamodb:GetItem"],
   delete: ["dynamodb:DeleteItem"],
 } as const satisfies Record<keyof ProfileStore, readonly string[]>;

@@ -5,6 +5,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { LifecycleError } from "../../core/errors.js";
 import { asUnreachable } from "../shared/network-errors.js";
@@ -17,7 +18,8 @@ const BATCH_GET_MAX_KEYS = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
 
 /**
- * Profiles in a DynamoDB table keyed by `id` (string). The item is `{id, username, email?, createdAt}` with
+ * Profiles in a DynamoDB table keyed by `id` (string). The item is `{id, username, email?, createdAt,
+ * backupDigest?}` with
  * `createdAt` as ISO 8601; creation is a conditional put (`attribute_not_exists(id)`), so a repeated or
  * retried event never overwrites a profile.
  */
@@ -80,6 +82,33 @@ export class DynamoProfileStore implements ProfileStore {
     return found;
   }
 
+  /**
+   * UpdateItem `SET backupDigest` under `attribute_exists(id) AND username = :username`: the comparison and
+   * the write are one conditional write, so a digest never lands on another username's profile. When the
+   * condition fails, a consistent read tells which of the two it was.
+   */
+  async recordBackupDigest(
+    id: string,
+    username: string,
+    digest: string,
+  ): Promise<"recorded" | "no-profile" | "identity-conflict"> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: "SET backupDigest = :digest",
+          ConditionExpression: "attribute_exists(id) AND username = :username",
+          ExpressionAttributeValues: { ":digest": digest, ":username": username },
+        }),
+      );
+      return "recorded";
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw unreachableOr(error, "UpdateItem");
+    }
+    return (await this.get(id)) === undefined ? "no-profile" : "identity-conflict";
+  }
+
   async delete(id: string): Promise<boolean> {
     const { Attributes } = await this.client
       .send(new DeleteCommand({ TableName: this.tableName, Key: { id }, ReturnValues: "ALL_OLD" }))
@@ -99,6 +128,7 @@ function toItem(profile: Profile): Record<string, string> {
     username: profile.username,
     ...(profile.email !== undefined ? { email: profile.email } : {}),
     createdAt: profile.createdAt.toISOString(),
+    ...(profile.backupDigest !== undefined ? { backupDigest: profile.backupDigest } : {}),
   };
 }
 
@@ -128,5 +158,6 @@ function fromItem(item: Record<string, unknown>): Profile {
     username: text("username"),
     ...(item.email !== undefined ? { email: text("email") } : {}),
     createdAt,
+    ...(item.backupDigest !== undefined ? { backupDigest: text("backupDigest") } : {}),
   };
 }

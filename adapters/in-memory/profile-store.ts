@@ -30,6 +30,19 @@ export class InMemoryProfileStore implements ProfileStore {
     return found;
   }
 
+  async recordBackupDigest(
+    id: string,
+    username: string,
+    digest: string,
+  ): Promise<"recorded" | "no-profile" | "identity-conflict"> {
+    this.outage.check();
+    const profile = this.profiles.get(id);
+    if (!profile) return "no-profile";
+    if (profile.username !== username) return "identity-conflict";
+    this.profiles.set(id, { ...profile, backupDigest: digest });
+    return "recorded";
+  }
+
   async delete(id: string): Promise<boolean> {
     this.outage.check();
     return this.profiles.delete(id);

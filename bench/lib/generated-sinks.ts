@@ -518,7 +518,7 @@ export interface TallyProfileStoreOptions {
 /** A {@link ProfileStore} over a {@link GeneratedPool}: profiles are made from the index, created ones a bitset. */
 export class TallyProfileStore implements ProfileStore {
   created: Bitset;
-  readonly counts = { batchReads: 0, idsRead: 0, creates: 0, deletes: 0 };
+  readonly counts = { batchReads: 0, idsRead: 0, creates: 0, deletes: 0, digestsRecorded: 0 };
 
   constructor(
     private readonly pool: GeneratedPool,
@@ -575,6 +575,17 @@ export class TallyProfileStore implements ProfileStore {
       if (profile) found.set(id, profile);
     }
     return found;
+  }
+
+  // Counted only: the profiles made from the index carry no digest.
+  async recordBackupDigest(
+    id: string,
+    username: string,
+  ): Promise<"recorded" | "no-profile" | "identity-conflict"> {
+    this.counts.digestsRecorded += 1;
+    const profile = this.profileOf(id);
+    if (!profile) return "no-profile";
+    return profile.username === username ? "recorded" : "identity-conflict";
   }
 
   async delete(id: string): Promise<boolean> {

@@ -53,6 +53,26 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
       expect((await store.getMany([])).size).toBe(0);
     });
 
+    it("keeps a backup digest given at creation, and records a new one only for the same username", async () => {
+      const store = await makeStore();
+      const profile = aProfile({ backupDigest: "1-00000000000000000000000000000001" });
+      await store.createIfAbsent(profile);
+      expect(await store.get(profile.id)).toEqual(profile);
+      const digest = "1-00000000000000000000000000000002";
+      expect(await store.recordBackupDigest(profile.id, profile.username, digest)).toBe("recorded");
+      expect(await store.get(profile.id)).toEqual({ ...profile, backupDigest: digest });
+      expect((await store.getMany([profile.id])).get(profile.id)?.backupDigest).toBe(digest);
+      // Another username's write never lands on this profile: the identity binding holds.
+      expect(
+        await store.recordBackupDigest(profile.id, "someone-else", "1-ffffffffffffffffffffffffffffffff"),
+      ).toBe("identity-conflict");
+      expect((await store.get(profile.id))?.backupDigest).toBe(digest);
+      // No profile: nothing is created by a digest.
+      const absent = aProfile();
+      expect(await store.recordBackupDigest(absent.id, absent.username, digest)).toBe("no-profile");
+      expect(await store.get(absent.id)).toBeUndefined();
+    });
+
     it("deletes idempotently", async () => {
       const store = await makeStore();
       const profile = aProfile();

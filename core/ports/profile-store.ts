@@ -15,6 +15,18 @@ export interface ProfileStore {
   /** The profiles that exist among `ids` (any number; adapters batch). Missing ids are simply absent. */
   getMany(ids: readonly string[]): Promise<Map<string, Profile>>;
 
+  /**
+   * Records the digest of the user's backup just written (`core/backup/backup-digest.ts`) in the profile,
+   * only when the profile exists and holds `username` (a conditional write: the identity binding is never
+   * crossed). `no-profile` or `identity-conflict` otherwise, with nothing written. Called after the backup
+   * is written, never before: a digest never describes a backup that was not stored.
+   */
+  recordBackupDigest(
+    id: string,
+    username: string,
+    digest: string,
+  ): Promise<"recorded" | "no-profile" | "identity-conflict">;
+
   /** Deletes the profile. Idempotent: `false` when there was none. */
   delete(id: string): Promise<boolean>;
 }

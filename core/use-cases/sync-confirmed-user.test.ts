@@ -6,6 +6,7 @@ import { InMemoryProfileStore } from "../../adapters/in-memory/profile-store.js"
 import { aUser } from "../testing/builders.js";
 import type { ConfirmationEvent } from "../user/post-confirmation.js";
 import { LEGACY_SUB_ATTRIBUTE, type User } from "../user/user.js";
+import { backupDigest } from "../backup/backup-digest.js";
 import { syncConfirmedUser } from "./sync-confirmed-user.js";
 
 function setup() {
@@ -30,18 +31,45 @@ function confirmation(
 }
 
 describe("syncConfirmedUser", () => {
+  it("records the digest of the backup it wrote in the profile, after the backup, for reconcile to read", async () => {
+    const { deps, profiles, backups } = setup();
+    const user = aUser();
+    let backupWritten = false;
+    backups.beforeNext("putUserBackup", async () => {
+      expect((await profiles.get(user.sub))?.backupDigest).toBeUndefined();
+      backupWritten = true;
+    });
+    await syncConfirmedUser(confirmation(user), deps);
+    expect(backupWritten).toBe(true);
+    const backup = await backups.getUserBackup(user.sub);
+    expect(backup).toBeDefined();
+    expect((await profiles.get(user.sub))?.backupDigest).toBe(backupDigest(backup?.user as User));
+  });
+
+  it("records no digest over another username's profile (identity binding)", async () => {
+    const { deps, profiles } = setup();
+    const owner = aUser();
+    await syncConfirmedUser(confirmation(owner), deps);
+    const before = await profiles.get(owner.sub);
+    const claimant = aUser({ attributes: { [LEGACY_SUB_ATTRIBUTE]: owner.sub, email: "c@example.com" } });
+    const result = await syncConfirmedUser(confirmation(claimant), deps);
+    expect(result.profile).toBe("identity-conflict");
+    expect(await profiles.get(owner.sub)).toEqual(before);
+  });
+
   it("creates the profile and writes the backup of a newly confirmed user", async () => {
     const { deps, profiles, backups } = setup();
     const user = aUser();
     const result = await syncConfirmedUser(confirmation(user), deps);
     expect(result).toEqual({ userId: user.sub, profile: "created", backup: "written" });
+    const backup = await backups.getUserBackup(user.sub);
     expect(await profiles.get(user.sub)).toEqual({
       id: user.sub,
       username: user.username,
       email: user.attributes.email,
       createdAt: new Date("2026-06-01T12:00:00.000Z"),
+      backupDigest: backupDigest(backup?.user as User),
     });
-    const backup = await backups.getUserBackup(user.sub);
     expect(backup?.source).toEqual({
       kind: "post-confirmation",
       userPoolId: "eu-west-1_Pool",

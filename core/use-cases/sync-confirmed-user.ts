@@ -1,3 +1,4 @@
+import { backupDigest } from "../backup/backup-digest.js";
 import type { BackupRecord } from "../backup/backup-record.js";
 import { errorCode, LifecycleError } from "../errors.js";
 import type { BackupStore, PutBackupOutcome } from "../ports/backup-store.js";
@@ -52,6 +53,7 @@ export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps
   const isErased = () => deps.erasures.isErased(userId).catch(() => false);
   if (await isErased()) return { userId, profile: "erased", backup: "erased" };
 
+  let written: User = event.user;
   const writeBackup = async (): Promise<PutBackupOutcome> => {
     let user: User = event.user;
     if (event.trigger === "ConfirmForgotPassword") {
@@ -72,6 +74,7 @@ export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps
       source: { kind: "post-confirmation", userPoolId: event.userPoolId, trigger: event.triggerSource },
       user,
     };
+    written = user;
     return deps.backups.putUserBackup(record);
   };
   const createProfile = async (): Promise<SyncResult["profile"]> => {
@@ -108,6 +111,14 @@ export async function syncConfirmedUser(event: ConfirmationEvent, deps: SyncDeps
     if (profile.value === "created") await deps.profiles.delete(userId);
     if (backup.value === "written") await deps.backups.eraseUserBackups(userId);
     return { userId, profile: "erased", backup: "erased" };
+  }
+  if (backup.value === "written" && profile.value !== "identity-conflict") {
+    // After the backup, never before: a digest only ever describes a stored backup. The write is
+    // conditional on the profile holding this username. A failure here costs nothing but one S3 read at the
+    // next reconcile (a missing or stale digest sends it to the backup itself), so the confirmation stands.
+    await deps.profiles
+      .recordBackupDigest(userId, event.user.username, backupDigest(written))
+      .catch(() => undefined);
   }
   return { userId, profile: profile.value, backup: backup.value };
 }

@@ -10,6 +10,12 @@ export interface Profile {
   readonly username: string;
   readonly email?: string;
   readonly createdAt: Date;
+  /**
+   * The digest of the user's backup as last written (`core/backup/backup-digest.ts`): absent until a writer
+   * records it. Not the application's: this system's own bookkeeping, so reconcile reads no backup to learn
+   * it is current.
+   */
+  readonly backupDigest?: string;
 }
 
 /** The profile for a user confirmed at `now`. */
