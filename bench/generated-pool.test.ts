@@ -173,7 +173,7 @@ describe("GeneratedUserDirectory", () => {
     await dir.deleteUser("user-000000003");
     const members = new Map<string, string>();
     for (const group of groups) {
-      for await (const username of allPages((pageToken) =>
+      for await (const { username } of allPages((pageToken) =>
         dir.listGroupMembers(group, pageToken ? { pageToken } : {}),
       )) {
         expect(members.has(username)).toBe(false);

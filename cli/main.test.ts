@@ -380,12 +380,24 @@ describe("snapshot and reconcile", () => {
   it("reconcile --dry-run reports without writing; reconcile repairs", async () => {
     const w = world();
     const user = aUser();
-    w.directory.seed(user);
+    // A user with a profile but no backup (nor digest): a dry run records no digest for it either.
+    const profiled = aUser();
+    w.directory.seed(user, profiled);
+    await w.profiles.createIfAbsent({
+      id: profiled.sub,
+      username: profiled.username,
+      createdAt: new Date(0),
+    });
     let f = fakeIo();
     expect(await run(["reconcile", "--dry-run", "--json"], f.io, w)).toBe(0);
-    expect(JSON.parse(f.stdout())).toMatchObject({ profilesCreated: 1, backupsWritten: 1 });
+    expect(JSON.parse(f.stdout())).toMatchObject({ profilesCreated: 1, backupsWritten: 2 });
     expect(await w.profiles.get(user.sub)).toBeUndefined();
     expect(await w.backups.getUserBackup(user.sub)).toBeUndefined();
+    expect(await w.profiles.get(profiled.sub)).toEqual({
+      id: profiled.sub,
+      username: profiled.username,
+      createdAt: new Date(0),
+    });
     f = fakeIo();
     expect(await run(["reconcile"], f.io, w)).toBe(0);
     expect(await w.profiles.get(user.sub)).toBeDefined();

@@ -237,7 +237,9 @@ describe("CognitoUserDirectory reads", () => {
       Limit: 60,
       NextToken: "n0",
     });
-    expect(await directory.listGroupMembers("admins")).toEqual({ items: ["ann"] });
+    expect(await directory.listGroupMembers("admins")).toEqual({
+      items: [{ username: "ann", sub: "sub-of-ann" }],
+    });
     expect(cognito.commandCalls(ListUsersInGroupCommand)[0]?.args[0].input).toEqual({
       UserPoolId: POOL,
       GroupName: "admins",

@@ -17,6 +17,7 @@ import { LifecycleError } from "../../core/errors.js";
 import {
   allPages,
   listingFilter,
+  type GroupMember,
   type Page,
   type PageRequest,
   pageSizeOf,
@@ -202,7 +203,7 @@ export class CognitoUserDirectory implements UserDirectory {
     };
   }
 
-  async listGroupMembers(groupName: string, request: PageRequest = {}): Promise<Page<string>> {
+  async listGroupMembers(groupName: string, request: PageRequest = {}): Promise<Page<GroupMember>> {
     try {
       const output = await this.calls.run("ListUsersInGroup", () =>
         this.client.send(
@@ -215,7 +216,16 @@ export class CognitoUserDirectory implements UserDirectory {
         ),
       );
       return {
-        items: (output.Users ?? []).flatMap((user) => (user.Username ? [user.Username] : [])),
+        items: (output.Users ?? []).flatMap((user) =>
+          user.Username
+            ? [
+                {
+                  username: user.Username,
+                  sub: user.Attributes?.find((attribute) => attribute.Name === "sub")?.Value ?? "",
+                },
+              ]
+            : [],
+        ),
         ...(output.NextToken ? { nextToken: output.NextToken } : {}),
       };
     } catch (error) {

@@ -4,6 +4,7 @@ import { LifecycleError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
 import {
   MAX_USERS_PAGE_SIZE,
+  type GroupMember,
   type Page,
   type PageRequest,
   listingFilter,
@@ -302,11 +303,14 @@ export class InMemoryUserDirectory implements UserDirectory, UserImportService {
     );
   }
 
-  async listGroupMembers(groupName: string, request: PageRequest = {}): Promise<Page<string>> {
+  async listGroupMembers(groupName: string, request: PageRequest = {}): Promise<Page<GroupMember>> {
     // ListUsersInGroup counts against UserList, as ListUsers does.
     this.enter("ListUsers", "ListUsersInGroup");
     if (!this.groups.has(groupName)) throw groupNotFound();
-    return pageOf([...this.memberSet(groupName)].sort(compare), request, 60);
+    const members = [...this.memberSet(groupName)]
+      .sort(compare)
+      .map((username) => ({ username, sub: this.requireUser(username).sub }));
+    return pageOf(members, request, 60);
   }
 
   async createGroup(group: Group): Promise<boolean> {

@@ -13,6 +13,7 @@
 import { LifecycleError, ValidationError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
 import {
+  type GroupMember,
   type Page,
   pageSizeOf,
   type PageRequest,
@@ -409,15 +410,16 @@ export class GeneratedUserDirectory implements UserDirectory {
     };
   }
 
-  async listGroupMembers(groupName: string, request: PageRequest = {}): Promise<Page<string>> {
+  async listGroupMembers(groupName: string, request: PageRequest = {}): Promise<Page<GroupMember>> {
     this.enter("ListUsersInGroup");
     const g = this.pool.groupIndexOf(groupName);
     if (g === undefined) throw new LifecycleError("DIRECTORY.GROUP_NOT_FOUND", "Group not found.");
     const key = `g:${g}`;
     let next = request.pageToken === undefined ? g : decodeCursor(request.pageToken, key);
-    const items: string[] = [];
+    const items: GroupMember[] = [];
     for (; next < this.pool.size && items.length < 60; next += this.pool.groups) {
-      if (!this.deleted.has(next)) items.push(this.pool.usernameOf(next));
+      if (!this.deleted.has(next))
+        items.push({ username: this.pool.usernameOf(next), sub: this.pool.subOf(next) });
     }
     return { items, ...(next < this.pool.size ? { nextToken: encodeCursor({ q: key, n: next }) } : {}) };
   }

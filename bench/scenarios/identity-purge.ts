@@ -13,7 +13,7 @@ import { COGNITO_QUOTAS } from "../../adapters/cognito/quotas.js";
 import { COGNITO_RATE_LIMITS, InMemoryUserDirectory } from "../../adapters/in-memory/user-directory.js";
 import { systemClock } from "../../adapters/shared/time.js";
 import { errorCode, isThrottlingError } from "../../core/errors.js";
-import type { Page, UserDirectory, UserQuery } from "../../core/ports/user-directory.js";
+import type { GroupMember, Page, UserDirectory, UserQuery } from "../../core/ports/user-directory.js";
 import {
   MAX_IDENTITY_DELETIONS_PER_RUN,
   type PurgeReport,
@@ -314,7 +314,7 @@ class PacedDirectory implements UserDirectory {
     return this.calls.run("ListGroups", () => this.counted(() => this.inner.listGroups(request)));
   }
 
-  listGroupMembers(groupName: string, request?: { pageToken?: string }): Promise<Page<string>> {
+  listGroupMembers(groupName: string, request?: { pageToken?: string }): Promise<Page<GroupMember>> {
     return this.calls.run("ListUsersInGroup", () =>
       this.counted(() => this.inner.listGroupMembers(groupName, request)),
     );

@@ -50,6 +50,12 @@ async function reconcileRun(ctx: Context, options: z.infer<typeof optionsSchema>
           created: (await storedProfiles.get(profile.id)) === undefined,
         }),
         delete: async (id) => (await storedProfiles.get(id)) !== undefined,
+        // A dry run writes no backup, so it records no digest either.
+        recordBackupDigest: async (id, username) => {
+          const profile = await storedProfiles.get(id);
+          if (profile === undefined) return "no-profile";
+          return profile.username === username ? "recorded" : "identity-conflict";
+        },
       })
     : storedProfiles;
   const backups: BackupStore = dryRun

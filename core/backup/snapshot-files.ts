@@ -59,6 +59,24 @@ export function partitionEntriesName(partition: string): string {
   return `p-${partition}/parts.json`;
 }
 
+/**
+ * `members-a/00001-01-00001.jsonl`: the members of the group file `groups/00001-01-00001.jsonl` whose sub
+ * starts with `a` (usernames, as in the group file). A working file of the snapshot's reconcile, which loads
+ * the memberships of the partition it lists and nothing else; deleted once the manifest is written.
+ */
+export function memberBucketName(groupFile: string, partition: string): string {
+  if (!GROUP_FILE.test(groupFile) || !/^[0-9a-f]$/.test(partition)) {
+    throw new ValidationError("SNAPSHOT.MALFORMED", "member bucket", "needs a group file and a partition");
+  }
+  return `members-${partition}/${groupFile.slice("groups/".length)}`;
+}
+
+/** A member bucket's name read back: its partition and its group file; `undefined` for anything else. */
+export function readMemberBucketName(name: string): { partition: string; groupFile: string } | undefined {
+  const match = /^members-([0-9a-f])\/(\d{5}-\d{2}-\d{5}\.jsonl)$/.exec(name);
+  return match ? { partition: match[1] as string, groupFile: `groups/${match[2] as string}` } : undefined;
+}
+
 const PARTITION_PART = /^p-([0-9a-f])\/part-(\d{5})\.(jsonl|ids)$/;
 const GROUP_FILE = /^groups\/\d{5}-\d{2}-\d{5}\.jsonl$/;
 const FILE_NAME = /^(?:[a-z0-9][a-z0-9-]*\/)?[a-z0-9][a-z0-9.-]*$/;

@@ -225,7 +225,7 @@ export function describeUserDirectoryContract(
         await directory.addUserToGroup(user.username, "admins");
         await directory.addUserToGroup(user.username, "admins");
         const members = await directory.listGroupMembers("admins");
-        expect(members.items).toEqual([user.username]);
+        expect(members.items).toEqual([{ username: user.username, sub: user.sub }]);
         const groups = await directory.listGroups();
         expect(groups.items.find((g) => g.name === "admins")).toMatchObject({
           description: "Administrators",

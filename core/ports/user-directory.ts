@@ -102,6 +102,13 @@ export interface Page<T> {
   readonly nextToken?: string;
 }
 
+/** A member of a group as ListUsersInGroup gives it: the username, and the sub (to find its partition). */
+export interface GroupMember {
+  readonly username: string;
+  /** Cognito's `sub` in this pool (lowercase UUID). */
+  readonly sub: string;
+}
+
 export interface PageRequest {
   readonly pageToken?: string;
 }
@@ -149,8 +156,12 @@ export interface UserDirectory {
   /** One page of the pool's groups. */
   listGroups(request?: PageRequest): Promise<Page<Group>>;
 
-  /** One page of the usernames in a group. Throws `DIRECTORY.GROUP_NOT_FOUND` for an unknown group. */
-  listGroupMembers(groupName: string, request?: PageRequest): Promise<Page<string>>;
+  /**
+   * One page of the members of a group: each username with its `sub` (ListUsersInGroup returns each
+   * member's attributes, so the sub costs no other call). Throws `DIRECTORY.GROUP_NOT_FOUND` for an unknown
+   * group.
+   */
+  listGroupMembers(groupName: string, request?: PageRequest): Promise<Page<GroupMember>>;
 
   /** Creates the group. Idempotent: `false` when a group of that name already exists (left unchanged). */
   createGroup(group: Group): Promise<boolean>;
@@ -190,7 +201,7 @@ export async function groupMemberships(
     const members = allPages((pageToken) =>
       directory.listGroupMembers(group.name, pageToken ? { pageToken } : {}),
     );
-    for await (const username of members) {
+    for await (const { username } of members) {
       const list = membership.get(username);
       if (list) list.push(group.name);
       else membership.set(username, [group.name]);

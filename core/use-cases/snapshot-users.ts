@@ -39,7 +39,9 @@ import {
 import {
   groupFileName,
   groupPageName,
+  memberBucketName,
   parseGroupMembers,
+  readMemberBucketName,
   parseIdIndex,
   partIndexName,
   partitionEntriesName,
@@ -54,7 +56,9 @@ import { errorCode, LifecycleError, ValidationError } from "../errors.js";
 import type { BackupStore } from "../ports/backup-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { ErasureLedger } from "../ports/erasure-ledger.js";
+import type { ProfileStore } from "../ports/profile-store.js";
 import {
+  type GroupMember,
   type Page,
   SUB_PARTITIONS,
   type UserDirectory,
@@ -62,6 +66,14 @@ import {
 } from "../ports/user-directory.js";
 import { DEFAULT_STEP_MARGIN_MS, runSteps, type Step, stepShouldYield } from "../steps/step.js";
 import { type Group, stableUserId, type User } from "../user/user.js";
+import {
+  addReconcileCounts,
+  NO_RECONCILE_COUNTS,
+  type PageUser,
+  type ReconcileCounts,
+  reconcilePage,
+  skippedCounts,
+} from "./reconcile-page.js";
 
 export interface SnapshotDeps {
   readonly directory: UserDirectory;
@@ -69,6 +81,8 @@ export interface SnapshotDeps {
   /** The erasure ledger: erased people are left out, even when erased while the snapshot runs. */
   readonly erasures: ErasureLedger;
   readonly clock: Clock;
+  /** The profiles: needed when the snapshot reconciles (`SnapshotOptions.reconcile`). */
+  readonly profiles?: ProfileStore;
 }
 
 export interface SnapshotOptions {
@@ -83,6 +97,12 @@ export interface SnapshotOptions {
   readonly maxMembersPerGroupFile?: number;
   /** How long before its deadline a step stops starting new work. Default one minute. */
   readonly marginMs?: number;
+  /**
+   * Reconcile every confirmed user on the pages the snapshot lists (`reconcile-page.ts`): profiles and
+   * per-user backups written only for users that drifted or are missing, told by the backup digest each
+   * profile holds. Needs `profiles` in the deps. Default `false`.
+   */
+  readonly reconcile?: boolean;
 }
 
 /** One `sub` partition's progress in the current pass. */
@@ -145,6 +165,10 @@ export interface SnapshotState {
   readonly recheckRounds: number;
   /** Records scrubbed after the manifest (people erased while the snapshot ran). */
   readonly erasedAfterManifest: number;
+  /** What reconcile did so far (zeros when the snapshot runs without profiles). */
+  readonly reconcile: ReconcileCounts;
+  /** Working files deleted after the manifest (entries files, member buckets): progress of `tidy`. */
+  readonly tidied: number;
 }
 
 /** What a finished snapshot reports besides its manifest: counts only (no usernames). */
@@ -163,6 +187,11 @@ export interface SnapshotReport {
   readonly partitionRestarts: number;
   /** Groups left out, by error code: `DIRECTORY.GROUP_NOT_FOUND` for one deleted while it was listed. */
   readonly groupsSkipped: Readonly<Record<string, number>>;
+  /**
+   * What reconcile did over the whole run, summed over its steps (`backupsRead` / `checked` is its S3
+   * GETs per user); zeros when the snapshot ran without profiles.
+   */
+  readonly reconcile: ReconcileCounts;
 }
 
 /** The snapshot's manifest with the report. */
@@ -195,6 +224,8 @@ export function startSnapshot(options: Pick<SnapshotOptions, "userPoolId">, cloc
     partitions: SUB_PARTITIONS.map((prefix) => freshPartition(prefix, 0)),
     recheckRounds: 0,
     erasedAfterManifest: 0,
+    reconcile: NO_RECONCILE_COUNTS,
+    tidied: 0,
   };
 }
 
@@ -219,6 +250,10 @@ export function snapshotStep(deps: SnapshotDeps, options: SnapshotOptions): Step
     throw new ValidationError("SNAPSHOT.INVALID_LIMIT", "pageSize", `must be at most ${MAX_USERS_PAGE_SIZE}`);
   }
   const margin = options.marginMs ?? DEFAULT_STEP_MARGIN_MS;
+  if (options.reconcile === true && deps.profiles === undefined) {
+    throw new ValidationError("SNAPSHOT.INVALID_LIMIT", "reconcile", "needs the profile store");
+  }
+  const profiles = options.reconcile === true ? deps.profiles : undefined;
   return async (initial, deadline) => {
     let state = initial;
     const yieldNow = () => stepShouldYield(deps.clock, deadline, margin);
@@ -227,6 +262,8 @@ export function snapshotStep(deps: SnapshotDeps, options: SnapshotOptions): Step
     const erasedIds = async () => (erased ??= await deps.erasures.erasedIds());
     // The group page being worked on, read once per step.
     let groupPage: { page: number; groups: readonly Group[] } | undefined;
+    // The memberships of the partition being listed (reconcile only), loaded once per step and partition.
+    let memberships: { prefix: string; map: ReadonlyMap<string, string> } | undefined;
     while (state.phase !== "done" && !yieldNow()) {
       switch (state.phase) {
         case "clean":
@@ -249,17 +286,30 @@ export function snapshotStep(deps: SnapshotDeps, options: SnapshotOptions): Step
             }
             groupPage = { page: pageNumber, groups: parseGroupPage(text, name).groups };
           }
-          state = await groupsUnit(deps, state, groupPage.groups, limits.maxMembers, yieldNow);
+          state = await groupsUnit(deps, state, groupPage.groups, limits.maxMembers, yieldNow, !!profiles);
           break;
         }
         case "users":
-          state = await usersUnit(deps, state, limits, await erasedIds(), yieldNow);
+          state = await usersUnit(
+            deps,
+            profiles,
+            state,
+            limits,
+            await erasedIds(),
+            yieldNow,
+            async (prefix) => {
+              if (memberships?.prefix !== prefix) {
+                memberships = { prefix, map: await loadMemberships(deps.backups, state, prefix) };
+              }
+              return memberships.map;
+            },
+          );
           break;
         case "finalize":
           state = await finalize(deps, state);
           break;
         case "tidy":
-          state = await tidy(deps.backups, state);
+          state = await tidy(deps.backups, state, yieldNow);
           break;
         case "recheck":
           state = await recheck(deps, state);
@@ -289,6 +339,43 @@ async function cleanIncomplete(
 }
 
 /**
+ * The members of one group file bucketed by the first digit of their sub (`members-<x>/…`), for the
+ * snapshot's reconcile: when it lists partition `x` it loads that partition's memberships only, never the
+ * pool's.
+ *
+ * Why buckets, and not a digest of each user's groups: a backup holds the user's groups, and a listing of
+ * users does not tell them; knowing them needs the membership, which at 10M users (1 group each) is 10M
+ * entries, about 2 GB as one map. Bucketed by the partition the users phase lists, a step holds one
+ * sixteenth of it (see README, "Reconcile on the snapshot's pages", for the measured figures). A digest
+ * of groups alone could say that some user's groups changed, never which groups a user has now.
+ * ListUsersInGroup returns each member's sub with its username, so the buckets cost no extra Cognito call:
+ * one PUT per partition present in the group file (at most sixteen per 50,000 memberships).
+ */
+async function writeMemberBuckets(
+  backups: BackupStore,
+  snapshotId: string,
+  groupFile: string,
+  members: readonly GroupMember[],
+): Promise<void> {
+  const byPartition = new Map<string, string[]>();
+  for (const { username, sub } of members) {
+    const partition = sub.charAt(0);
+    // A member without a readable sub belongs to no partition (Cognito always gives one).
+    if (!/^[0-9a-f]$/.test(partition)) continue;
+    const list = byPartition.get(partition);
+    if (list) list.push(username);
+    else byPartition.set(partition, [username]);
+  }
+  for (const [partition, usernames] of byPartition) {
+    await backups.putSnapshotFile(
+      snapshotId,
+      memberBucketName(groupFile, partition),
+      serializeGroupMembers(usernames),
+    );
+  }
+}
+
+/**
  * Lists the next page of groups and writes it to its page file as listed (no member files yet), before the
  * state that says so; the groups of the page are read from there from now on.
  */
@@ -314,6 +401,7 @@ async function groupsUnit(
   pageGroups: readonly Group[],
   maxMembers: number,
   yieldNow: () => boolean,
+  buckets: boolean,
 ): Promise<SnapshotState> {
   const g = state.groups;
   const pageNumber = g.pages + 1;
@@ -353,7 +441,7 @@ async function groupsUnit(
       },
     };
   }
-  const members: string[] = [];
+  const members: GroupMember[] = [];
   let token = g.memberToken;
   try {
     do {
@@ -389,12 +477,15 @@ async function groupsUnit(
     };
   }
   const file = g.files + 1;
-  // The file is written before the state that counts it: a crash repeats this listing and rewrites it whole.
+  const fileName = groupFileName(pageNumber, g.position + 1, file);
+  // The files are written before the state that counts them: a crash repeats this listing and rewrites
+  // them whole.
   await deps.backups.putSnapshotFile(
     state.snapshotId,
-    groupFileName(pageNumber, g.position + 1, file),
-    serializeGroupMembers(members),
+    fileName,
+    serializeGroupMembers(members.map((member) => member.username)),
   );
+  if (buckets) await writeMemberBuckets(deps.backups, state.snapshotId, fileName, members);
   const base = { ...g, memberships: g.memberships + members.length };
   if (token !== undefined) {
     return { ...state, groups: { ...base, memberToken: token, files: file } };
@@ -418,10 +509,12 @@ interface PartLimits {
  */
 async function usersUnit(
   deps: SnapshotDeps,
+  profiles: ProfileStore | undefined,
   state: SnapshotState,
   limits: PartLimits,
   erased: ReadonlySet<string>,
   yieldNow: () => boolean,
+  membershipsOf: (prefix: string) => Promise<ReadonlyMap<string, string>>,
 ): Promise<SnapshotState> {
   const at = state.partitions.findIndex((partition) => !partition.done);
   if (at === -1) return { ...state, phase: "finalize" };
@@ -433,8 +526,16 @@ async function usersUnit(
   let erasedLeftOut = partition.erasedLeftOut;
   const erasedUsernames: string[] = [];
   const capturedAt = deps.clock.now();
+  const groupsOf = profiles ? await membershipsOf(partition.prefix) : undefined;
+  let reconciled = state.reconcile;
   let token = partition.pageToken;
   do {
+    // Reconcile's share of the page: confirmed users, with their groups; and those it must leave alone.
+    const toReconcile: PageUser[] = [];
+    const leftAlone: Record<string, number> = {};
+    const leaveAlone = (user: User, code: string) => {
+      if (user.status !== "UNCONFIRMED") leftAlone[code] = (leftAlone[code] ?? 0) + 1;
+    };
     let page: Page<User>;
     try {
       page = await deps.directory.listUsers({
@@ -455,11 +556,13 @@ async function usersUnit(
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         skipReasons[error.code] = (skipReasons[error.code] ?? 0) + 1;
+        leaveAlone(user, error.code);
         continue;
       }
       if (erased.has(userId)) {
         erasedLeftOut += 1;
         erasedUsernames.push(user.username);
+        leaveAlone(user, "USER.ERASED");
         continue;
       }
       const record: BackupRecord = {
@@ -475,11 +578,21 @@ async function usersUnit(
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         skipReasons[error.code] = (skipReasons[error.code] ?? 0) + 1;
+        leaveAlone(user, error.code);
         continue;
       }
       lines.push(line);
       ids.push(userId);
       bytes += utf8ByteLength(line);
+      if (groupsOf && user.status !== "UNCONFIRMED") {
+        const groups = groupsOf.get(user.username);
+        toReconcile.push({ user: { ...user, groups: groups ? groups.split("\n").sort() : [] }, id: userId });
+      }
+    }
+    if (profiles) {
+      // Idempotent writes (by digest): a crash before the state repeats this page and writes nothing twice.
+      const done = await reconcilePage({ ...deps, profiles }, toReconcile, state.userPoolId);
+      reconciled = addReconcileCounts(reconciled, addReconcileCounts(done, skippedCounts(leftAlone)));
     }
     token = page.nextToken;
   } while (token !== undefined && lines.length < limits.maxRecords && bytes < limits.maxBytes && !yieldNow());
@@ -516,7 +629,7 @@ async function usersUnit(
     erasedLeftOut,
     restarts: partition.restarts,
   };
-  return withPartition(state, at, next);
+  return withPartition(state, at, next, reconciled);
 }
 
 /** The manifest entries of the parts `partition` counts, read from its entries file. */
@@ -538,8 +651,50 @@ async function partitionEntries(
   return entries.slice(0, partition.parts);
 }
 
-function withPartition(state: SnapshotState, at: number, partition: PartitionState): SnapshotState {
-  return { ...state, partitions: state.partitions.map((p, i) => (i === at ? partition : p)) };
+function withPartition(
+  state: SnapshotState,
+  at: number,
+  partition: PartitionState,
+  reconcile: ReconcileCounts = state.reconcile,
+): SnapshotState {
+  return { ...state, partitions: state.partitions.map((p, i) => (i === at ? partition : p)), reconcile };
+}
+
+/**
+ * The memberships of the users whose sub starts with `prefix`: username → its groups (`\n`-joined, group
+ * names hold no whitespace), from the member buckets the groups phase wrote for that partition, whose group
+ * files the page files list (a bucket of a group deleted while listed is in no page file, and ignored).
+ * Holds one partition's memberships: a sixteenth of the pool's.
+ */
+async function loadMemberships(
+  backups: BackupStore,
+  state: SnapshotState,
+  prefix: string,
+): Promise<ReadonlyMap<string, string>> {
+  const groupOfFile = new Map<string, string>();
+  for (let page = 1; page <= state.groups.pages; page += 1) {
+    const pageName = groupPageName(page);
+    const text = await backups.getSnapshotFile(state.snapshotId, pageName);
+    if (text === undefined) {
+      throw new LifecycleError("SNAPSHOT.MALFORMED", `Snapshot ${state.snapshotId} is missing ${pageName}`);
+    }
+    const listed = parseGroupPage(text, pageName);
+    listed.groups.forEach((group, i) => {
+      for (const file of listed.files[i] ?? []) groupOfFile.set(file, group.name);
+    });
+  }
+  const map = new Map<string, string>();
+  for (const name of await backups.listSnapshotFiles(state.snapshotId)) {
+    const bucket = readMemberBucketName(name);
+    const group = bucket?.partition === prefix ? groupOfFile.get(bucket.groupFile) : undefined;
+    if (group === undefined) continue;
+    const text = await backups.getSnapshotFile(state.snapshotId, name);
+    for (const username of parseGroupMembers(text ?? "", name)) {
+      const known = map.get(username);
+      map.set(username, known === undefined ? group : `${known}\n${group}`);
+    }
+  }
+  return map;
 }
 
 /**
@@ -599,14 +754,23 @@ async function finalize(deps: SnapshotDeps, state: SnapshotState): Promise<Snaps
 }
 
 /**
- * Deletes the snapshot's working files (the partitions' entries files), now that the manifest holds what
- * they held: sixteen deletions, idempotent, so a step killed half-way deletes them all again.
+ * Deletes the snapshot's working files (the partitions' entries files, the member buckets of reconcile),
+ * now that the manifest holds what they held. Idempotent: a step stopped half-way lists what is left.
  */
-async function tidy(backups: BackupStore, state: SnapshotState): Promise<SnapshotState> {
-  for (const partition of state.partitions) {
-    await backups.deleteSnapshotFile(state.snapshotId, partitionEntriesName(partition.prefix));
+async function tidy(
+  backups: BackupStore,
+  state: SnapshotState,
+  yieldNow: () => boolean,
+): Promise<SnapshotState> {
+  const entries = new Set(state.partitions.map((p) => partitionEntriesName(p.prefix)));
+  let tidied = state.tidied;
+  for (const name of await backups.listSnapshotFiles(state.snapshotId)) {
+    if (!entries.has(name) && readMemberBucketName(name) === undefined) continue;
+    if (yieldNow()) return { ...state, tidied };
+    await backups.deleteSnapshotFile(state.snapshotId, name);
+    tidied += 1;
   }
-  return { ...state, phase: "recheck" };
+  return { ...state, phase: "recheck", tidied };
 }
 
 /**
@@ -743,6 +907,7 @@ export async function snapshotReport(backups: BackupStore, state: SnapshotState)
     erasedLeftOut,
     partitionRestarts: state.partitions.reduce((sum, p) => sum + p.restarts, 0),
     groupsSkipped: state.groups.skipped,
+    reconcile: state.reconcile,
   };
 }
 
