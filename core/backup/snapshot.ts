@@ -387,15 +387,7 @@ export function serializeManifest(manifest: SnapshotManifest): string {
       ...(group.precedence === undefined ? {} : { precedence: group.precedence }),
       ...(group.roleArn === undefined ? {} : { roleArn: group.roleArn }),
     })),
-    parts: manifest.parts.map(({ name, records, bytes, sha256, index }) => ({
-      name,
-      records,
-      bytes,
-      sha256,
-      ...(index === undefined
-        ? {}
-        : { index: { name: index.name, bytes: index.bytes, sha256: index.sha256 } }),
-    })),
+    parts: manifest.parts.map(partOnWire),
     ...(manifest.version === 2
       ? {
           membershipCount: manifest.membershipCount,
@@ -499,17 +491,18 @@ function readManifest(value: unknown, ctx: ReadContext): SnapshotManifest {
  * JSON, read back with the manifest's own rules (numbered from 1 in order, each with its index).
  */
 export function serializePartitionEntries(entries: readonly SnapshotPartEntry[]): string {
-  return `${JSON.stringify(
-    entries.map(({ name, records, bytes, sha256, index }) => ({
-      name,
-      records,
-      bytes,
-      sha256,
-      ...(index === undefined
-        ? {}
-        : { index: { name: index.name, bytes: index.bytes, sha256: index.sha256 } }),
-    })),
-  )}\n`;
+  return `${JSON.stringify(entries.map(partOnWire))}\n`;
+}
+
+/** A part's entry as the manifest writes it: its fields in a fixed order, nothing else. */
+function partOnWire({ name, records, bytes, sha256, index }: SnapshotPartEntry) {
+  return {
+    name,
+    records,
+    bytes,
+    sha256,
+    ...(index === undefined ? {} : { index: { name: index.name, bytes: index.bytes, sha256: index.sha256 } }),
+  };
 }
 
 /**

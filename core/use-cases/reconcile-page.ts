@@ -123,15 +123,14 @@ export async function reconcilePage(
   users: readonly PageUser[],
   userPoolId: string,
 ): Promise<ReconcileCounts> {
-  const counts = {
-    checked: 0,
-    profilesCreated: 0,
-    backupsWritten: 0,
-    backupsCurrent: 0,
-    backupsRead: 0,
-    digestsRecorded: 0,
-    failed: 0,
-  };
+  const {
+    failureCodes: _f,
+    skipReasons: _s,
+    skipped: _k,
+    identityConflicts: _i,
+    ...zeros
+  } = NO_RECONCILE_COUNTS;
+  const counts = { ...zeros };
   const failureCodes: Record<string, number> = {};
   const skipReasons: Record<string, number> = {};
   const tally = (into: Record<string, number>, code: string) => {

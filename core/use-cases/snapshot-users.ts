@@ -38,6 +38,7 @@ import {
 } from "../backup/snapshot.js";
 import {
   groupFileName,
+  type GroupPage,
   groupPageName,
   memberBucketName,
   parseGroupMembers,
@@ -672,13 +673,7 @@ async function loadMemberships(
   prefix: string,
 ): Promise<ReadonlyMap<string, string>> {
   const groupOfFile = new Map<string, string>();
-  for (let page = 1; page <= state.groups.pages; page += 1) {
-    const pageName = groupPageName(page);
-    const text = await backups.getSnapshotFile(state.snapshotId, pageName);
-    if (text === undefined) {
-      throw new LifecycleError("SNAPSHOT.MALFORMED", `Snapshot ${state.snapshotId} is missing ${pageName}`);
-    }
-    const listed = parseGroupPage(text, pageName);
+  for (const listed of await completedGroupPages(backups, state)) {
     listed.groups.forEach((group, i) => {
       for (const file of listed.files[i] ?? []) groupOfFile.set(file, group.name);
     });
@@ -697,6 +692,20 @@ async function loadMemberships(
   return map;
 }
 
+/** The page files of the group pages the groups phase completed, read back. */
+async function completedGroupPages(backups: BackupStore, state: SnapshotState): Promise<GroupPage[]> {
+  const pages: GroupPage[] = [];
+  for (let page = 1; page <= state.groups.pages; page += 1) {
+    const pageName = groupPageName(page);
+    const text = await backups.getSnapshotFile(state.snapshotId, pageName);
+    if (text === undefined) {
+      throw new LifecycleError("SNAPSHOT.MALFORMED", `Snapshot ${state.snapshotId} is missing ${pageName}`);
+    }
+    pages.push(parseGroupPage(text, pageName));
+  }
+  return pages;
+}
+
 /**
  * Deletes the parts (and indexes) past each partition's last (left by a pass restarted after a refused
  * token), describes the group files, and writes the manifest.
@@ -712,13 +721,7 @@ async function finalize(deps: SnapshotDeps, state: SnapshotState): Promise<Snaps
   }
   const groups: Group[] = [];
   const listedFiles: Pick<GroupFileEntry, "name" | "group">[] = [];
-  for (let page = 1; page <= state.groups.pages; page += 1) {
-    const pageName = groupPageName(page);
-    const text = await backups.getSnapshotFile(state.snapshotId, pageName);
-    if (text === undefined) {
-      throw new LifecycleError("SNAPSHOT.MALFORMED", `Snapshot ${state.snapshotId} is missing ${pageName}`);
-    }
-    const listed = parseGroupPage(text, pageName);
+  for (const listed of await completedGroupPages(backups, state)) {
     listed.groups.forEach((group, i) => {
       groups.push(group);
       for (const name of listed.files[i] ?? []) listedFiles.push({ name, group: group.name });
