@@ -151,7 +151,9 @@ export interface GroupsState {
   readonly memberships: number;
 }
 
-export type SnapshotPhase = "clean" | "groups" | "users" | "finalize" | "tidy" | "recheck" | "done";
+/** The snapshot's phases, in order (for a reader of its state: a state machine's parser). */
+export const SNAPSHOT_PHASES = ["clean", "groups", "users", "finalize", "tidy", "recheck", "done"] as const;
+export type SnapshotPhase = (typeof SNAPSHOT_PHASES)[number];
 
 /** The snapshot job's state between steps: small JSON (cursors, counters, the parts' entries). */
 export interface SnapshotState {
