@@ -90,7 +90,7 @@ async function drive(
 }
 
 describe("snapshot-and-reconcile under its state machine", () => {
-  it("takes one step per invocation, carries on from the state, runs reconcile as its own last step, counts the run once", async () => {
+  it("takes one step per invocation, carries on from the state, reconciles on the snapshot's pages, counts the run once", async () => {
     const w = world(200);
     const handler = snapshotAndReconcileHandler(w.deps);
     // 3 minutes per invocation, 1 of them the margin: a handful of 30 s ListUsers calls per step.
@@ -98,14 +98,14 @@ describe("snapshot-and-reconcile under its state machine", () => {
     expect(answers.length).toBeGreaterThan(3);
     const last = answers.at(-1)!;
     expect(last.state.phase).toBe("done");
-    // The step before reconcile finished the snapshot; reconcile had an invocation of its own.
-    expect(answers.at(-2)!.state.phase).toBe("reconcile");
+    // No trailing reconcile step: the step that finishes the snapshot ends the run.
+    expect(answers.at(-2)!.state.phase).toBe("snapshot");
     const [snapshotId] = await w.backups.listSnapshots();
     const manifest = await w.backups.getSnapshotManifest(snapshotId!);
     expect(manifest.userCount).toBe(200);
     expect(last.report).toMatchObject({
       snapshot: { ok: true, snapshotId, users: 200, skipped: 0 },
-      reconcile: { profilesCreated: 200, backupsWritten: 200, failed: 0, stoppedBy: "completed" },
+      reconcile: { checked: 200, profilesCreated: 200, backupsWritten: 200, failed: 0 },
     });
     // Counted once per run, at its end, whatever the number of steps.
     expect(w.observability.counters.get("SnapshotUsers")).toBe(200);

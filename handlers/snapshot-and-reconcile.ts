@@ -1,16 +1,14 @@
 /**
- * Scheduled: a full snapshot of the pool (users, groups, memberships) to S3, then the repair of missing or
- * stale profiles and backups. A stepped job (`runtime/stepped.ts`), run by its Step Functions state machine: each
- * invocation takes one step from the state the execution carries, and stops a margin before its end.
+ * Scheduled: a full snapshot of the pool (users, groups, memberships) to S3, with the repair of missing or
+ * stale profiles and backups on the snapshot's own pages. A stepped job (`runtime/stepped.ts`), run by its
+ * Step Functions state machine: each invocation takes one step from the state the execution carries, and
+ * stops a margin before its end.
  *
- * The job's steps, composed here from the use cases:
- *
- * 1. **snapshot**: the snapshot's own durable steps (`snapshotStep`, core/use-cases/snapshot-users.ts), as
- *    many invocations as the pool needs. The step that finishes it reads the manifest once for the report.
- * 2. **reconcile**: one step of its own, with a whole invocation: today's `reconcile`, run until its
- *    deadline (a margin before the invocation's end), and the job is done. A pool too large for one
- *    invocation is reported `stoppedBy: "time-budget"`; reconcile folded into the snapshot's pages replaces
- *    this step.
+ * The job's steps are the snapshot's own durable steps (`snapshotStep`, core/use-cases/snapshot-users.ts,
+ * with `reconcile: true`), as many invocations as the pool needs: each page it lists is reconciled
+ * (`reconcile-page.ts`: one batch read of profiles, a backup read only for a user whose digest says it
+ * drifted), so reconcile covers the whole pool every run and resumes where a step stopped. The step that
+ * finishes reads the manifest once for the report.
  *
  * A step that fails (S3 or Cognito unreachable) fails the invocation, hence the execution, which alarms; the
  * same step again (a redrive, or a new execution with `{"resumeFrom": <state>}`) carries on, losing and
@@ -26,9 +24,10 @@ import type { Clock } from "../core/ports/clock.js";
 import type { ErasureLedger } from "../core/ports/erasure-ledger.js";
 import type { ProfileStore } from "../core/ports/profile-store.js";
 import type { UserDirectory } from "../core/ports/user-directory.js";
-import { DEFAULT_STEP_MARGIN_MS, type Step } from "../core/steps/step.js";
-import { type ReconcileReport, reconcile } from "../core/use-cases/reconcile.js";
+import type { Step } from "../core/steps/step.js";
+import type { ReconcileCounts } from "../core/use-cases/reconcile-page.js";
 import {
+  SNAPSHOT_PHASES,
   type SnapshotState,
   snapshotReport,
   snapshotStep,
@@ -69,19 +68,20 @@ export interface SnapshotSummary {
 export interface SnapshotAndReconcileReport {
   readonly snapshot:
     ({ readonly ok: true } & SnapshotSummary) | { readonly ok: false; readonly errorCode: string };
-  readonly reconcile: ReconcileReport | { readonly ok: false; readonly errorCode: string };
+  /** What reconcile did over the run, summed over its steps (`backupsRead`: its S3 GETs of backups). */
+  readonly reconcile: ReconcileCounts | { readonly ok: false; readonly errorCode: string };
 }
 
 /** Where a run is, between two steps: small JSON carried by the execution. */
 export interface SnapshotAndReconcileState {
   readonly job: "snapshot-and-reconcile";
-  readonly phase: "snapshot" | "reconcile" | "done";
+  readonly phase: "snapshot" | "done";
   /** The snapshot's own state (core/use-cases/snapshot-users.ts). */
   readonly snapshot: SnapshotState;
   /** Once the snapshot is finished. */
   readonly snapshotSummary?: SnapshotSummary;
-  /** Once reconcile has run. */
-  readonly reconcile?: ReconcileReport;
+  /** Once the snapshot (and the reconcile on its pages) is finished. */
+  readonly reconcile?: ReconcileCounts;
 }
 
 const counts = z.record(z.string(), z.number().check(z.int(), z.gte(0)));
@@ -100,12 +100,13 @@ const reconcileSchema = z.strictObject({
   profilesCreated: count,
   backupsWritten: count,
   backupsCurrent: count,
+  backupsRead: count,
+  digestsRecorded: count,
   failed: count,
   failureCodes: counts,
   skipped: count,
   skipReasons: counts,
   identityConflicts: count,
-  stoppedBy: z.enum(["completed", "time-budget"]),
 });
 /**
  * The snapshot's own state is checked by what identifies it (its job, id, pool and phase); its cursors are
@@ -116,13 +117,13 @@ const snapshotStateSchema = z.looseObject({
   snapshotId: z.string().check(z.minLength(1)),
   userPoolId: z.string(),
   startedAt: z.iso.datetime(),
-  phase: z.enum(["clean", "groups", "users", "finalize", "recheck", "done"]),
+  phase: z.enum(SNAPSHOT_PHASES),
   groups: z.looseObject({}),
   partitions: z.array(z.looseObject({ prefix: z.string() })),
 });
 const stateSchema = z.strictObject({
   job: z.literal("snapshot-and-reconcile"),
-  phase: z.enum(["snapshot", "reconcile", "done"]),
+  phase: z.enum(["snapshot", "done"]),
   snapshot: snapshotStateSchema,
   snapshotSummary: z.optional(summarySchema),
   reconcile: z.optional(reconcileSchema),
@@ -166,13 +167,9 @@ export function startSnapshotAndReconcile(deps: Pick<SnapshotAndReconcileDeps, "
   } satisfies SnapshotAndReconcileState;
 }
 
-/**
- * The job's step: the snapshot's steps, then reconcile in one step of its own. Each stage is a function
- * of the state; a stage that finishes hands over to the next at the following step, so that one has a
- * whole invocation.
- */
+/** The job's step: the snapshot's steps, reconciling every page they list. */
 export function snapshotAndReconcileStep(deps: SnapshotAndReconcileDeps): Step<SnapshotAndReconcileState> {
-  const snapshot = snapshotStep(deps, { userPoolId: deps.userPoolId });
+  const snapshot = snapshotStep(deps, { userPoolId: deps.userPoolId, reconcile: true });
   return async (state, deadline) => {
     switch (state.phase) {
       case "snapshot": {
@@ -189,17 +186,15 @@ export function snapshotAndReconcileStep(deps: SnapshotAndReconcileDeps): Step<S
           erasedLeftOut: result.erasedLeftOut,
         };
         return {
-          state: { ...state, phase: "reconcile", snapshot: outcome.state, snapshotSummary },
-          done: false,
+          state: {
+            ...state,
+            phase: "done",
+            snapshot: outcome.state,
+            snapshotSummary,
+            reconcile: result.reconcile,
+          },
+          done: true,
         };
-      }
-      case "reconcile": {
-        // Reconcile until the step's margin; what it did not reach is reported as `time-budget`.
-        const report = await reconcile(deps, {
-          userPoolId: deps.userPoolId,
-          deadline: new Date(deadline.getTime() - DEFAULT_STEP_MARGIN_MS),
-        });
-        return { state: { ...state, phase: "done", reconcile: report }, done: true };
       }
       case "done":
         return { state, done: true };
@@ -213,7 +208,8 @@ export function snapshotAndReconcileReport(state: SnapshotAndReconcileState): Sn
     snapshot: state.snapshotSummary
       ? { ok: true, ...state.snapshotSummary }
       : { ok: false, errorCode: "SNAPSHOT.INCOMPLETE" },
-    reconcile: state.reconcile ?? { ok: false, errorCode: "RECONCILE.NOT_RUN" },
+    // A run that did not finish reconciled part of the pool; the next run goes over all of it again.
+    reconcile: state.reconcile ?? { ok: false, errorCode: "RECONCILE.INCOMPLETE" },
   };
 }
 
@@ -245,7 +241,7 @@ function publish(observability: Observability, report: SnapshotAndReconcileRepor
 /**
  * The function: a state machine's step event takes one step; a direct invocation with `{}` runs the steps
  * one after another until done or the invocation's end (a snapshot not finished by then is reported
- * `SNAPSHOT.INCOMPLETE`, reconcile `RECONCILE.NOT_RUN`; the next run cleans what it left).
+ * `SNAPSHOT.INCOMPLETE`, reconcile `RECONCILE.INCOMPLETE`; the next run cleans what it left).
  */
 export function snapshotAndReconcileHandler(deps: SnapshotAndReconcileDeps) {
   const handler = steppedHandler<
