@@ -181,6 +181,12 @@ const scenarios: Record<JobName, (recorder: Recorder) => Promise<void>> = {
     const erasedDuringReconcile = aUser();
     w.directory.seed(backedUp, aUser({ groups: ["staff"] }), erasedDuringSnapshot, erasedDuringReconcile);
     await w.backups.putUserBackup(aBackupRecord({ user: backedUp }));
+    // A profile without a digest yet (written before digests were): reconcile records it.
+    await w.profiles.createIfAbsent({
+      id: backedUp.sub,
+      username: backedUp.username,
+      createdAt: new Date(0),
+    });
     // A snapshot that never completed, older than this run: cleaned.
     await w.backups.putSnapshotFile("2020-01-01T00-00-00-000Z", "p-0/part-00001.jsonl", "");
     const handler = snapshotAndReconcileHandler({

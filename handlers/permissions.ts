@@ -60,7 +60,8 @@ export const FUNCTION_PORT_USES = {
     directory: ["listUsers", "listGroups", "listGroupMembers"],
     // delete, eraseUserBackups, the snapshot reads and rewrites: what was written for someone erased
     // meanwhile goes. listSnapshotIds, deleteSnapshotFile: snapshots that never completed are cleaned.
-    profiles: ["getMany", "createIfAbsent", "delete"],
+    // recordBackupDigest: the digest of a backup reconcile wrote, or found current, on an existing profile.
+    profiles: ["getMany", "createIfAbsent", "recordBackupDigest", "delete"],
     backups: [
       "putSnapshotPart",
       "putSnapshotFile",
