@@ -45,7 +45,8 @@ describe("a stepped run in the CLI, saved after every step", () => {
     const put = world.backups.putSnapshotFile.bind(world.backups);
     let writes = 0;
     world.backups.putSnapshotFile = async (...args: Parameters<typeof put>) => {
-      if (++writes === 9) throw new LifecycleError("SERVICE.UNREACHABLE", "S3 is unreachable");
+      // Past the first step: a snapshot writes each part with its index and its partition's entries.
+      if (++writes === 20) throw new LifecycleError("SERVICE.UNREACHABLE", "S3 is unreachable");
       return put(...args);
     };
     const step = snapshotStep(world, OPTIONS);
