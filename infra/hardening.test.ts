@@ -105,16 +105,25 @@ describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
   });
 
   describe("scheduled runs", () => {
+    const deployedScheduled = () =>
+      scheduledJobs().filter((job) =>
+        run.ofType("aws:lambda/function:Function").some((fn) => fn.name === job.name),
+      );
+    /** The jobs their schedule invokes directly (asynchronously), not through a state machine. */
     const scheduled = () =>
-      scheduledJobs()
-        .map((job) => job.name)
-        .filter((handler) => run.ofType("aws:lambda/function:Function").some((fn) => fn.name === handler));
+      deployedScheduled()
+        .filter((job) => job.stateMachine !== true)
+        .map((job) => job.name);
+    const stepped = () =>
+      deployedScheduled()
+        .filter((job) => job.stateMachine === true)
+        .map((job) => job.name);
 
-    it("every scheduled function runs once at a time and is never retried by Lambda; failures go to the encrypted queue", () => {
+    it("every function its schedule invokes runs once at a time and is never retried by Lambda; failures go to the encrypted queue", () => {
       const queue = run.named("aws:sqs/queue:Queue", "failed-runs-queue");
       expect(queue.inputs.sqsManagedSseEnabled).toBe(true);
       const configs = run.ofType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
-      expect(scheduled().length).toBeGreaterThanOrEqual(2);
+      expect(scheduled()).toContain("purge-unconfirmed-accounts");
       for (const handler of scheduled()) {
         const fn = fnOf(run, handler);
         expect(fn.inputs.reservedConcurrentExecutions, handler).toBe(1);
@@ -134,6 +143,33 @@ describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
       expect(configs).toHaveLength(scheduled().length);
     });
 
+    it("a stepped job's function, invoked synchronously by its state machine only, has no asynchronous-invocation settings and no failed-runs grant, and still runs once at a time", () => {
+      const queue = run.named("aws:sqs/queue:Queue", "failed-runs-queue");
+      const configs = run.ofType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+      expect(stepped().length).toBeGreaterThanOrEqual(2);
+      for (const handler of stepped()) {
+        const fn = fnOf(run, handler);
+        expect(fn.inputs.reservedConcurrentExecutions, handler).toBe(1);
+        expect(
+          configs.filter((c) => c.inputs.functionName === fn.state.name || c.name === `${handler}-async`),
+          handler,
+        ).toEqual([]);
+        const policy = statements(
+          run.named("aws:iam/rolePolicy:RolePolicy", `${handler}-policy`).inputs.policy,
+        );
+        expect(
+          policy.map((s) => s.Sid),
+          handler,
+        ).not.toContain("FailedRuns");
+        expect(
+          policy.filter(
+            (s) => JSON.stringify(s).includes("sqs:") || JSON.stringify(s).includes(String(queue.state.arn)),
+          ),
+          handler,
+        ).toEqual([]);
+      }
+    });
+
     it("functions run on demand (trigger, restore, erase) keep Lambda's concurrency and have no failed-runs grant", () => {
       for (const handler of ["post-confirmation", "restore", "erase"] as const) {
         expect(fnOf(run, handler).inputs.reservedConcurrentExecutions, handler).toBeUndefined();
@@ -147,7 +183,7 @@ describe.each(stackNames())("Pulumi.%s.yaml", (stack) => {
     it("every schedule is never retried and sends what it cannot deliver to the queue", () => {
       const queue = run.named("aws:sqs/queue:Queue", "failed-runs-queue");
       const schedules = run.ofType("aws:scheduler/schedule:Schedule");
-      expect(schedules).toHaveLength(scheduled().length);
+      expect(schedules).toHaveLength(deployedScheduled().length);
       for (const schedule of schedules) {
         expect((schedule.inputs.target as Json).retryPolicy, schedule.name).toEqual({
           maximumRetryAttempts: 0,

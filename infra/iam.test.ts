@@ -22,7 +22,7 @@ import {
   SECRETS_LOGIN_SECRET_ACTIONS,
 } from "../adapters/secrets/permissions.js";
 import { FUNCTION_PORT_USES, type PortUses } from "../handlers/permissions.js";
-import { JOB_NAMES, type JobName } from "../jobs/catalogue.js";
+import { JOB_NAMES, type JobName, jobEntry } from "../jobs/catalogue.js";
 import { LOG_ACTIONS, VPC_NETWORK_INTERFACE_ACTIONS } from "./permissions.js";
 import { ACCOUNT_ID, loadStackConfig, type ProgramRun, runProgram, stackNames } from "./testing/program.js";
 
@@ -282,6 +282,25 @@ describe.each(stackNames())("IAM, evaluated, with Pulumi.%s.yaml", (stack) => {
       const result = await decisions(run, handler, neighbours);
       expect(Object.entries(result).filter(([, d]) => d === "Allowed")).toEqual([]);
     });
+  });
+
+  it("lets only the functions their schedule invokes directly send to the failed-runs queue (not a stepped job's)", async () => {
+    const queue = String(run.named("aws:sqs/queue:Queue", "failed-runs-queue").state.arn);
+    const call: Call = { action: "sqs:SendMessage", resource: queue };
+    const result: Record<string, Decision> = {};
+    for (const handler of deployed) result[handler] = await decide(run, handler, call);
+    const expected = Object.fromEntries(
+      deployed.map((handler) => {
+        const job = jobEntry(handler);
+        return [
+          handler,
+          job.start === "scheduled" && job.stateMachine !== true ? "Allowed" : "ImplicitlyDenied",
+        ];
+      }),
+    );
+    expect(Object.values(expected)).toContain("Allowed");
+    expect(deployed.filter((h) => jobEntry(h).stateMachine === true).length).toBeGreaterThanOrEqual(2);
+    expect(result).toEqual(expected);
   });
 
   it.runIf(deployed.includes("purge-unconfirmed-accounts"))(

@@ -53,7 +53,7 @@ export interface GrantTargets {
   readonly purgeLoginSecretArn?: string;
   /** The function runs in a VPC and must manage its network interfaces. */
   readonly inVpc?: boolean;
-  /** A scheduled function: Lambda sends its failed runs to this queue with the function's role. */
+  /** A function its schedule invokes directly (not a stepped one): Lambda sends its failed runs to this queue with the function's role. */
   readonly failedRunsQueueArn?: string;
 }
 

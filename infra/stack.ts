@@ -129,6 +129,9 @@ export function createLifecycleStack(
   ) => {
     const job = jobEntry(handler);
     const isScheduled = job.start === "scheduled";
+    // A stepped job's schedule starts its state machine, which invokes the function synchronously: no
+    // asynchronous invocation, so no event invoke config and no grant to send to the failed-runs queue.
+    const invokedAsynchronously = isScheduled && job.stateMachine !== true;
     const fn = new LifecycleFunction(handler, {
       handler,
       bundleDir,
@@ -140,12 +143,13 @@ export function createLifecycleStack(
       policy: grant(handler, {
         ...extra,
         inVpc: vpc !== undefined,
-        ...(isScheduled ? { failedRunsQueueArn: failedRuns.queue.arn } : {}),
+        ...(invokedAsynchronously ? { failedRunsQueueArn: failedRuns.queue.arn } : {}),
       }),
       ...(vpc ? { vpc } : {}),
-      ...(isScheduled
+      oneAtATime: isScheduled,
+      ...(invokedAsynchronously
         ? {
-            scheduled: {
+            asynchronous: {
               maximumEventAgeSeconds: SCHEDULED_RUN_MAXIMUM_EVENT_AGE_SECONDS,
               failedRunsQueueArn: failedRuns.queue.arn,
             },

@@ -25,12 +25,21 @@ export interface LifecycleFunctionArgs {
    */
   readonly policy: (logGroupArn: pulumi.Output<string>) => pulumi.Output<PolicyDocument>;
   /**
-   * A job run on a schedule: one run at a time (reserved concurrency 1), and an asynchronous invocation is
-   * never retried by Lambda (a purge that deleted and then timed out must not run again at once, up to three
-   * times the per-run cap); an event that failed, or waited longer than `maximumEventAgeSeconds`, goes to
-   * `failedRunsQueueArn` (the role's policy must allow sqs:SendMessage on it).
+   * A job run on a schedule, directly or through its state machine: one run at a time (reserved concurrency 1).
+   * For a stepped job the machine's guard already keeps runs from overlapping and invokes one step after
+   * another; the reservation still holds a second invocation (a manual `aws lambda invoke`, a step retried
+   * while its first attempt is still running) off the pool and Cognito's quotas: Lambda throttles it
+   * (TooManyRequestsException), which the machine retries with backoff.
    */
-  readonly scheduled?: {
+  readonly oneAtATime?: boolean;
+  /**
+   * A job its schedule invokes directly, asynchronously: such an invocation is never retried by Lambda (a
+   * purge that deleted and then timed out must not run again at once, up to three times the per-run cap); an
+   * event that failed, or waited longer than `maximumEventAgeSeconds`, goes to `failedRunsQueueArn` (the
+   * role's policy must allow sqs:SendMessage on it). Absent for a stepped job: its state machine invokes it
+   * synchronously (RequestResponse), where these settings and the destination never apply.
+   */
+  readonly asynchronous?: {
     readonly maximumEventAgeSeconds: number;
     readonly failedRunsQueueArn: pulumi.Input<string>;
   };
@@ -49,7 +58,7 @@ export class LifecycleFunction extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
   readonly role: aws.iam.Role;
   readonly logGroup: aws.cloudwatch.LogGroup;
-  /** The asynchronous-invocation settings of a scheduled function. */
+  /** The asynchronous-invocation settings of a function its schedule invokes directly. */
   readonly eventInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
 
   constructor(name: string, args: LifecycleFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -97,7 +106,7 @@ export class LifecycleFunction extends pulumi.ComponentResource {
           variables: { NODE_OPTIONS: "--enable-source-maps", ...args.environment },
         },
         loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
-        ...(args.scheduled ? { reservedConcurrentExecutions: 1 } : {}),
+        ...(args.oneAtATime ? { reservedConcurrentExecutions: 1 } : {}),
         ...(args.vpc
           ? { vpcConfig: { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds } }
           : {}),
@@ -106,7 +115,7 @@ export class LifecycleFunction extends pulumi.ComponentResource {
       { parent: this, dependsOn: [policy, this.logGroup] },
     );
 
-    if (args.scheduled) {
+    if (args.asynchronous) {
       // Lambda's defaults for an asynchronous invocation are two retries and six hours (AWS Lambda developer
       // guide, "Configuring error handling for asynchronous invocation").
       this.eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
@@ -114,8 +123,8 @@ export class LifecycleFunction extends pulumi.ComponentResource {
         {
           functionName: this.function.name,
           maximumRetryAttempts: 0,
-          maximumEventAgeInSeconds: args.scheduled.maximumEventAgeSeconds,
-          destinationConfig: { onFailure: { destination: args.scheduled.failedRunsQueueArn } },
+          maximumEventAgeInSeconds: args.asynchronous.maximumEventAgeSeconds,
+          destinationConfig: { onFailure: { destination: args.asynchronous.failedRunsQueueArn } },
         },
         { parent: this },
       );
