@@ -10,7 +10,7 @@ import { forEachSnapshotRecord } from "../core/backup/snapshot.js";
 import { LifecycleError } from "../core/errors.js";
 import { aUser } from "../core/testing/builders.js";
 import { type SnapshotState, snapshotStep, startSnapshot } from "../core/use-cases/snapshot-users.js";
-import { loadRun, runStepsSaved, saveRun } from "./run-state.js";
+import { loadRun, runStepsSaved, saveRun, writeOwnerOnlyJson } from "./run-state.js";
 
 const POOL = "eu-west-1_Resume";
 let dir: string | undefined;
@@ -110,5 +110,18 @@ describe("a stepped run in the CLI, saved after every step", () => {
       code: "RUN_STATE.UNREADABLE",
     });
     expect(await readFile(file, "utf8")).toBe("{not json");
+  });
+});
+
+describe("writeOwnerOnlyJson", () => {
+  it("replaces a file once readable by others with one readable by its owner only, past a leftover temporary file", async () => {
+    const file = await aFile();
+    await writeFile(file, "old, world-readable\n", { mode: 0o644 });
+    // What a write killed between creating its temporary file and renaming it leaves behind.
+    await writeFile(`${file}.${process.pid}.tmp`, "half", { mode: 0o644 });
+    await writeOwnerOnlyJson(file, { resumeFrom: { users: ["alice"] } });
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ resumeFrom: { users: ["alice"] } });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    await expect(stat(`${file}.${process.pid}.tmp`)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

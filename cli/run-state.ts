@@ -38,12 +38,22 @@ const savedSchema = z.strictObject({
   state: z.unknown(),
 });
 
-/** Writes `run` to `file` whole, mode 0600. */
-export async function saveRun<S>(file: string, run: SavedRun<S>): Promise<void> {
+/**
+ * Writes `document` as JSON to `file` whole and readable by its owner only (mode 0600), whatever stood there
+ * before: a fresh file, created with that mode (never widened, even for a moment), renamed over the old one, so
+ * a crash leaves the old file or the new one, never half of one, and a file once readable by others is replaced
+ * rather than rewritten in place.
+ */
+export async function writeOwnerOnlyJson(file: string, document: unknown): Promise<void> {
   const fresh = `${file}.${process.pid}.tmp`;
   await rm(fresh, { force: true });
-  await writeFile(fresh, `${JSON.stringify(run)}\n`, { mode: 0o600, flag: "wx" });
+  await writeFile(fresh, `${JSON.stringify(document)}\n`, { mode: 0o600, flag: "wx" });
   await rename(fresh, file);
+}
+
+/** Writes `run` to `file` whole, mode 0600. */
+export async function saveRun<S>(file: string, run: SavedRun<S>): Promise<void> {
+  await writeOwnerOnlyJson(file, run);
 }
 
 /**

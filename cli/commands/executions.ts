@@ -8,7 +8,6 @@
  * reachable from here.
  */
 import { readFileSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { type Command, InvalidArgumentError } from "commander";
@@ -27,6 +26,7 @@ import {
   UsageError,
 } from "../command.js";
 import { describeJobExecution, type ExecutionView, listJobExecutions } from "../executions.js";
+import { writeOwnerOnlyJson } from "../run-state.js";
 
 const STEPPED = (JOBS as readonly JobEntry[]).filter(isSteppedJob).map((job) => job.name);
 
@@ -96,10 +96,7 @@ async function executions(ctx: Context, options: z.infer<typeof optionsSchema>):
       const { lastState, ...view } = await describeJobExecution(client, arn);
       if (options.stateFile !== undefined) {
         const file = resolve(ctx.io.cwd, options.stateFile);
-        const fresh = `${file}.${process.pid}.tmp`;
-        await rm(fresh, { force: true });
-        await writeFile(fresh, `${JSON.stringify({ resumeFrom: lastState })}\n`, { mode: 0o600, flag: "wx" });
-        await rename(fresh, file);
+        await writeOwnerOnlyJson(file, { resumeFrom: lastState });
       }
       return {
         code: EXIT_OK,
