@@ -12,7 +12,7 @@ const NEWEST = new Date("2026-12-01T00:00:00.000Z");
 const SIZE = 2_000;
 const POOL_ID = "eu-west-1_bench";
 
-function world() {
+function world(options: { withoutDigests?: boolean } = {}) {
   const clock = new ManualClock("2026-12-02T00:00:00.000Z");
   const pool = new GeneratedPool({ size: SIZE, unconfirmedOneIn: 50, groups: 5, newestSignUp: NEWEST });
   const directory = new GeneratedUserDirectory(pool, { clock, quotas: new AccountQuotas(clock, {}) });
@@ -21,7 +21,11 @@ function world() {
     capturedAt: NEWEST,
     userPoolId: POOL_ID,
   });
-  const profiles = new TallyProfileStore(pool, { missingProfileOneIn: 100 });
+  const profiles = new TallyProfileStore(pool, {
+    missingProfileOneIn: 100,
+    drifted: (i) => backups.wasStale(i),
+    ...options,
+  });
   return { clock, pool, directory, backups, profiles, erasures: new InMemoryErasureLedger() };
 }
 
@@ -139,14 +143,16 @@ describe("TallyBackupStore", () => {
     expect(check).toMatchObject({ recordsInParts: SIZE, duplicates: 1, missing: 1, tallyMatches: false });
   });
 
-  it("lets today's reconcile find the drifted users: profiles created and backups written for them only", async () => {
+  it("lets reconcile find the drifted users by digest: only they are read, profiles created and backups written for them only", async () => {
     const w = world();
     let stale = 0;
     let lacking = 0;
+    let read = 0;
     for (let i = 0; i < SIZE; i += 1) {
       if (w.pool.isUnconfirmed(i)) continue;
       if (w.backups.isStale(i)) stale += 1;
       if (w.profiles.lacksProfile(i)) lacking += 1;
+      if (w.backups.isStale(i) || w.profiles.lacksProfile(i)) read += 1;
     }
     const report = await reconcile(w, { userPoolId: POOL_ID });
     expect(stale).toBeGreaterThan(0);
@@ -154,9 +160,23 @@ describe("TallyBackupStore", () => {
     expect(report.backupsWritten).toBe(stale);
     expect(report.profilesCreated).toBe(lacking);
     expect(report.failed).toBe(0);
-    expect(w.backups.counts.userBackupGets).toBe(report.checked);
-    // A second run finds nothing left to write.
+    expect(report.backupsRead).toBe(read);
+    expect(w.backups.counts.userBackupGets).toBe(read);
+    expect(w.profiles.counts.digestsNotCurrent).toBe(0);
+    // A second run finds nothing left to write, and reads nothing.
     const again = await reconcile(w, { userPoolId: POOL_ID });
-    expect(again.backupsWritten + again.profilesCreated).toBe(0);
+    expect(again.backupsWritten + again.profilesCreated + again.backupsRead).toBe(0);
+    expect(w.backups.counts.userBackupGets).toBe(read);
+  });
+
+  it("without digests in the profiles (before they were recorded), reconcile reads every user once", async () => {
+    const w = world({ withoutDigests: true });
+    const report = await reconcile(w, { userPoolId: POOL_ID });
+    expect(report.failed).toBe(0);
+    expect(w.backups.counts.userBackupGets).toBe(report.checked);
+    expect(report.backupsRead).toBe(report.checked);
+    // Every digest is recorded then: the next run reads nobody.
+    const again = await reconcile(w, { userPoolId: POOL_ID });
+    expect(again.backupsRead).toBe(0);
   });
 });

@@ -11,7 +11,12 @@ import {
   type PurgeState,
   startIdentityPurge,
 } from "../core/use-cases/purge-unconfirmed-identities.js";
-import { type SnapshotState, snapshotStep, startSnapshot } from "../core/use-cases/snapshot-users.js";
+import {
+  snapshotReport,
+  type SnapshotState,
+  snapshotStep,
+  startSnapshot,
+} from "../core/use-cases/snapshot-users.js";
 import { Bitset } from "./lib/generated-pool.js";
 import { loadWorld, pacedDirectory, POOL_ID, saveWorld, START } from "./lib/scale-world.js";
 import { planCrashes } from "./scenarios/scale-steps.js";
@@ -112,6 +117,81 @@ describe("the scale scenario's stepped runs", () => {
     });
     const manifest = await world.backups.getSnapshotManifest((state as SnapshotState).snapshotId);
     expect(manifest.version === 2 && manifest.membershipCount).toBe(SHAPE.users);
+  });
+
+  it("reconciles on a stepped snapshot's pages: the drifted users are rewritten, the rest cost no GET", async () => {
+    const dir = tempDir();
+    const options = {
+      userPoolId: POOL_ID,
+      reconcile: true,
+      maxRecordsPerPart: 100,
+      maxMembersPerGroupFile: 120,
+      marginMs: 1_000,
+    };
+    const snapshotOnce = async () => {
+      let state: SnapshotState | null = null;
+      let steps = 0;
+      for (let done = false; !done; steps += 1) {
+        expect(steps).toBeLessThan(100);
+        ({ state, done } = await stepOnce<SnapshotState>(
+          dir,
+          state,
+          3_000,
+          (world, clock, directory, s, deadline) =>
+            snapshotStep(
+              {
+                directory,
+                backups: world.backups,
+                profiles: world.profiles,
+                erasures: world.erasures,
+                clock,
+              },
+              options,
+            )(s ?? startSnapshot(options, clock), deadline),
+        ));
+      }
+      expect(steps).toBeGreaterThan(2);
+      const { world } = loadWorld(dir, SHAPE, new ManualClock(START));
+      return { world, report: await snapshotReport(world.backups, state as SnapshotState) };
+    };
+
+    const before = loadWorld(dir, SHAPE, new ManualClock(START)).world;
+    const confirmed: number[] = [];
+    for (let i = 0; i < SHAPE.users; i += 1) if (!before.pool.isUnconfirmed(i)) confirmed.push(i);
+    const drifted = confirmed.filter((i) => before.backups.wasStale(i));
+    const missing = confirmed.filter((i) => before.profiles.lacksProfile(i));
+    const read = new Set([...drifted, ...missing]);
+    // The seeded sets are small but not empty at 3,000 users (1 in 1,000 each, by hash).
+    expect(drifted.length + missing.length).toBeGreaterThan(0);
+    expect(read.size).toBeLessThan(confirmed.length / 100);
+
+    const first = await snapshotOnce();
+    expect(first.report.reconcile).toMatchObject({
+      checked: confirmed.length,
+      backupsRead: read.size,
+      backupsWritten: drifted.length,
+      profilesCreated: missing.length,
+      backupsCurrent: confirmed.length - drifted.length,
+      failed: 0,
+      skipped: 0,
+    });
+    expect(first.world.backups.counts.userBackupGets).toBe(read.size);
+    expect(first.world.backups.counts.userBackupPuts).toBe(drifted.length);
+    expect(drifted.every((i) => !first.world.backups.isStale(i))).toBe(true);
+    // Every read user has its current digest now (recorded, or with the profile created).
+    expect([...read].every((i) => first.world.profiles.digested.has(i))).toBe(true);
+    expect(first.world.profiles.counts.digestsNotCurrent).toBe(0);
+    expect(first.world.profiles.counts.batchReads).toBeGreaterThan(0);
+
+    // The next night: every digest matches, no user costs a GET.
+    const second = await snapshotOnce();
+    expect(second.report.reconcile).toMatchObject({
+      checked: confirmed.length,
+      backupsRead: 0,
+      backupsWritten: 0,
+      profilesCreated: 0,
+    });
+    expect(second.world.backups.counts.userBackupGets).toBe(read.size);
   });
 
   it("carries the purge's deletions between steps: nobody confirmed deleted, each deletion kept", async () => {

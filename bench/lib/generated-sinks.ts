@@ -16,6 +16,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { backupDigest } from "../../core/backup/backup-digest.js";
 import type { BackupRecord } from "../../core/backup/backup-record.js";
 import {
   type CompletedPart,
@@ -202,8 +203,13 @@ export class TallyBackupStore implements BackupStore {
 
   /** Whether user `index`'s stored backup is out of date (before reconcile writes it). */
   isStale(index: number): boolean {
+    return this.wasStale(index) && !this.written.has(index);
+  }
+
+  /** Whether user `index`'s backup was out of date when the world was made (whatever was written since). */
+  wasStale(index: number): boolean {
     const oneIn = this.options.staleBackupOneIn ?? 0;
-    return oneIn > 0 && hash32(index, 0x165667b1) % oneIn === 0 && !this.written.has(index);
+    return oneIn > 0 && hash32(index, 0x165667b1) % oneIn === 0;
   }
 
   /** Bytes this store keeps: the bitset of written backups and the parts' runs. */
@@ -513,27 +519,59 @@ export function forEachStableId(text: string, visit: (id: string) => void): void
 export interface TallyProfileStoreOptions {
   /** One confirmed user in this many has no profile yet (reconcile must create it). 0: none. */
   readonly missingProfileOneIn?: number;
+  /**
+   * Users whose profile holds an old backup digest (their backup drifted: reconcile reads it from S3, writes
+   * it, records the digest). Every other profile holds the digest of the user as the pool lists it.
+   */
+  readonly drifted?: (index: number) => boolean;
+  /** Profiles hold no digest until one is recorded (as before digests were kept): every user is read. */
+  readonly withoutDigests?: boolean;
 }
 
-/** A {@link ProfileStore} over a {@link GeneratedPool}: profiles are made from the index, created ones a bitset. */
+/** The digest the pool's user `index` has as listed (enabled, with its group), as reconcile computes it. */
+export function currentDigestOf(pool: GeneratedPool, index: number): string {
+  const group = pool.groupOf(index);
+  return backupDigest({ ...pool.userOf(index), groups: group === undefined ? [] : [group] });
+}
+
+/** What a drifted profile holds: a digest of version 1 that no user's state has. */
+const OLD_DIGEST = `1-${"0".repeat(32)}`;
+
+/**
+ * A {@link ProfileStore} over a {@link GeneratedPool}: profiles are made from the index (with the digest of
+ * the user as listed, unless drifted and not yet recorded again); created ones and recorded digests are two
+ * bitsets, no profile is kept.
+ */
 export class TallyProfileStore implements ProfileStore {
   created: Bitset;
-  readonly counts = { batchReads: 0, idsRead: 0, creates: 0, deletes: 0, digestsRecorded: 0 };
+  /** Users whose current digest was recorded (created with it, or by recordBackupDigest). */
+  digested: Bitset;
+  readonly counts = {
+    batchReads: 0,
+    idsRead: 0,
+    creates: 0,
+    deletes: 0,
+    digestsRecorded: 0,
+    /** recordBackupDigest calls with a digest other than the user's current one. */
+    digestsNotCurrent: 0,
+  };
 
   constructor(
     private readonly pool: GeneratedPool,
     private readonly options: TallyProfileStoreOptions = {},
   ) {
     this.created = new Bitset(pool.size);
+    this.digested = new Bitset(pool.size);
   }
 
   get retainedBytes(): number {
-    return this.created.byteLength;
+    return this.created.byteLength + this.digested.byteLength;
   }
 
-  /** The store as another process left it: the profiles it created, and its counts. */
-  loadState(created: Uint8Array, counts: TallyProfileStore["counts"]): void {
+  /** The store as another process left it: the profiles it created, the digests recorded, its counts. */
+  loadState(created: Uint8Array, digested: Uint8Array, counts: Partial<TallyProfileStore["counts"]>): void {
     this.created = Bitset.fromBytes(this.pool.size, created);
+    this.digested = Bitset.fromBytes(this.pool.size, digested);
     Object.assign(this.counts, counts);
   }
 
@@ -546,19 +584,31 @@ export class TallyProfileStore implements ProfileStore {
   private profileOf(id: string): Profile | undefined {
     const index = this.pool.indexOfSub(id);
     if (index === undefined || (this.lacksProfile(index) && !this.created.has(index))) return undefined;
-    return {
+    const profile: Profile = {
       id,
       username: this.pool.usernameOf(index),
       email: `${this.pool.usernameOf(index)}@example.test`,
       createdAt: this.pool.createdAtOf(index),
     };
+    if (this.digested.has(index)) return { ...profile, backupDigest: currentDigestOf(this.pool, index) };
+    if (this.options.withoutDigests === true) return profile;
+    const drifted = this.options.drifted?.(index) ?? false;
+    return { ...profile, backupDigest: drifted ? OLD_DIGEST : currentDigestOf(this.pool, index) };
+  }
+
+  private noteDigest(index: number, digest: string | undefined): void {
+    if (digest === undefined) return;
+    if (digest === currentDigestOf(this.pool, index)) this.digested.add(index);
+    else this.counts.digestsNotCurrent += 1;
   }
 
   async createIfAbsent(profile: Profile): Promise<{ created: boolean }> {
     this.counts.creates += 1;
     const index = this.pool.indexOfSub(profile.id);
     if (index === undefined || this.profileOf(profile.id)) return { created: false };
-    return { created: this.created.add(index) };
+    const created = this.created.add(index);
+    if (created) this.noteDigest(index, profile.backupDigest);
+    return { created };
   }
 
   async get(id: string): Promise<Profile | undefined> {
@@ -577,20 +627,23 @@ export class TallyProfileStore implements ProfileStore {
     return found;
   }
 
-  // Counted only: the profiles made from the index carry no digest.
   async recordBackupDigest(
     id: string,
     username: string,
+    digest: string,
   ): Promise<"recorded" | "no-profile" | "identity-conflict"> {
     this.counts.digestsRecorded += 1;
     const profile = this.profileOf(id);
     if (!profile) return "no-profile";
-    return profile.username === username ? "recorded" : "identity-conflict";
+    if (profile.username !== username) return "identity-conflict";
+    this.noteDigest(this.pool.indexOfSub(id) as number, digest);
+    return "recorded";
   }
 
   async delete(id: string): Promise<boolean> {
     this.counts.deletes += 1;
     const index = this.pool.indexOfSub(id);
+    if (index !== undefined) this.digested.delete(index);
     return index !== undefined && this.created.delete(index);
   }
 }

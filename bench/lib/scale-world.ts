@@ -38,13 +38,18 @@ export interface World {
 }
 
 /**
- * A fresh world over a pool of `shape`: 1 in 1,000 users with an out-of-date backup and 1 in 1,000 without a
- * profile (what reconcile repairs). `filesDir`: where the backup store keeps its small snapshot files.
+ * A fresh world over a pool of `shape`: 1 in 1,000 users with an out-of-date backup (and an old digest in
+ * their profile) and 1 in 1,000 without a profile (what reconcile repairs). `filesDir`: where the backup store keeps its small snapshot files.
  */
 export function createWorld(
   shape: PoolShape,
   clock: Clock,
-  options: { readonly filesDir?: string; readonly quotas?: AccountQuotas } = {},
+  options: {
+    readonly filesDir?: string;
+    readonly quotas?: AccountQuotas;
+    /** Profiles without a backup digest (the pool as it was before digests were recorded). */
+    readonly withoutDigests?: boolean;
+  } = {},
 ): World {
   const pool = new GeneratedPool({
     size: shape.users,
@@ -52,19 +57,26 @@ export function createWorld(
     groups: shape.groups,
     newestSignUp: NEWEST_SIGN_UP,
   });
+  const backups = new TallyBackupStore(pool, {
+    staleBackupOneIn: 1000,
+    capturedAt: NEWEST_SIGN_UP,
+    userPoolId: POOL_ID,
+    ...(options.filesDir === undefined ? {} : { filesDir: options.filesDir }),
+  });
   return {
     pool,
     generated: new GeneratedUserDirectory(pool, {
       clock,
       ...(options.quotas ? { quotas: options.quotas } : {}),
     }),
-    backups: new TallyBackupStore(pool, {
-      staleBackupOneIn: 1000,
-      capturedAt: NEWEST_SIGN_UP,
-      userPoolId: POOL_ID,
-      ...(options.filesDir === undefined ? {} : { filesDir: options.filesDir }),
+    backups,
+    // The users whose backup is out of date hold an old digest in their profile: the drifted users
+    // reconcile reads from S3; every other profile's digest matches the user as listed.
+    profiles: new TallyProfileStore(pool, {
+      missingProfileOneIn: 1000,
+      drifted: (index) => backups.wasStale(index),
+      ...(options.withoutDigests === true ? { withoutDigests: true } : {}),
     }),
-    profiles: new TallyProfileStore(pool, { missingProfileOneIn: 1000 }),
     erasures: new InMemoryErasureLedger(),
   };
 }
@@ -76,7 +88,7 @@ interface SavedWorld {
   readonly profileCounts: TallyProfileStore["counts"];
 }
 
-const BITSETS = ["deleted", "disabled", "written", "created"] as const;
+const BITSETS = ["deleted", "disabled", "written", "created", "digested"] as const;
 
 /**
  * Writes what the world's fakes hold to `dir` (synchronously, then renamed into place: a process killed right
@@ -89,6 +101,7 @@ export function saveWorld(dir: string, world: World, clockMs: number): void {
     disabled: directory.disabled,
     written: world.backups.written.bytes,
     created: world.profiles.created.bytes,
+    digested: world.profiles.digested.bytes,
   };
   for (const name of BITSETS) writeAtomically(path.join(dir, `${name}.bits`), bits[name]);
   const saved: SavedWorld = {
@@ -118,7 +131,7 @@ export function loadWorld(
     confirmedDeleted: saved.confirmedDeleted,
   });
   world.backups.loadState(saved.backups, bits("written"));
-  world.profiles.loadState(bits("created"), saved.profileCounts);
+  world.profiles.loadState(bits("created"), bits("digested"), saved.profileCounts);
   return { world, clockMs: saved.clockMs };
 }
 

@@ -1,4 +1,5 @@
 /** What the `scale` scenario and its step worker (scale-step.worker.ts) pass each other. */
+import type { ReconcileCounts } from "../../core/use-cases/reconcile-page.js";
 import type { SnapshotCheck } from "../lib/generated-sinks.js";
 import type { PoolShape } from "../lib/scale-world.js";
 
@@ -49,6 +50,11 @@ export interface StepAnswer extends StepEffects {
     readonly partitionRestarts: number;
     readonly backupGets: number;
     readonly profileBatchReads: number;
+    /** Reconcile's counts as the snapshot's report sums them over its steps (zeros without reconcile). */
+    readonly reconcile: ReconcileCounts;
+    /** Profile store calls: digests recorded (recordBackupDigest) and profiles created (put if absent). */
+    readonly digestCalls: number;
+    readonly profileCreates: number;
     readonly partRepeats: number;
     readonly partReplacements: number;
   };

@@ -152,6 +152,9 @@ async function main(): Promise<StepAnswer> {
         partitionRestarts: report.partitionRestarts,
         backupGets: world.backups.counts.userBackupGets,
         profileBatchReads: world.profiles.counts.batchReads,
+        reconcile: report.reconcile,
+        digestCalls: world.profiles.counts.digestsRecorded,
+        profileCreates: world.profiles.counts.creates,
         partRepeats: world.backups.counts.partRepeats,
         partReplacements: world.backups.counts.partReplacements,
       },
@@ -188,9 +191,16 @@ async function runOne(
 ): Promise<{ state: unknown; done: boolean }> {
   const { clock } = ports;
   if (request.job === "snapshot") {
-    const deps = { directory: ports.directory, backups: ports.backups, erasures: world.erasures, clock };
-    const state = (request.state as SnapshotState | null) ?? startSnapshot({ userPoolId: POOL_ID }, clock);
-    return snapshotStep(deps, { userPoolId: POOL_ID })(state, deadline);
+    const deps = {
+      directory: ports.directory,
+      backups: ports.backups,
+      profiles: ports.profiles,
+      erasures: world.erasures,
+      clock,
+    };
+    const options = { userPoolId: POOL_ID, reconcile: true };
+    const state = (request.state as SnapshotState | null) ?? startSnapshot(options, clock);
+    return snapshotStep(deps, options)(state, deadline);
   }
   const policy = parsePurgePolicy({ minAge: "24h" });
   const state = (request.state as PurgeState | null) ?? startIdentityPurge(clock, { policy });

@@ -148,11 +148,12 @@ export const scale: Scenario = async ({ options, cleanup, log }) => {
     longestOurs(oursSnapshot, "stateBytes") ?? 0,
     longestOurs(crashed, "stateBytes") ?? 0,
   );
-  // Reconcile is folded into the snapshot once the snapshot reads profiles by batch on its pages.
-  const reconcileFolded = (oursSnapshot.verify?.profileBatchReads ?? 0) > 0;
-  const confirmedUsers = users - Math.round(users / 50);
+  // Reconcile runs on the snapshot's pages (reconcile: true): its counts are the snapshot report's, summed
+  // over the steps; backupsRead is its per-user S3 GETs.
+  const oursReconcile = oursSnapshot.verify?.reconcile;
+  const reconcileFolded = (oursReconcile?.checked ?? 0) > 0;
   const oursGetsPerUser = reconcileFolded
-    ? (oursSnapshot.verify?.backupGets ?? 0) / Math.max(1, confirmedUsers)
+    ? (oursReconcile?.backupsRead ?? 0) / Math.max(1, oursReconcile?.checked ?? 0)
     : undefined;
   const baselineGetsPerUser = reconciled.reconcile
     ? (reconciled.backupGets ?? 0) / Math.max(1, reconciled.reconcile.checked)
@@ -260,9 +261,10 @@ export const scale: Scenario = async ({ options, cleanup, log }) => {
     {
       measure: "  reconcile: S3 GETs per user",
       unit: "text",
-      ours: reconcileFolded
-        ? (oursGetsPerUser as number).toFixed(4)
-        : "awaits reconcile folded into the snapshot",
+      ours:
+        reconcileFolded && oursReconcile
+          ? `${(oursGetsPerUser as number).toFixed(4)} (${formatNumber(oursReconcile.backupsRead)} GETs for ${formatNumber(oursReconcile.checked)} users checked; store tally ${formatNumber(oursSnapshot.verify?.backupGets)}; ${formatNumber(oursReconcile.backupsWritten)} written, ${formatNumber(oursReconcile.profilesCreated)} profiles created)`
+          : "the stepped snapshot reconciled nobody",
       baseline:
         baselineGetsPerUser !== undefined
           ? `${baselineGetsPerUser.toFixed(4)} (finished)`
@@ -405,7 +407,7 @@ export const scale: Scenario = async ({ options, cleanup, log }) => {
     `crashes: ${CRASHES} steps chosen by a seeded generator (--scale-seed ${options.scaleSeed}) among the ${oursSnapshot.steps.length} steps of the run without crashes; each dies at the first port call (before it, or after it answered) once 10–90% of that step's virtual time in the run without crashes has passed, by SIGKILL from itself after the world is saved as it is: no state returned, no memory kept; the step runs again in a fresh process from the last state a step returned. Killed at: ${crashed.crashes.map((c) => `step ${c.step}, ${minutes(c.virtualMsIntoStep)} in (${c.label})`).join("; ") || "none"}.`,
     `duplicates / missing: every part the manifest names replayed into a bitset of the pool (exact), besides a hash tally of the parts; parts left by a killed step and rewritten count once (rewrites of a part: ${formatNumber(crashed.verify?.partRepeats)} the same, ${formatNumber(crashed.verify?.partReplacements)} replaced).`,
     `baseline: the snapshot and the identity purge as one invocation each, as they were before the durable steps (scale.baseline.ts: the membership map, one listing; every unconfirmed user held, then planned), and today's reconcile (core/use-cases/reconcile.ts), each in a child process with --max-old-space-size=4096, stopped at ${formatBytes(RSS_CAP_BYTES)} RSS ("stopped: RSS cap"); where the 15-minute Lambda limit and 512 MB passed is recorded. Its peak RSS is the process's, fakes included (a few MB of bitsets).`,
-    `reconcile: S3 GETs per user are the backup store's per-user GETs over the pool's confirmed users. ${reconcileFolded ? "Reconcile runs on the snapshot's pages (profiles read by batch)." : "The stepped snapshot does not reconcile yet (no profile is read): the figure awaits reconcile folded into the snapshot's pages; the baseline is today's reconcile."}`,
+    `reconcile: S3 GETs per user are the stepped snapshot's reconcile (reconcile: true, on each page it lists): its report's backupsRead over the confirmed users it checked, summed over the steps. Each profile holds the digest of the user as listed, except the 1 in 1,000 drifted users (backup out of date, an old digest) and the 1 in 1,000 without a profile: only those are read from S3, so the ratio does not depend on the pool's size. The baseline is the whole-pool reconcile over profiles that hold no digest yet (as before digests were recorded: every user read).`,
     `quotas enforced by the generated directory: UserList ${QUOTA.UserList}/s (ListUsers and ListUsersInGroup), UserUpdate ${QUOTA.UserUpdate}/s, UserRead 120/s, GroupRead 5/s; the jobs call it through the Cognito adapter's CognitoCalls (its adaptive pacing), a fresh one per step (a new invocation). One job alone runs on a ManualClock (sleeping moves it: virtual time counts the pacing only, not Cognito's latency).`,
     `at once: the stepped snapshot and the stepped identity purge (default policy, steps of ${STEP_BUDGET_MS / MINUTE_MS} minutes run in-process) on one pool and one account's quotas, each behind a CognitoCalls of its own, on the discrete-event VirtualClock; at most ${formatNumber(TOGETHER_MAX_USERS)} users (each wait costs an event-loop turn). Baseline: the single-invocation jobs the same way.`,
     `the identity purge runs with the default policy (minAge 24 h, maxDeletionsPerRun 1,000, maxShareOfPool 5%); its UserUpdate rate is over its deletions (first to last).`,

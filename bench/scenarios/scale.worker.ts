@@ -126,7 +126,11 @@ async function main(): Promise<ScaleWorkerResult> {
   const started = clock.now().getTime();
   // One account's quotas, shared by every directory of the run (two jobs at once: two functions).
   const quotas = new AccountQuotas(clock, COGNITO_QUOTAS);
-  const { pool, generated, backups, profiles, erasures } = createWorld(parameters, clock, { quotas });
+  // The baseline reconcile runs as before digests were recorded: no profile holds one, every user is read.
+  const { pool, generated, backups, profiles, erasures } = createWorld(parameters, clock, {
+    quotas,
+    withoutDigests: job === "reconcile-today",
+  });
 
   const counters = { usersListed: 0, membershipsListed: 0, deleted: 0, calls: 0 };
   let passedLambdaLimitAt: ScaleProgress | undefined;
