@@ -57,6 +57,39 @@ async function stepOnce<S>(
   return { state: JSON.parse(JSON.stringify(checkStepState(outcome.state))) as S, done: outcome.done };
 }
 
+/**
+ * A whole snapshot in short steps (3 s of virtual time, 1 s margin: cursors, parts and group files cross
+ * many of them), each through {@link stepOnce}; the world as the last step left it, and the report.
+ */
+async function snapshotInSteps(dir: string, { reconcile }: { readonly reconcile: boolean }) {
+  const options = {
+    userPoolId: POOL_ID,
+    reconcile,
+    maxRecordsPerPart: 100,
+    maxMembersPerGroupFile: 120,
+    marginMs: 1_000,
+  };
+  let state: SnapshotState | null = null;
+  let steps = 0;
+  for (let done = false; !done; steps += 1) {
+    expect(steps).toBeLessThan(100);
+    ({ state, done } = await stepOnce<SnapshotState>(
+      dir,
+      state,
+      3_000,
+      (world, clock, directory, s, deadline) =>
+        snapshotStep(
+          { directory, backups: world.backups, profiles: world.profiles, erasures: world.erasures, clock },
+          options,
+        )(s ?? startSnapshot(options, clock), deadline),
+    ));
+  }
+  expect(steps).toBeGreaterThan(2);
+  const { world } = loadWorld(dir, SHAPE, new ManualClock(START));
+  const final = state as SnapshotState;
+  return { world, state: final, report: await snapshotReport(world.backups, final) };
+}
+
 describe("the scale scenario's stepped runs", () => {
   it("plans the same crashes for the same seed, at distinct steps when there are enough, mid-way", () => {
     const stepMs = [600_000, 660_000, 660_000, 660_000, 660_000, 660_000, 120_000];
@@ -86,27 +119,8 @@ describe("the scale scenario's stepped runs", () => {
 
   it("carries the world between steps: a snapshot of many short steps is exact", async () => {
     const dir = tempDir();
-    let state: SnapshotState | null = null;
-    let steps = 0;
-    for (let done = false; !done; steps += 1) {
-      expect(steps).toBeLessThan(100);
-      // Short steps (3 s of virtual time, 1 s margin): cursors, parts and group files cross many of them.
-      ({ state, done } = await stepOnce<SnapshotState>(
-        dir,
-        state,
-        3_000,
-        (world, clock, directory, s, deadline) =>
-          snapshotStep(
-            { directory, backups: world.backups, erasures: world.erasures, clock },
-            { userPoolId: POOL_ID, maxRecordsPerPart: 100, maxMembersPerGroupFile: 120, marginMs: 1_000 },
-          )(s ?? startSnapshot({ userPoolId: POOL_ID }, clock), deadline),
-      ));
-    }
-    expect(steps).toBeGreaterThan(2);
-    const { world } = loadWorld(dir, SHAPE, new ManualClock(START));
-    const check = world.backups.verifySnapshot((state as SnapshotState).snapshotId, (i) =>
-      world.generated.exists(i),
-    );
+    const { world, state } = await snapshotInSteps(dir, { reconcile: false });
+    const check = world.backups.verifySnapshot(state.snapshotId, (i) => world.generated.exists(i));
     expect(check).toMatchObject({
       manifestCount: SHAPE.users,
       duplicates: 0,
@@ -115,46 +129,13 @@ describe("the scale scenario's stepped runs", () => {
       partsMismatched: 0,
       tallyMatches: true,
     });
-    const manifest = await world.backups.getSnapshotManifest((state as SnapshotState).snapshotId);
+    const manifest = await world.backups.getSnapshotManifest(state.snapshotId);
     expect(manifest.version === 2 && manifest.membershipCount).toBe(SHAPE.users);
+    expect(world.profiles.counts.batchReads).toBe(0);
   });
 
   it("reconciles on a stepped snapshot's pages: the drifted users are rewritten, the rest cost no GET", async () => {
     const dir = tempDir();
-    const options = {
-      userPoolId: POOL_ID,
-      reconcile: true,
-      maxRecordsPerPart: 100,
-      maxMembersPerGroupFile: 120,
-      marginMs: 1_000,
-    };
-    const snapshotOnce = async () => {
-      let state: SnapshotState | null = null;
-      let steps = 0;
-      for (let done = false; !done; steps += 1) {
-        expect(steps).toBeLessThan(100);
-        ({ state, done } = await stepOnce<SnapshotState>(
-          dir,
-          state,
-          3_000,
-          (world, clock, directory, s, deadline) =>
-            snapshotStep(
-              {
-                directory,
-                backups: world.backups,
-                profiles: world.profiles,
-                erasures: world.erasures,
-                clock,
-              },
-              options,
-            )(s ?? startSnapshot(options, clock), deadline),
-        ));
-      }
-      expect(steps).toBeGreaterThan(2);
-      const { world } = loadWorld(dir, SHAPE, new ManualClock(START));
-      return { world, report: await snapshotReport(world.backups, state as SnapshotState) };
-    };
-
     const before = loadWorld(dir, SHAPE, new ManualClock(START)).world;
     const confirmed: number[] = [];
     for (let i = 0; i < SHAPE.users; i += 1) if (!before.pool.isUnconfirmed(i)) confirmed.push(i);
@@ -165,7 +146,7 @@ describe("the scale scenario's stepped runs", () => {
     expect(drifted.length + missing.length).toBeGreaterThan(0);
     expect(read.size).toBeLessThan(confirmed.length / 100);
 
-    const first = await snapshotOnce();
+    const first = await snapshotInSteps(dir, { reconcile: true });
     expect(first.report.reconcile).toMatchObject({
       checked: confirmed.length,
       backupsRead: read.size,
@@ -184,7 +165,7 @@ describe("the scale scenario's stepped runs", () => {
     expect(first.world.profiles.counts.batchReads).toBeGreaterThan(0);
 
     // The next night: every digest matches, no user costs a GET.
-    const second = await snapshotOnce();
+    const second = await snapshotInSteps(dir, { reconcile: true });
     expect(second.report.reconcile).toMatchObject({
       checked: confirmed.length,
       backupsRead: 0,
