@@ -16,6 +16,9 @@ import { snapshotUsers } from "../core/use-cases/snapshot-users.js";
 import { eraseFailed, eraseInputSchema, runErase } from "./erase/index.js";
 import { purgeAccountsFailed, purgeAccountsInputSchema, runPurgeAccounts } from "./purge-accounts/index.js";
 import { restoreFailed, restoreInputSchema, runRestore } from "./restore/index.js";
+import { aConfirmationEvent } from "../core/testing/confirmation-event.js";
+import type { UserDirectory } from "../core/ports/user-directory.js";
+import { parseSyncInput, runSync, syncFailed, type SyncFailureMode } from "./sync/index.js";
 
 const NOW = "2026-06-10T12:00:00.000Z";
 const old = new Date("2026-06-01T00:00:00.000Z");
@@ -146,5 +149,91 @@ describe("jobs answer with their report", () => {
     const report = await runPurgeAccounts(deps, {}, { deadline });
     expect(report).toMatchObject({ deleted: 1, failed: 0 });
     expect(purgeAccountsFailed(report)).toBe(false);
+  });
+});
+
+describe("the sync job (Post Confirmation)", () => {
+  function syncWorld(failureMode: SyncFailureMode = "continue") {
+    const w = world();
+    const deps = {
+      ...w,
+      failureMode,
+      deadlineMs: 3_000,
+      directoryOf: (): UserDirectory => w.directory,
+    };
+    return { ...w, deps };
+  }
+
+  function confirmed(w: ReturnType<typeof syncWorld>) {
+    const confirmation = parseSyncInput(aConfirmationEvent());
+    w.directory.seed(confirmation.user);
+    return confirmation;
+  }
+
+  it.each<[string, (event: Record<string, unknown>) => void]>([
+    ["top level", (event) => (event.extra = "x")],
+    ["request", (event) => ((event.request as Record<string, unknown>).validationData = {})],
+    ["callerContext", (event) => ((event.callerContext as Record<string, unknown>).other = "x")],
+    ["response", (event) => ((event.response as Record<string, unknown>).autoConfirmUser = true)],
+  ])("refuses an unknown field (%s), naming it, never a value", (_where, change) => {
+    const event = aConfirmationEvent();
+    change(event);
+    let thrown: unknown;
+    try {
+      parseSyncInput(event);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ name: "ValidationError", code: "EVENT.INVALID" });
+    expect((thrown as Error).message).toMatch(/unknown: (extra|validationData|other|autoConfirmUser)/);
+    expect((thrown as Error).message).not.toContain("@example.com");
+  });
+
+  it("a confirmation held by the fence is a report that fails the confirmation, with nothing recorded", async () => {
+    const w = syncWorld();
+    const confirmation = confirmed(w);
+    await w.directory.disableUser(confirmation.user.username);
+    const report = await runSync(w.deps, confirmation);
+    expect(report).toMatchObject({
+      trigger: "ConfirmSignUp",
+      fence: { kind: "held", reason: "DISABLED" },
+      writes: { kind: "not-attempted" },
+    });
+    expect(syncFailed(report)).toBe(true);
+    expect(await w.profiles.get(confirmation.user.sub)).toBeUndefined();
+  });
+
+  it("a confirmation whose user is gone is held too", async () => {
+    const w = syncWorld();
+    const report = await runSync(w.deps, parseSyncInput(aConfirmationEvent()));
+    expect(report.fence).toMatchObject({ kind: "held", reason: "GONE" });
+    expect(syncFailed(report)).toBe(true);
+  });
+
+  it("a clear confirmation is recorded and does not fail", async () => {
+    const w = syncWorld();
+    const confirmation = confirmed(w);
+    const report = await runSync(w.deps, confirmation);
+    expect(report).toMatchObject({
+      fence: { kind: "clear" },
+      writes: { kind: "recorded", result: { profile: "created", backup: "written" } },
+    });
+    expect(syncFailed(report)).toBe(false);
+  });
+
+  it.each<[SyncFailureMode, boolean, string]>([
+    ["continue", false, "recorded"],
+    ["fail", true, "not-attempted"],
+  ])("an unread fence in %s mode: failed=%s, writes %s", async (mode, failed, writes) => {
+    const w = syncWorld(mode);
+    const confirmation = confirmed(w);
+    const unreadable = {
+      ...w.directory,
+      getUser: () => Promise.reject(new LifecycleError("QUOTA.DEADLINE_REACHED", "throttled")),
+    } as unknown as UserDirectory;
+    const report = await runSync({ ...w.deps, directoryOf: () => unreadable }, confirmation);
+    expect(report.fence).toMatchObject({ kind: "unchecked", error: { code: "QUOTA.DEADLINE_REACHED" } });
+    expect(report.writes.kind).toBe(writes);
+    expect(syncFailed(report)).toBe(failed);
   });
 });
